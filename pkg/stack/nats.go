@@ -1,0 +1,135 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// NATSConfig configures a nats-server process with JetStream.
+type NATSConfig struct {
+	// StoreDir holds the JetStream store and the server's config file;
+	// "" means a new temporary folder that Close removes.
+	StoreDir string
+	// Port is the client port and MonitorPort the HTTP monitoring port,
+	// both on 127.0.0.1; 0 picks a free one.
+	Port, MonitorPort int
+	// SyncAlways makes JetStream fsync every write before it acknowledges
+	// (sync_interval: always), as deploy/nats does: acked means on disk.
+	// Slower; tests that never crash the machine can leave it off.
+	SyncAlways bool
+	// Output, when set, receives the server's log lines.
+	Output io.Writer
+	// Logger reports progress; nil discards it.
+	Logger *slog.Logger
+}
+
+// NATS is a nats-server process started by StartNATS. It can be stopped
+// and started again on the same ports and store, as a broker outage would.
+type NATS struct {
+	cfg      NATSConfig
+	tempDir  bool
+	bin      string
+	confFile string
+	proc     *Process
+}
+
+// StartNATS starts nats-server with JetStream on 127.0.0.1 and returns
+// once its /healthz?js-enabled-only=true answers 200. The binary is the
+// pinned one from Tool.
+func StartNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := freePorts(&cfg.Port, &cfg.MonitorPort); err != nil {
+		return nil, err
+	}
+	bin, err := Tool(ctx, "nats-server")
+	if err != nil {
+		return nil, err
+	}
+	n := &NATS{cfg: cfg, bin: bin}
+	if cfg.StoreDir == "" {
+		dir, err := os.MkdirTemp("", "orderbus-nats-")
+		if err != nil {
+			return nil, fmt.Errorf("nats: %w", err)
+		}
+		n.cfg.StoreDir, n.tempDir = dir, true
+	}
+	sync := ""
+	if cfg.SyncAlways {
+		sync = "\n  sync_interval: always"
+	}
+	conf := fmt.Sprintf(`server_name: orderbus
+listen: "127.0.0.1:%d"
+http: "127.0.0.1:%d"
+jetstream {
+  store_dir: %q%s
+}
+`, n.cfg.Port, n.cfg.MonitorPort, filepath.Join(n.cfg.StoreDir, "jetstream"), sync)
+	n.confFile = filepath.Join(n.cfg.StoreDir, "nats-server.conf")
+	if err := os.WriteFile(n.confFile, []byte(conf), 0o644); err != nil {
+		n.removeTemp()
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	if err := n.Start(ctx); err != nil {
+		n.removeTemp()
+		return nil, err
+	}
+	return n, nil
+}
+
+// Start starts the server again after Stop, on the same ports and store.
+func (n *NATS) Start(ctx context.Context) error {
+	proc, err := StartProcess(ctx, ProcessConfig{
+		Name: "nats", Path: n.bin, Args: []string{"-c", n.confFile}, Output: n.cfg.Output,
+	})
+	if err != nil {
+		return fmt.Errorf("nats: %w", err)
+	}
+	n.proc = proc
+	if err := proc.waitReady(ctx, 20*time.Second, func(ctx context.Context) error {
+		return httpOK(ctx, n.MonitorURL()+"/healthz?js-enabled-only=true")
+	}); err != nil {
+		return fmt.Errorf("nats: %w", err)
+	}
+	n.cfg.Logger.Info("nats ready", "url", n.URL())
+	return nil
+}
+
+// URL returns the client URL, nats://127.0.0.1:PORT.
+func (n *NATS) URL() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.cfg.Port) }
+
+// MonitorURL returns the monitoring base URL, http://127.0.0.1:PORT.
+func (n *NATS) MonitorURL() string { return fmt.Sprintf("http://127.0.0.1:%d", n.cfg.MonitorPort) }
+
+// StoreDir returns the folder holding the JetStream store.
+func (n *NATS) StoreDir() string { return n.cfg.StoreDir }
+
+// Process returns the current server process, for its log.
+func (n *NATS) Process() *Process { return n.proc }
+
+// Stop stops the server gracefully; Start brings it back.
+func (n *NATS) Stop(ctx context.Context) error {
+	if err := n.proc.Stop(ctx); err != nil {
+		return fmt.Errorf("nats: %w", err)
+	}
+	return nil
+}
+
+// Close stops the server and removes the store if StartNATS made it.
+func (n *NATS) Close(ctx context.Context) error {
+	err := n.Stop(ctx)
+	n.removeTemp()
+	return err
+}
+
+func (n *NATS) removeTemp() {
+	if n.tempDir {
+		_ = os.RemoveAll(n.cfg.StoreDir)
+	}
+}
