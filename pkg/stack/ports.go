@@ -3,18 +3,39 @@ package stack
 import (
 	"fmt"
 	"net"
+	"sync"
 )
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-// Another process may take it before the caller binds it; the window is
-// small enough for tests that start their servers right away.
+// handedOut remembers every port FreePort returned in this process. A
+// server that a test stops and starts again (an outage) leaves its port
+// unbound meanwhile; without this record the kernel could give that port
+// to a parallel test of the same package, and the restart would fail.
+// It is package state on purpose: the ports of one process are one pool.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago and
+// that it has not returned before in this process. Another process may
+// take it before the caller binds it; the window is small enough for
+// tests that start their servers right away.
 func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find free port: %w", err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("find free port: %w", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !handedOut.ports[port] {
+			handedOut.ports[port] = true
+			return port, nil
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("find free port: the kernel kept offering ports already handed out")
 }
 
 // freePorts fills every zero in ports with a free port.

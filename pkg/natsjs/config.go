@@ -1,0 +1,144 @@
+package natsjs
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Defaults of ConsumerConfig.
+const (
+	DefaultAckWait     = 30 * time.Second
+	DefaultMaxDeliver  = 10
+	DefaultBatch       = 100
+	DefaultConcurrency = 8
+)
+
+// DefaultBackOff returns the default NAK delays by delivery: 1s, 2s, 5s,
+// 10s, 30s, then 1m for every later delivery.
+func DefaultBackOff() []time.Duration {
+	return []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute}
+}
+
+// ConsumerConfig configures a durable pull consumer and its runner. Zero
+// fields take the documented defaults.
+type ConsumerConfig struct {
+	// Stream is the stream to consume (required).
+	Stream string
+	// Durable names the consumer (required; no '.', '*', '>' or spaces).
+	// JetStream keeps the consumer's position under this name: renaming it
+	// creates a new consumer that reads the whole stream again from the
+	// start, and leaves the old one behind.
+	Durable string
+	// FilterSubjects limits the consumer to these subjects; empty means all
+	// of the stream.
+	FilterSubjects []string
+	// AckWait is how long JetStream waits for an acknowledgement before it
+	// redelivers (default 30s). Keep it above the handler's p99; the runner
+	// also sends InProgress every AckWait/3 while a message is held, so a
+	// slow handler is not redelivered while it still runs.
+	AckWait time.Duration
+	// MaxDeliver is how many times a message is handed to the handler
+	// before it is dead-lettered (default 10).
+	MaxDeliver int
+	// BackOff holds the NAK delay after a transient failure of the n-th
+	// delivery at index n-1; the last one repeats (default DefaultBackOff).
+	BackOff []time.Duration
+	// Batch is the most messages fetched in one request and held at once,
+	// queued or running (default 100).
+	Batch int
+	// Concurrency is how many handlers run at once (default 8).
+	Concurrency int
+	// Logger receives the runner's logs (default: discarded).
+	Logger *slog.Logger
+	// Metrics, when set, receives the orderbus_consumer_* metrics, labelled
+	// by durable; consumers may share one Registerer.
+	Metrics prometheus.Registerer
+}
+
+// setDefaults fills the zero fields with their defaults.
+func (c *ConsumerConfig) setDefaults() {
+	if c.AckWait == 0 {
+		c.AckWait = DefaultAckWait
+	}
+	if c.MaxDeliver == 0 {
+		c.MaxDeliver = DefaultMaxDeliver
+	}
+	if len(c.BackOff) == 0 {
+		c.BackOff = DefaultBackOff()
+	}
+	if c.Batch == 0 {
+		c.Batch = DefaultBatch
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Validate reports every invalid field of a defaulted config, joined.
+func (c *ConsumerConfig) Validate() error {
+	var errs []error
+	if c.Stream == "" {
+		errs = append(errs, errors.New("stream is required"))
+	}
+	if c.Durable == "" || strings.ContainsAny(c.Durable, ".*> \t\r\n") {
+		errs = append(errs, fmt.Errorf("durable %q must be a non-empty name without '.', '*', '>' or spaces", c.Durable))
+	}
+	if c.AckWait < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("ack wait %v is below 100ms", c.AckWait))
+	}
+	if c.MaxDeliver < 1 {
+		errs = append(errs, fmt.Errorf("max deliver %d is below 1", c.MaxDeliver))
+	}
+	for i, d := range c.BackOff {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("backoff[%d] %v is not positive", i, d))
+		}
+	}
+	if c.Batch < 1 {
+		errs = append(errs, fmt.Errorf("batch %d is below 1", c.Batch))
+	}
+	if c.Concurrency < 1 {
+		errs = append(errs, fmt.Errorf("concurrency %d is below 1", c.Concurrency))
+	}
+	return errors.Join(errs...)
+}
+
+// serverConfig is the JetStream consumer configuration.
+//
+// MaxDeliver is one more than the runner's budget: the runner dead-letters
+// on delivery MaxDeliver itself, so the server must never be the one to
+// stop redelivering, which it would do silently (an advisory, no DLQ copy)
+// if the last delivery's outcome were lost to a crash or an AckWait
+// expiry. The spare delivery reaches the runner, which then dead-letters
+// without calling the handler again.
+//
+// MaxAckPending is twice Batch: the runner holds at most Batch messages,
+// and the rest of the window lets NAKed messages wait out their delay
+// without stalling fresh ones.
+func (c *ConsumerConfig) serverConfig() jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:        c.Durable,
+		Description:    "orderbus natsjs runner",
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        c.AckWait,
+		MaxDeliver:     c.MaxDeliver + 1,
+		MaxAckPending:  2 * c.Batch,
+		FilterSubjects: c.FilterSubjects,
+	}
+}
+
+// backoff returns the NAK delay after the failure of delivery n (1-based).
+func (c *ConsumerConfig) backoff(n uint64) time.Duration {
+	i := int(min(n, uint64(len(c.BackOff)))) - 1
+	return c.BackOff[max(i, 0)]
+}

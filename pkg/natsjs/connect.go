@@ -1,0 +1,99 @@
+package natsjs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	neturl "net/url"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// reconnectWait is the pause between reconnect attempts (nats.go adds jitter).
+const reconnectWait = time.Second
+
+// Connect dials the NATS server(s) at url (a comma-separated list is
+// allowed) with the connection name name, and keeps reconnecting forever
+// (RetryOnFailedConnect, MaxReconnects(-1)): it returns a usable connection
+// even when no server is up yet, and publishes made while disconnected are
+// buffered. Disconnects are logged at warn, (re)connects at info, without
+// credentials. ctx is only checked before dialing; the connection outlives
+// it and the caller must Drain or Close it. It returns an error only for an
+// invalid url or option, or when ctx is already done.
+func Connect(ctx context.Context, url, name string, logger *slog.Logger) (*nats.Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("connect nats: %w", err)
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("nats_name", name)
+	for _, u := range strings.Split(url, ",") {
+		// Checked here because nats.go's parse error would quote the
+		// password. Like nats.go, accept host:port without a scheme.
+		if u = strings.TrimSpace(u); !strings.Contains(u, "://") {
+			u = "nats://" + u
+		}
+		if _, err := neturl.Parse(u); err != nil {
+			return nil, fmt.Errorf("connect nats %s: invalid url", redactURLs(url))
+		}
+	}
+	nc, err := nats.Connect(url,
+		nats.Name(name),
+		nats.RetryOnFailedConnect(true),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(reconnectWait),
+		nats.ConnectHandler(func(nc *nats.Conn) {
+			logger.Info("nats connected", "url", nc.ConnectedUrlRedacted())
+		}),
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if err == nil || nc.IsClosed() {
+				logger.Info("nats connection closing")
+				return
+			}
+			logger.Warn("nats disconnected; reconnecting", "error", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			logger.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())
+		}),
+		nats.ClosedHandler(func(*nats.Conn) {
+			logger.Info("nats connection closed")
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			if sub != nil {
+				logger.Warn("nats asynchronous error", "error", err, "subject", sub.Subject)
+				return
+			}
+			logger.Warn("nats asynchronous error", "error", err)
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("connect nats %s: %w", redactURLs(url), err)
+	}
+	if !nc.IsConnected() {
+		logger.Warn("nats not reachable yet; retrying in the background", "url", redactURLs(url))
+	}
+	return nc, nil
+}
+
+// redactURLs hides the user information (passwords, tokens) of every
+// server in a comma-separated list, even when a URL does not parse.
+func redactURLs(list string) string {
+	parts := strings.Split(list, ",")
+	for i, p := range parts {
+		at := strings.LastIndex(p, "@")
+		if at < 0 {
+			continue
+		}
+		start := strings.Index(p, "://")
+		if start < 0 || start > at {
+			start = 0
+		} else {
+			start += len("://")
+		}
+		parts[i] = p[:start] + "xxxxx" + p[at:]
+	}
+	return strings.Join(parts, ",")
+}

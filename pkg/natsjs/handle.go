@@ -1,0 +1,108 @@
+package natsjs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/orderbus/orderbus/pkg/events"
+)
+
+// process runs the handler on one delivery and settles it: Ack on
+// success, DLQ copy then Term when giving up, NakWithDelay otherwise.
+func (c *Consumer) process(ctx context.Context, d *delivery) {
+	// Stopped only once settled, so a slow DLQ copy is kept alive too; an
+	// InProgress racing the settlement is dropped by the client (already acked).
+	defer d.ka.stop()
+	msg := d.msg
+	meta, err := msg.Metadata()
+	if err != nil {
+		// Not a JetStream delivery (cannot happen with Fetch): without its
+		// delivery count, dead-letter it rather than retry forever.
+		c.giveUp(msg, &jetstream.MsgMetadata{Stream: c.cfg.Stream, Consumer: c.cfg.Durable},
+			reasonMalformed, fmt.Errorf("read delivery metadata: %w", err))
+		return
+	}
+	ev, err := events.Parse(msg.Headers(), msg.Data())
+	if err != nil {
+		c.giveUp(msg, meta, reasonMalformed, err)
+		return
+	}
+	if meta.NumDelivered > uint64(c.cfg.MaxDeliver) {
+		// The server's spare delivery: the outcome of delivery MaxDeliver
+		// was lost (crash, AckWait expiry), so its budget is spent.
+		c.giveUp(msg, meta, reasonExhausted,
+			fmt.Errorf("delivered %d times, more than max deliver %d", meta.NumDelivered, c.cfg.MaxDeliver))
+		return
+	}
+
+	err = c.invoke(ctx, Message{Event: ev, Subject: msg.Subject(), NumDelivered: meta.NumDelivered, StreamSeq: meta.Sequence.Stream})
+	switch {
+	case err == nil:
+		if aerr := msg.Ack(); aerr != nil {
+			// The server redelivers after AckWait; the handler's idempotency absorbs it.
+			c.log.Warn("ack failed", "error", aerr, "stream_seq", meta.Sequence.Stream, "event_id", ev.ID)
+		}
+		c.metrics.messages.WithLabelValues(outcomeAcked).Inc()
+	case IsPermanent(err) || errors.Is(err, events.ErrMalformed):
+		c.giveUp(msg, meta, reasonPermanent, err)
+	case meta.NumDelivered >= uint64(c.cfg.MaxDeliver):
+		c.giveUp(msg, meta, reasonExhausted, fmt.Errorf("after %d deliveries: %w", meta.NumDelivered, err))
+	default:
+		delay := c.cfg.backoff(meta.NumDelivered)
+		c.log.Warn("handler failed; retrying", "error", err, "event_id", ev.ID, "event_type", ev.Type,
+			"stream_seq", meta.Sequence.Stream, "delivery", meta.NumDelivered, "retry_in", delay)
+		c.nak(msg, delay)
+		c.metrics.messages.WithLabelValues(outcomeRetried).Inc()
+	}
+}
+
+// invoke calls the handler, turning a panic into an error.
+func (c *Consumer) invoke(ctx context.Context, m Message) (err error) {
+	start := time.Now()
+	c.metrics.inFlight.Inc()
+	defer func() {
+		if p := recover(); p != nil {
+			c.metrics.panics.Inc()
+			c.log.Error("handler panicked", "panic", fmt.Sprint(p), "event_id", m.Event.ID,
+				"event_type", m.Event.Type, "stream_seq", m.StreamSeq, "stack", string(debug.Stack()))
+			err = fmt.Errorf("handler panicked: %v", p)
+		}
+		c.metrics.inFlight.Dec()
+		c.metrics.duration.Observe(time.Since(start).Seconds())
+	}()
+	return c.handler(ctx, m)
+}
+
+// giveUp copies msg to the DLQ and terminates it; if the copy cannot be
+// stored it NAKs msg instead, so the message is never dropped unrecorded.
+func (c *Consumer) giveUp(msg jetstream.Msg, meta *jetstream.MsgMetadata, reason string, cause error) {
+	attrs := []any{"reason", reason, "error", cause, "subject", msg.Subject(),
+		"stream_seq", meta.Sequence.Stream, "delivery", meta.NumDelivered}
+	if err := c.deadLetter(msg, meta, reason, cause); err != nil {
+		delay := c.cfg.backoff(meta.NumDelivered)
+		c.log.Error("dead-letter failed; retrying the message", append(attrs, "dlq_error", err, "retry_in", delay)...)
+		c.nak(msg, delay)
+		c.metrics.messages.WithLabelValues(outcomeDeadLetterFailed).Inc()
+		return
+	}
+	if err := msg.TermWithReason(reason); err != nil {
+		// Redelivered later and dead-lettered again: the DLQ deduplicates it.
+		c.log.Warn("terminate failed", "error", err, "stream_seq", meta.Sequence.Stream)
+	}
+	c.log.Warn("message dead-lettered", attrs...)
+	c.metrics.messages.WithLabelValues(outcomeDeadLettered).Inc()
+	c.metrics.deadLetters.WithLabelValues(reason).Inc()
+}
+
+// nak asks for redelivery after delay.
+func (c *Consumer) nak(msg jetstream.Msg, delay time.Duration) {
+	if err := msg.NakWithDelay(delay); err != nil {
+		// Redelivered after AckWait instead.
+		c.log.Warn("nak failed", "error", err)
+	}
+}

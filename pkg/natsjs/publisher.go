@@ -1,0 +1,38 @@
+package natsjs
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/orderbus/orderbus/pkg/events"
+)
+
+// Publisher publishes events to JetStream and waits for the PubAck, so a
+// nil error means the event is stored. It is safe for concurrent use.
+type Publisher struct {
+	js jetstream.JetStream
+}
+
+// NewPublisher returns a Publisher on js.
+func NewPublisher(js jetstream.JetStream) *Publisher {
+	return &Publisher{js: js}
+}
+
+// Publish publishes ev on subject with ev.Header() as headers and ev.Data
+// as body. Nats-Msg-Id is the event id, so publishing the same event again
+// within the stream's duplicate window stores it once; that retry is safe
+// and returns nil. It waits for the PubAck until ctx is done (JetStream's
+// default timeout, 5s, when ctx has no deadline) and returns an error when
+// no stream stored the event: no stream for subject, JetStream down, or
+// timeout. After an error the event may still have been stored; retrying
+// is the remedy.
+func (p *Publisher) Publish(ctx context.Context, subject string, ev events.Event) error {
+	msg := &nats.Msg{Subject: subject, Header: ev.Header(), Data: ev.Data}
+	if _, err := p.js.PublishMsg(ctx, msg, jetstream.WithMsgID(ev.ID)); err != nil {
+		return fmt.Errorf("publish %s %s to %s: %w", ev.Type, ev.ID, subject, err)
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+package natsjs_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/natstest"
+)
+
+func TestPublisher(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	_, js := natstest.Connect(t, srv)
+	pub := natsjs.NewPublisher(js)
+
+	tests := []struct {
+		name     string
+		customer string
+		events   func(t *testing.T) []events.Event
+		wantMsgs int
+	}{
+		{"one event", "c-one", func(t *testing.T) []events.Event {
+			return []events.Event{newEvent(t, "c-one")}
+		}, 1},
+		{"same event twice is stored once", "c-dup", func(t *testing.T) []events.Event {
+			ev := newEvent(t, "c-dup")
+			return []events.Event{ev, ev}
+		}, 1},
+		{"two events are both stored", "c-two", func(t *testing.T) []events.Event {
+			return []events.Event{newEvent(t, "c-two"), newEvent(t, "c-two")}
+		}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			subject := events.OrderPlacedSubject(tt.customer)
+			evs := tt.events(t)
+			for _, ev := range evs {
+				if err := pub.Publish(ctxT(t), subject, ev); err != nil {
+					t.Fatalf("Publish: %v", err)
+				}
+			}
+			s, err := js.Stream(ctxT(t), events.StreamOrders)
+			if err != nil {
+				t.Fatalf("stream: %v", err)
+			}
+			info, err := s.Info(ctxT(t), jetstream.WithSubjectFilter(subject))
+			if err != nil {
+				t.Fatalf("stream info: %v", err)
+			}
+			if got := info.State.Subjects[subject]; got != uint64(tt.wantMsgs) {
+				t.Fatalf("stored %d messages on %s, want %d", got, subject, tt.wantMsgs)
+			}
+			last, err := s.GetLastMsgForSubject(ctxT(t), subject)
+			if err != nil {
+				t.Fatalf("last msg: %v", err)
+			}
+			want := evs[len(evs)-1]
+			for k, v := range map[string]string{"Nats-Msg-Id": want.ID, "ce-id": want.ID, "ce-type": want.Type,
+				"ce-specversion": "1.0", "Content-Type": "application/json"} {
+				if got := last.Header.Get(k); got != v {
+					t.Errorf("header %s = %q, want %q", k, got, v)
+				}
+			}
+			got, err := events.Parse(last.Header, last.Data)
+			if err != nil || got.ID != want.ID || string(got.Data) != string(want.Data) {
+				t.Errorf("Parse(stored) = %+v, %v; want event %s", got, err, want.ID)
+			}
+		})
+	}
+
+	t.Run("no stream for subject", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		err := pub.Publish(ctx, "nowhere.c-1", newEvent(t, "c-1"))
+		if err == nil {
+			t.Fatal("Publish to a subject without a stream returned nil")
+		}
+		if !strings.Contains(err.Error(), "nowhere.c-1") {
+			t.Errorf("error %q does not name the subject", err)
+		}
+	})
+}

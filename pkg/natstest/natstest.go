@@ -1,0 +1,103 @@
+// Package natstest gives tests a real nats-server with JetStream: one
+// process per test, so a test may stop and restart its server without
+// disturbing others.
+package natstest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/stack"
+)
+
+// Start starts a fresh nats-server process with JetStream and a temporary
+// store (stack.StartNATS) and closes it at cleanup. It fails the test,
+// never skips it, when the server cannot start; the server's log tail is
+// reported when the test fails.
+func Start(tb testing.TB) *stack.NATS {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	srv, err := stack.StartNATS(ctx, stack.NATSConfig{Logger: Logger(tb)})
+	if err != nil {
+		tb.Fatalf("start nats-server: %v", err)
+	}
+	tb.Cleanup(func() {
+		if tb.Failed() {
+			if p := srv.Process(); p != nil {
+				tb.Logf("nats-server log tail:\n%s", p.Tail(30))
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := srv.Close(ctx); err != nil {
+			tb.Errorf("close nats-server: %v", err)
+		}
+	})
+	return srv
+}
+
+// Connect connects to srv with natsjs.Connect (named after the test),
+// ensures events.Streams() and returns the connection and its JetStream
+// handle; the connection is closed at cleanup. It fails the test when the
+// streams cannot be created.
+func Connect(tb testing.TB, srv *stack.NATS) (*nats.Conn, jetstream.JetStream) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	nc, err := natsjs.Connect(ctx, srv.URL(), tb.Name(), Logger(tb))
+	if err != nil {
+		tb.Fatalf("connect %s: %v", srv.URL(), err)
+	}
+	tb.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Fatalf("jetstream: %v", err)
+	}
+	if err := natsjs.EnsureStreams(ctx, js, events.Streams()...); err != nil {
+		tb.Fatalf("ensure streams: %v", err)
+	}
+	return nc, js
+}
+
+// Logger returns a logger writing to the test log at debug level. Lines
+// logged after the test's cleanup began (by goroutines that outlive it)
+// are dropped rather than panicking.
+func Logger(tb testing.TB) *slog.Logger {
+	w := &tbWriter{tb: tb}
+	tb.Cleanup(w.close) // registered first, so it runs after the other cleanups
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tbWriter struct {
+	mu     sync.Mutex
+	tb     testing.TB
+	closed bool
+}
+
+var _ io.Writer = (*tbWriter)(nil)
+
+func (w *tbWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.closed {
+		w.tb.Log(strings.TrimSuffix(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+func (w *tbWriter) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+}

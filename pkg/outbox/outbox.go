@@ -1,0 +1,87 @@
+// Package outbox implements the transactional outbox: an event is stored in
+// the same PostgreSQL transaction as the business change it announces
+// (Enqueue), and a Relay publishes it to JetStream afterwards, deleting the
+// row once the PubAck arrives. An event is thus published if and only if the
+// change commits, even when the broker is down at that moment or the process
+// crashes after the commit. A publish may be repeated (a crash between the
+// PubAck and the delete); the Nats-Msg-Id header, the event id, lets
+// JetStream drop the copy within the stream's duplicate window.
+package outbox
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/pgdb"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations returns the migration set, named "outbox", that creates the
+// outbox table. Apply it with pgdb.Migrate before using Enqueue or a Relay.
+func Migrations() pgdb.MigrationSet {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		// fs.Sub fails only for an invalid path, and this one is constant.
+		panic(fmt.Sprintf("outbox: migrations folder: %v", err))
+	}
+	return pgdb.MigrationSet{Name: "outbox", FS: sub}
+}
+
+// Enqueue stores ev, to be published on the NATS subject subject, in tx: it
+// becomes visible to relays only if tx commits. Call it in the transaction
+// that makes the change ev announces, then, after the commit, Relay.Publish
+// with ev.ID to send it at once (or let Relay.Run pick it up). The event is
+// published exactly as given, except that its time keeps microseconds only
+// (PostgreSQL timestamptz). It returns an error when subject, ev.ID,
+// ev.Source or ev.Type is empty, when an event with the same id is already
+// waiting, or when the insert fails.
+func Enqueue(ctx context.Context, tx pgx.Tx, subject string, ev events.Event) error {
+	if subject == "" || ev.ID == "" || ev.Source == "" || ev.Type == "" {
+		return errors.New("outbox enqueue: subject, event id, source and type are required")
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO outbox
+		(id, subject, source, type, event_subject, event_time, traceparent, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		ev.ID, subject, ev.Source, ev.Type, ev.Subject,
+		pgtype.Timestamptz{Time: ev.Time, Valid: !ev.Time.IsZero()},
+		ev.TraceParent, []byte(ev.Data))
+	if err != nil {
+		return fmt.Errorf("outbox enqueue %s %s: %w", ev.Type, ev.ID, err)
+	}
+	return nil
+}
+
+// entry is one outbox row: an event and the subject to publish it on.
+type entry struct {
+	subject string
+	event   events.Event
+}
+
+const selectColumns = `SELECT subject, id, source, type, event_subject, event_time, traceparent, data FROM outbox`
+
+// scanEntries reads the rows of a selectColumns query.
+func scanEntries(rows pgx.Rows) ([]entry, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (entry, error) {
+		var (
+			e    entry
+			at   pgtype.Timestamptz
+			data []byte
+		)
+		err := row.Scan(&e.subject, &e.event.ID, &e.event.Source, &e.event.Type,
+			&e.event.Subject, &at, &e.event.TraceParent, &data)
+		if at.Valid {
+			e.event.Time = at.Time.UTC()
+		}
+		e.event.Data = data
+		return e, err
+	})
+}

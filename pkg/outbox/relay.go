@@ -1,0 +1,241 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/orderbus/orderbus/pkg/natsjs"
+)
+
+// RelayConfig configures a Relay.
+type RelayConfig struct {
+	// Pool is the database holding the outbox table. Required.
+	Pool *pgxpool.Pool
+	// Publisher sends the events and waits for their PubAck. Required.
+	Publisher *natsjs.Publisher
+	// Logger receives publish failures (warn) and recoveries (info); nil
+	// discards them.
+	Logger *slog.Logger
+	// Interval is how often Run looks for unpublished events; default 1s.
+	Interval time.Duration
+	// Batch is how many events Run publishes per transaction; default 100.
+	Batch int
+	// Metrics, when set, receives the relay's metrics (see NewRelay).
+	Metrics prometheus.Registerer
+}
+
+func (c *RelayConfig) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Interval == 0 {
+		c.Interval = time.Second
+	}
+	if c.Batch == 0 {
+		c.Batch = 100
+	}
+}
+
+// Validate reports the first invalid field: Pool or Publisher missing, or
+// Interval or Batch negative.
+func (c RelayConfig) Validate() error {
+	switch {
+	case c.Pool == nil:
+		return errors.New("outbox relay: Pool is required")
+	case c.Publisher == nil:
+		return errors.New("outbox relay: Publisher is required")
+	case c.Interval < 0:
+		return fmt.Errorf("outbox relay: Interval %s is negative", c.Interval)
+	case c.Batch < 0:
+		return fmt.Errorf("outbox relay: Batch %d is negative", c.Batch)
+	}
+	return nil
+}
+
+// Relay publishes the events Enqueue stored and deletes them once acked.
+// Several relays, in one process or in many instances of a service, may
+// work on the same table: each row is locked while it is being published,
+// and a row locked by one relay is skipped by the others, so each event is
+// normally published once. Events are published oldest first by one relay;
+// with several relays, or Publish racing Run, an event may overtake an older
+// one. A Relay is safe for concurrent use.
+type Relay struct {
+	cfg     RelayConfig
+	metrics *metrics // nil without RelayConfig.Metrics
+}
+
+// NewRelay returns a Relay for cfg, with defaults filled in. With
+// cfg.Metrics set it registers orderbus_outbox_published_total,
+// orderbus_outbox_publish_errors_total, orderbus_outbox_pending and
+// orderbus_outbox_oldest_pending_seconds there (reusing them if another
+// relay registered them already). It returns an error when cfg is invalid or
+// the metrics cannot be registered.
+func NewRelay(cfg RelayConfig) (*Relay, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r := &Relay{cfg: cfg}
+	if cfg.Metrics != nil {
+		m, err := newMetrics(cfg.Metrics)
+		if err != nil {
+			return nil, err
+		}
+		r.metrics = m
+	}
+	return r, nil
+}
+
+const (
+	selectByIDs  = selectColumns + ` WHERE id = ANY($1) ORDER BY seq FOR UPDATE SKIP LOCKED`
+	selectOldest = selectColumns + ` ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`
+)
+
+// deleteTimeout bounds the delete and commit that follow PubAcks; they run
+// even when ctx ends, so that acked events are not published again.
+const deleteTimeout = 10 * time.Second
+
+// Publish publishes the events with the given ids that are still waiting,
+// in the order they were enqueued, and deletes each one acked. Ids that are
+// unknown (already published) or locked by another relay that is publishing
+// them are skipped. It stops at the first failure and returns it; the
+// failed event and those after it stay in the outbox for Run. Without a
+// deadline in ctx, each publish waits up to JetStream's default timeout.
+func (r *Relay) Publish(ctx context.Context, eventIDs ...string) error {
+	if len(eventIDs) == 0 {
+		return nil
+	}
+	_, _, err := r.publish(ctx, selectByIDs, eventIDs)
+	return err
+}
+
+// publish locks the rows query selects, publishes them in order until one
+// fails, deletes the acked ones and commits. It returns how many rows it
+// selected and published, and the first error.
+func (r *Relay) publish(ctx context.Context, query string, arg any) (selected, published int, err error) {
+	tx, err := r.cfg.Pool.Begin(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("outbox: begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after Commit
+	rows, _ := tx.Query(ctx, query, arg)
+	entries, err := scanEntries(rows)
+	if err != nil {
+		return 0, 0, fmt.Errorf("outbox: select: %w", err)
+	}
+	var acked []string
+	var pubErr error
+	for _, e := range entries {
+		if err := r.cfg.Publisher.Publish(ctx, e.subject, e.event); err != nil {
+			r.metrics.publishFailed()
+			pubErr = fmt.Errorf("outbox: %w", err)
+			break
+		}
+		acked = append(acked, e.event.ID)
+	}
+	if len(acked) == 0 {
+		return len(entries), 0, pubErr
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
+	defer cancel()
+	if _, err := tx.Exec(dctx, `DELETE FROM outbox WHERE id = ANY($1)`, acked); err != nil {
+		return len(entries), 0, errors.Join(pubErr, fmt.Errorf("outbox: delete %d published: %w", len(acked), err))
+	}
+	if err := tx.Commit(dctx); err != nil {
+		return len(entries), 0, errors.Join(pubErr, fmt.Errorf("outbox: commit %d published: %w", len(acked), err))
+	}
+	r.metrics.published(len(acked))
+	return len(entries), len(acked), pubErr
+}
+
+// Run publishes every waiting event, oldest first in batches of Batch, then
+// again every Interval, until ctx is done; then it returns nil. A failure
+// (broker or database unreachable) is logged at warn level, once when it
+// starts and then at most once a minute, and retried on the next tick, so
+// Run survives outages; recovery is logged at info level.
+func (r *Relay) Run(ctx context.Context) error {
+	ticker := time.NewTicker(r.cfg.Interval)
+	defer ticker.Stop()
+	var out outage
+	for {
+		n, err := r.drain(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		out.record(r.cfg.Logger, n, err)
+		r.observePending(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+	}
+}
+
+// drain publishes batches until a batch comes back short or fails. It
+// returns the number of events published and the error, if any.
+func (r *Relay) drain(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		selected, published, err := r.publish(ctx, selectOldest, r.cfg.Batch)
+		total += published
+		if err != nil || selected < r.cfg.Batch {
+			return total, err
+		}
+	}
+}
+
+// observePending updates the pending gauges; a failure leaves them as they were.
+func (r *Relay) observePending(ctx context.Context) {
+	if r.metrics == nil {
+		return
+	}
+	var (
+		pending int64
+		oldest  float64
+	)
+	err := r.cfg.Pool.QueryRow(ctx, `SELECT count(*),
+		coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 FROM outbox`).Scan(&pending, &oldest)
+	if err == nil {
+		r.metrics.setPending(pending, oldest)
+	}
+}
+
+// outageLogEvery is how often Run repeats its warning while publishing fails.
+const outageLogEvery = time.Minute
+
+// outage tracks a run of failed ticks, to log it without flooding the log.
+type outage struct {
+	since, logged time.Time // zero while publishing works
+	failures      int
+}
+
+func (o *outage) record(logger *slog.Logger, published int, err error) {
+	now := time.Now()
+	switch {
+	case err == nil && o.since.IsZero():
+		if published > 0 {
+			logger.Debug("outbox published", "published", published)
+		}
+	case err == nil:
+		logger.Info("outbox publishing again", "published", published,
+			"outage", now.Sub(o.since).Round(time.Second), "failed_attempts", o.failures)
+		*o = outage{}
+	case err != nil && o.since.IsZero():
+		o.since, o.logged, o.failures = now, now, 1
+		logger.Warn("outbox publish failed; retrying every tick", "error", err, "published", published)
+	case err != nil:
+		o.failures++
+		if now.Sub(o.logged) >= outageLogEvery {
+			o.logged = now
+			logger.Warn("outbox publish still failing", "error", err,
+				"since", now.Sub(o.since).Round(time.Second), "failed_attempts", o.failures)
+		}
+	}
+}

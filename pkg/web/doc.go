@@ -1,0 +1,19 @@
+// Package web holds the HTTP plumbing every orderbus service shares: a
+// server with graceful shutdown, the /healthz, /readyz and /metrics
+// handlers, request logging, metrics and panic recovery middleware, RFC 9457
+// problem details, and strict JSON decoding.
+//
+// A service wires the middleware outermost first, so that logging and
+// metrics see the 500 that Recover writes for a panic:
+//
+//	r := chi.NewRouter()
+//	r.Use(web.Logging(logger), web.Metrics(reg), web.Recover(logger))
+//	r.NotFound(web.HandleNotFound())
+//	r.Method(http.MethodGet, "/healthz", web.HandleHealthz())
+//	r.Method(http.MethodGet, "/readyz", web.HandleReadyz(checks))
+//	r.Method(http.MethodGet, "/metrics", web.HandleMetrics(reg))
+//
+// Handlers decode with Decode, answer with Encode, and hand every error to
+// WriteError: a *Problem reaches the client as is, anything else is logged
+// and answered with a generic 500 so internals never leak.
+package web

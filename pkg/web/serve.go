@@ -1,0 +1,70 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// DefaultShutdownTimeout is the shutdown timeout Serve uses when given 0.
+const DefaultShutdownTimeout = 20 * time.Second
+
+// Serve listens on addr and serves h until ctx is done, then shuts down
+// gracefully: it stops accepting connections and waits up to
+// shutdownTimeout (DefaultShutdownTimeout when <= 0) for in-flight requests
+// to finish. Requests' contexts are not canceled by ctx, so a request in
+// flight at shutdown completes normally. Serve returns nil after a clean
+// shutdown; an error when it cannot listen, when serving fails, or when
+// requests were still running at the timeout (their connections are then
+// closed).
+func Serve(ctx context.Context, logger *slog.Logger, addr string, h http.Handler, shutdownTimeout time.Duration) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return serve(ctx, logger, ln, h, shutdownTimeout)
+}
+
+// serve is Serve on a listener it takes ownership of.
+func serve(ctx context.Context, logger *slog.Logger, ln net.Listener, h http.Handler, shutdownTimeout time.Duration) error {
+	if shutdownTimeout <= 0 {
+		shutdownTimeout = DefaultShutdownTimeout
+	}
+	addr := ln.Addr().String()
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// Shutdown, not ctx, ends requests: in-flight work must not be
+		// canceled half-way because SIGTERM arrived.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("http server listening", "addr", addr)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve http on %s: %w", addr, err)
+	case <-ctx.Done():
+	}
+
+	logger.Info("http server shutting down", "addr", addr, "timeout", shutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shut down http server on %s: %w", addr, err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve http on %s: %w", addr, err)
+	}
+	logger.Info("http server stopped", "addr", addr)
+	return nil
+}
