@@ -2,6 +2,7 @@ package natsjs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -59,8 +60,9 @@ type Consumer struct {
 // (explicit ack; see ConsumerConfig for the server-side settings). Renaming
 // cfg.Durable creates a new consumer that reads the whole stream again. It
 // returns an error for an invalid cfg or nil h, a metrics registration
-// conflict, or when JetStream refuses or cannot be reached (the stream
-// must exist: see EnsureStreams).
+// conflict, or when JetStream refuses the consumer (the stream must exist:
+// see EnsureStreams). When JetStream cannot be reached it returns the
+// Consumer all the same, and Run creates the durable once it can.
 func NewConsumer(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h Handler) (*Consumer, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -84,7 +86,13 @@ func NewConsumer(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig
 		maxRetryDelay:  2 * time.Second,
 	}
 	if err := c.ensure(ctx); err != nil {
-		return nil, err
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) {
+			return nil, err // the server refused the configuration
+		}
+		// JetStream is unreachable: start anyway, Run creates the consumer
+		// once the server is back, so a broker outage never stops a start.
+		c.log.Warn("cannot create the consumer yet; Run will retry", "error", err)
 	}
 	return c, nil
 }

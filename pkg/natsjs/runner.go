@@ -94,7 +94,7 @@ func (r *runner) fetch(ctx context.Context, n int, reensure bool) error {
 	c := r.c
 	fctx, cancel := context.WithTimeout(ctx, c.fetchWait)
 	defer cancel()
-	if reensure {
+	if reensure || c.cons == nil {
 		if err := c.ensure(fctx); err != nil {
 			return err
 		}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+		check   func(t *testing.T, c serviceConfig)
+	}{
+		{"defaults", map[string]string{"DATABASE_URL": "postgres://db/orders"}, "", func(t *testing.T, c serviceConfig) {
+			want := serviceConfig{
+				HTTPAddr: ":8080", DatabaseURL: "postgres://db/orders", NATSURL: "nats://127.0.0.1:4222",
+				LogLevel: "info", LogFormat: "json", ShutdownTimeout: 20 * time.Second,
+				PublishTimeout: 2 * time.Second, OutboxInterval: time.Second,
+			}
+			if c != want {
+				t.Errorf("config = %+v, want %+v", c, want)
+			}
+		}},
+		{"overrides", map[string]string{"DATABASE_URL": "postgres://db/orders", "PUBLISH_TIMEOUT": "250ms", "OUTBOX_INTERVAL": "5s"}, "",
+			func(t *testing.T, c serviceConfig) {
+				if c.PublishTimeout != 250*time.Millisecond || c.OutboxInterval != 5*time.Second {
+					t.Errorf("publish timeout %s, outbox interval %s; want 250ms, 5s", c.PublishTimeout, c.OutboxInterval)
+				}
+			}},
+		{"missing database url", map[string]string{}, "DATABASE_URL", nil},
+		{"bad duration", map[string]string{"DATABASE_URL": "postgres://db/orders", "PUBLISH_TIMEOUT": "soon"}, "PublishTimeout", nil},
+		{"zero interval", map[string]string{"DATABASE_URL": "postgres://db/orders", "OUTBOX_INTERVAL": "0s"}, "OUTBOX_INTERVAL", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := loadConfig(func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want one naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("loadConfig: %v", err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestConfigLogValueRedactsSecrets(t *testing.T) {
+	t.Parallel()
+	c := serviceConfig{
+		DatabaseURL: "postgres://order:s3cret-db@db:5432/orders?sslmode=disable",
+		NATSURL:     "nats://svc:s3cret-nats@n1:4222,nats://svc:s3cret-nats@n2:4222",
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", c)
+	out := buf.String()
+	if strings.Contains(out, "s3cret") {
+		t.Errorf("log line holds a password: %s", out)
+	}
+	if !strings.Contains(out, "db:5432/orders") || !strings.Contains(out, "n2:4222") {
+		t.Errorf("log line lost the hosts: %s", out)
+	}
+}

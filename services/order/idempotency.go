@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/orderbus/orderbus/pkg/web"
+)
+
+// Idempotency headers, as in the IETF draft "The Idempotency-Key HTTP
+// Header Field" (Idempotent-Replayed as used by Stripe-like APIs).
+const (
+	headerIdempotencyKey     = "Idempotency-Key"
+	headerIdempotentReplayed = "Idempotent-Replayed"
+	maxIdempotencyKeyLength  = 255
+)
+
+// idempotencyRecord is the first answer given to an Idempotency-Key. Records
+// are kept without expiry: one holds only the order id and the 202 body (no
+// personal data), and the table grows no faster than orders.
+type idempotencyRecord struct {
+	Key         string
+	RequestHash []byte // SHA-256 of the request body
+	StatusCode  int
+	Body        []byte
+	OrderID     uuid.UUID
+}
+
+// idempotencyKey returns the request's Idempotency-Key ("" when absent), or
+// a 400 problem when it is not 1 to 255 printable ASCII characters.
+func idempotencyKey(r *http.Request) (string, error) {
+	values := r.Header.Values(headerIdempotencyKey)
+	if len(values) == 0 {
+		return "", nil
+	}
+	key := values[0]
+	valid := len(values) == 1 && len(key) >= 1 && len(key) <= maxIdempotencyKeyLength
+	for i := 0; valid && i < len(key); i++ {
+		valid = key[i] >= 0x20 && key[i] <= 0x7e
+	}
+	if !valid {
+		return "", web.NewProblem(web.ProblemMalformed, http.StatusBadRequest,
+			"The Idempotency-Key header must be one value of 1 to 255 printable ASCII characters.")
+	}
+	return key, nil
+}
+
+// claimIdempotencyKey inserts rec in tx and returns nil when the key was
+// free. When the key is taken it returns the record holding it. A concurrent
+// transaction that inserted the same key and has not committed makes the
+// insert wait; if that transaction commits, its record is returned.
+func claimIdempotencyKey(ctx context.Context, tx pgx.Tx, rec idempotencyRecord) (*idempotencyRecord, error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (key, request_hash, status_code, response_body, order_id)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`,
+		rec.Key, rec.RequestHash, rec.StatusCode, rec.Body, rec.OrderID)
+	if err != nil {
+		return nil, fmt.Errorf("insert idempotency key: %w", err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil, nil
+	}
+	// A new statement sees the row committed by the transaction we waited for.
+	existing := idempotencyRecord{Key: rec.Key}
+	err = tx.QueryRow(ctx, `SELECT request_hash, status_code, response_body, order_id
+		FROM idempotency_keys WHERE key = $1`, rec.Key).
+		Scan(&existing.RequestHash, &existing.StatusCode, &existing.Body, &existing.OrderID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Deleted between our insert and select; let the client retry.
+		return nil, web.NewProblem(web.ProblemConflict, http.StatusConflict,
+			"The Idempotency-Key is being changed concurrently; retry the request.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read idempotency key: %w", err)
+	}
+	return &existing, nil
+}
+
+// replay answers a retried request with the recorded first answer, or with
+// a 422 problem when the retry's body differs from the first request's.
+func replay(w http.ResponseWriter, r *http.Request, rec *idempotencyRecord, requestHash []byte) {
+	if !bytes.Equal(rec.RequestHash, requestHash) {
+		web.WriteProblem(w, r, web.NewProblem(web.ProblemConflict, http.StatusUnprocessableEntity,
+			"The Idempotency-Key was already used with a different request body."))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Location", orderPath(rec.OrderID))
+	h.Set(headerIdempotentReplayed, "true")
+	w.WriteHeader(rec.StatusCode)
+	_, _ = w.Write(rec.Body)
+}
+
+// bodyHasher wraps a request body and hashes every byte read through it.
+type bodyHasher struct {
+	body io.ReadCloser
+	sum  hash.Hash
+}
+
+// hashBody replaces r.Body with a bodyHasher reading the original body.
+func hashBody(r *http.Request) *bodyHasher {
+	h := &bodyHasher{body: r.Body, sum: sha256.New()}
+	r.Body = h
+	return h
+}
+
+func (h *bodyHasher) Read(p []byte) (int, error) {
+	n, err := h.body.Read(p)
+	_, _ = h.sum.Write(p[:n])
+	return n, err
+}
+
+func (h *bodyHasher) Close() error { return h.body.Close() }
+
+// Sum returns the SHA-256 of the bytes read so far; after a successful
+// web.Decode, that is the whole body (Decode reads to the end to reject
+// trailing data).
+func (h *bodyHasher) Sum() []byte { return h.sum.Sum(nil) }

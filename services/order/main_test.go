@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/natstest"
+	"github.com/orderbus/orderbus/pkg/pgtest"
+	"github.com/orderbus/orderbus/pkg/stack"
+)
+
+var cluster *pgtest.Cluster
+
+func TestMain(m *testing.M) { pgtest.Main(m, &cluster) }
+
+// testService is one running order service with its own database and
+// nats-server, plus the test's own connections to both.
+type testService struct {
+	url  string
+	nats *stack.NATS
+	db   *pgxpool.Pool
+	js   jetstream.JetStream
+	logs *syncBuffer
+}
+
+// startService starts run in a goroutine against a fresh database and
+// nats-server, waits until /readyz answers 200, and at cleanup cancels its
+// context and checks that run returned nil. env overrides the defaults.
+func startService(t *testing.T, env map[string]string) *testService {
+	t.Helper()
+	dbURL := cluster.NewDatabase(t)
+	srv := natstest.Start(t)
+	port, err := stack.FreePort()
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	vars := map[string]string{
+		"HTTP_ADDR":        fmt.Sprintf("127.0.0.1:%d", port),
+		"DATABASE_URL":     dbURL,
+		"NATS_URL":         srv.URL(),
+		"LOG_LEVEL":        "info",
+		"OUTBOX_INTERVAL":  "100ms",
+		"SHUTDOWN_TIMEOUT": "5s",
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	s := &testService{url: "http://" + vars["HTTP_ADDR"], nats: srv, logs: &syncBuffer{}}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("order service log:\n%s", s.logs.String())
+		}
+	})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"order"}, func(k string) string { return vars[k] }, s.logs, s.logs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run returned %v, want nil", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("run did not return within 30s of cancel")
+		}
+	})
+	waitFor(t, 30*time.Second, "/readyz to answer 200", func() (bool, string) {
+		select {
+		case err := <-done:
+			done <- err // let the cleanup see it too
+			t.Fatalf("run returned before ready: %v", err)
+		default:
+		}
+		resp, err := http.Get(s.url + "/readyz")
+		if err != nil {
+			return false, err.Error()
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, fmt.Sprintf("%d %s", resp.StatusCode, body)
+	})
+
+	s.db, err = pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		t.Fatalf("open test pool: %v", err)
+	}
+	t.Cleanup(s.db.Close)
+	_, s.js = natstest.Connect(t, srv)
+	return s
+}
+
+// waitFor polls cond until it reports true, failing the test with cond's
+// last description after timeout.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last string
+	for {
+		ok, seen := cond()
+		if ok {
+			return
+		}
+		last = seen
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, last)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// response is an HTTP response read whole.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do sends a request and reads the whole response, failing the test on error.
+func (s *testService) do(t *testing.T, method, path string, header map[string]string, body []byte) response {
+	t.Helper()
+	r, err := s.send(method, path, header, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// send sends a request and reads the whole response; safe in any goroutine.
+func (s *testService) send(method, path string, header map[string]string, body []byte) (response, error) {
+	req, err := http.NewRequest(method, s.url+path, bytes.NewReader(body))
+	if err != nil {
+		return response{}, fmt.Errorf("new request: %w", err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	client := &http.Client{Timeout: 20 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		return response{}, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return response{}, fmt.Errorf("read %s %s response: %w", method, path, err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: b}, nil
+}
+
+// postOrder posts body as JSON, with an Idempotency-Key when key is not "".
+func (s *testService) postOrder(t *testing.T, body []byte, key string) response {
+	t.Helper()
+	h := map[string]string{"Content-Type": "application/json"}
+	if key != "" {
+		h["Idempotency-Key"] = key
+	}
+	return s.do(t, http.MethodPost, "/v1/orders", h, body)
+}
+
+// count returns the number of rows in table.
+func (s *testService) count(t *testing.T, table string) int {
+	t.Helper()
+	var n int
+	if err := s.db.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		t.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}
+
+// streamMsgs returns the number of messages in the ORDERS stream.
+func (s *testService) streamMsgs(t *testing.T) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	stream, err := s.js.Stream(ctx, events.StreamOrders)
+	if err != nil {
+		t.Fatalf("stream %s: %v", events.StreamOrders, err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatalf("stream %s info: %v", events.StreamOrders, err)
+	}
+	return info.State.Msgs
+}
+
+// orderBody returns a valid order request for customerID with the given SKUs.
+func orderBody(t *testing.T, customerID string, skus ...string) []byte {
+	t.Helper()
+	items := make([]map[string]any, len(skus))
+	for i, sku := range skus {
+		items[i] = map[string]any{"sku": sku, "quantity": i + 1}
+	}
+	b, err := json.Marshal(map[string]any{
+		"customer": map[string]string{
+			"id": customerID, "name": "Ada Lovelace", "email": "ada@example.com", "phone": "+441234567890",
+		},
+		"items": items,
+	})
+	if err != nil {
+		t.Fatalf("marshal order: %v", err)
+	}
+	return b
+}
+
+// decodeJSON unmarshals r's body into v.
+func decodeJSON(t *testing.T, r response, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %q: %v", r.body, err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the service's concurrent logging.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestRunFailsWithoutDatabaseURL(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	err := run(context.Background(), []string{"order"}, func(string) string { return "" }, &logs, &logs)
+	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
+		t.Fatalf("run without DATABASE_URL = %v, want an error naming DATABASE_URL", err)
+	}
+}

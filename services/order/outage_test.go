@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/orderbus/orderbus/pkg/natstest"
+)
+
+// TestOrdersSurviveNATSOutage stops the nats-server: POST still answers 202
+// at once with the order and its event stored; once the server is back the
+// relay publishes the event.
+func TestOrdersSurviveNATSOutage(t *testing.T) {
+	t.Parallel()
+	const publishTimeout = 10 * time.Second
+	s := startService(t, map[string]string{"PUBLISH_TIMEOUT": publishTimeout.String(), "OUTBOX_INTERVAL": "50ms"})
+	ctx := context.Background()
+
+	if err := s.nats.Stop(ctx); err != nil {
+		t.Fatalf("stop nats-server: %v", err)
+	}
+	waitFor(t, 10*time.Second, "/readyz to answer 503", func() (bool, string) {
+		r := s.do(t, http.MethodGet, "/readyz", nil, nil)
+		return r.status == http.StatusServiceUnavailable, string(r.body)
+	})
+
+	start := time.Now()
+	resp := s.postOrder(t, orderBody(t, uuid.NewString(), "SKU-1"), "")
+	elapsed := time.Since(start)
+
+	if resp.status != http.StatusAccepted {
+		t.Fatalf("status %d, want 202; body %s", resp.status, resp.body)
+	}
+	if elapsed > 2*time.Second {
+		t.Errorf("POST took %s with NATS down, want well under PUBLISH_TIMEOUT %s", elapsed, publishTimeout)
+	}
+	if n := s.count(t, "orders"); n != 1 {
+		t.Errorf("orders holds %d rows, want 1", n)
+	}
+	if n := s.count(t, "outbox"); n != 1 {
+		t.Errorf("outbox holds %d rows, want the 1 pending event", n)
+	}
+
+	// Restarting on the same port can race with another process that took
+	// the port meanwhile (an ephemeral client port, say): retry until free.
+	waitFor(t, 20*time.Second, "nats-server to restart on its port", func() (bool, string) {
+		if err := s.nats.Start(ctx); err != nil {
+			return false, err.Error()
+		}
+		return true, ""
+	})
+	_, s.js = natstest.Connect(t, s.nats) // a fresh connection; the old one may still be backing off
+	waitFor(t, 20*time.Second, "the relay to publish the event", func() (bool, string) {
+		msgs, pending := s.streamMsgs(t), s.count(t, "outbox")
+		return msgs == 1 && pending == 0, "stream msgs " + strconv.FormatUint(msgs, 10) + ", outbox rows " + strconv.Itoa(pending)
+	})
+}
