@@ -60,9 +60,10 @@ type Consumer struct {
 // (explicit ack; see ConsumerConfig for the server-side settings). Renaming
 // cfg.Durable creates a new consumer that reads the whole stream again. It
 // returns an error for an invalid cfg or nil h, a metrics registration
-// conflict, or when JetStream refuses the consumer (the stream must exist:
-// see EnsureStreams). When JetStream cannot be reached it returns the
-// Consumer all the same, and Run creates the durable once it can.
+// conflict, or when JetStream refuses the consumer's configuration. When
+// JetStream cannot be reached, or the stream does not exist yet, it
+// returns the Consumer all the same, and Run creates the durable once it
+// can (see EnsureStreams and StreamSetup).
 func NewConsumer(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig, h Handler) (*Consumer, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -87,11 +88,12 @@ func NewConsumer(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig
 	}
 	if err := c.ensure(ctx); err != nil {
 		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) {
+		if errors.As(err, &apiErr) && !errors.Is(err, jetstream.ErrStreamNotFound) {
 			return nil, err // the server refused the configuration
 		}
-		// JetStream is unreachable: start anyway, Run creates the consumer
-		// once the server is back, so a broker outage never stops a start.
+		// JetStream is unreachable, or the stream is not created yet (the
+		// service creating it may start later): start anyway; Run creates
+		// the consumer once it can, so neither stops a start.
 		c.log.Warn("cannot create the consumer yet; Run will retry", "error", err)
 	}
 	return c, nil

@@ -284,7 +284,6 @@ func TestNewConsumerRejects(t *testing.T) {
 		{"no stream", natsjs.ConsumerConfig{Durable: "d"}, ok, "stream is required"},
 		{"dotted durable", natsjs.ConsumerConfig{Stream: events.StreamOrders, Durable: "a.b"}, ok, "durable"},
 		{"nil handler", natsjs.ConsumerConfig{Stream: events.StreamOrders, Durable: "d"}, nil, "handler is nil"},
-		{"missing stream", natsjs.ConsumerConfig{Stream: "NOPE", Durable: "d"}, ok, "stream not found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -115,3 +115,45 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// TestConsumerWaitsForStream creates a consumer before its stream exists,
+// as a consumer service does when it starts before the service that
+// creates the streams: Run creates the durable once the stream appears.
+func TestConsumerWaitsForStream(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	log := natstest.Logger(t)
+	ctx := ctxT(t)
+	nc, err := natsjs.Connect(ctx, srv.URL(), t.Name(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	cons, err := natsjs.NewConsumer(ctx, js, natsjs.ConsumerConfig{
+		Stream: events.StreamOrders, Durable: "early", FilterSubjects: []string{events.FilterOrderPlaced}, Logger: log,
+	}, rec.handle)
+	if err != nil {
+		t.Fatalf("NewConsumer before the stream exists: %v", err)
+	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- cons.Run(runCtx) }()
+
+	if err := natsjs.EnsureStreams(ctx, js, events.Streams()...); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, js, newEvent(t, "c-1"))
+	waitFor(t, 20*time.Second, "the event to be handled", func() (bool, string) {
+		n := len(rec.snapshot())
+		return n == 1, fmt.Sprintf("handled %d", n)
+	})
+	stopRun()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+)
+
+func TestLoadConfig(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"DATABASE_URL": "postgres://u:secret@db/email"}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string // substring; "" = valid
+		check   func(t *testing.T, c Config)
+	}{
+		{name: "defaults", env: base, check: func(t *testing.T, c Config) {
+			if c.HTTPAddr != ":8083" || c.SMTPHost != "localhost" || c.SMTPPort != 1025 || c.SMTPTLS != "none" ||
+				c.SMTPTimeout != 10*time.Second || c.MailFrom != "orderbus <orders@orderbus.example>" ||
+				c.MailDomain != "orderbus.example" || c.ConsumerConcurrency != 8 || c.ConsumerMaxDeliver != 10 ||
+				c.ShutdownTimeout != 20*time.Second || c.NATSURL != "nats://127.0.0.1:4222" {
+				t.Errorf("defaults = %+v", c)
+			}
+			want := []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute}
+			if !slices.Equal(c.ConsumerBackoff, want) {
+				t.Errorf("backoff = %v, want %v", c.ConsumerBackoff, want)
+			}
+			if p, _ := c.tlsPolicy(); p != gomail.NoTLS {
+				t.Errorf("TLS policy = %v, want NoTLS", p)
+			}
+			if c.ackWait() != 30*time.Second {
+				t.Errorf("ack wait = %v, want 30s", c.ackWait())
+			}
+		}},
+		{name: "overrides", env: with(base, "SMTP_TLS", "mandatory", "CONSUMER_BACKOFF", "100ms,2s", "SMTP_TIMEOUT", "20s"),
+			check: func(t *testing.T, c Config) {
+				if p, _ := c.tlsPolicy(); p != gomail.TLSMandatory {
+					t.Errorf("TLS policy = %v, want mandatory", p)
+				}
+				if !slices.Equal(c.ConsumerBackoff, []time.Duration{100 * time.Millisecond, 2 * time.Second}) {
+					t.Errorf("backoff = %v", c.ConsumerBackoff)
+				}
+				if c.ackWait() != time.Minute {
+					t.Errorf("ack wait = %v, want 3 x SMTP_TIMEOUT", c.ackWait())
+				}
+			}},
+		{name: "database url required", env: map[string]string{}, wantErr: "DATABASE_URL"},
+		{name: "unknown tls policy", env: with(base, "SMTP_TLS", "starttls"), wantErr: "SMTP_TLS"},
+		{name: "bad backoff", env: with(base, "CONSUMER_BACKOFF", "1s,soon"), wantErr: "ConsumerBackoff"},
+		{name: "negative backoff", env: with(base, "CONSUMER_BACKOFF", "-1s"), wantErr: "CONSUMER_BACKOFF"},
+		{name: "zero concurrency", env: with(base, "CONSUMER_CONCURRENCY", "0"), wantErr: "CONSUMER_CONCURRENCY"},
+		{name: "bad from", env: with(base, "MAIL_FROM", "not an address"), wantErr: "MAIL_FROM"},
+		{name: "bad domain", env: with(base, "MAIL_DOMAIN", "a b>"), wantErr: "MAIL_DOMAIN"},
+		{name: "port out of range", env: with(base, "SMTP_PORT", "70000"), wantErr: "SMTP_PORT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := loadConfig(func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("loadConfig error = %v, want one naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("loadConfig: %v", err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestConfigLogValueMasksSecrets(t *testing.T) {
+	t.Parallel()
+	c, err := loadConfig(func(k string) string {
+		return map[string]string{"DATABASE_URL": "postgres://u:dbsecret@db/email", "SMTP_USERNAME": "u", "SMTP_PASSWORD": "smtpsecret"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.LogValue().String()
+	for _, secret := range []string{"dbsecret", "smtpsecret"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("LogValue shows %q: %s", secret, got)
+		}
+	}
+}
+
+// with returns a copy of m with the key, value pairs set.
+func with(m map[string]string, kv ...string) map[string]string {
+	out := make(map[string]string, len(m)+len(kv)/2)
+	for k, v := range m {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/mailcatch"
+)
+
+// newOrderPlaced returns an order placed event for a new order and customer.
+func newOrderPlaced(t *testing.T) (events.Event, events.OrderPlaced) {
+	t.Helper()
+	p := events.OrderPlaced{
+		OrderID: uuid.NewString(),
+		Customer: events.Customer{
+			ID: uuid.NewString(), Name: "Ada Lovelace",
+			Email: "ada." + rand8() + "@example.com", Phone: "+44 20 7946 0000",
+		},
+		Items:    []events.Item{{SKU: "SKU-TEA", Quantity: 2}, {SKU: "SKU-CUP", Quantity: 1}},
+		PlacedAt: time.Now().UTC(),
+	}
+	ev, err := events.New("/orderbus/order", events.TypeOrderPlaced, p.OrderID, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev, p
+}
+
+func rand8() string { return uuid.NewString()[:8] }
+
+// publish stores ev on the orders.placed subject of customerID.
+func (e *testEnv) publish(ev events.Event, customerID string) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.pub.Publish(ctx, events.OrderPlacedSubject(customerID), ev); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// publishRaw publishes a message as is and returns its stream sequence.
+func (e *testEnv) publishRaw(msg *nats.Msg) uint64 {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ack, err := e.js.PublishMsg(ctx, msg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if ack.Duplicate {
+		e.t.Fatalf("message on %s was dropped as a duplicate", msg.Subject)
+	}
+	return ack.Sequence
+}
+
+// waitFor polls cond every 25 ms until it holds, failing the test after
+// timeout with what cond last reported.
+func (e *testEnv) waitFor(timeout time.Duration, what string, cond func() (bool, string)) {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, seen := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, seen)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// mails returns the messages in Mailpit with the Message-ID of eventID.
+func (e *testEnv) mails(eventID string) []mailcatch.Message {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	all, err := e.catcher.Messages(ctx)
+	if err != nil {
+		e.t.Fatalf("read mailpit: %v", err)
+	}
+	var out []mailcatch.Message
+	for _, m := range all {
+		if strings.Trim(m.MessageID, "<>") == eventID+"@orderbus.example" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// allMails counts every message in Mailpit.
+func (e *testEnv) allMails() int {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	all, err := e.catcher.Messages(ctx)
+	if err != nil {
+		e.t.Fatalf("read mailpit: %v", err)
+	}
+	return len(all)
+}
+
+// rows returns the mails rows of eventID.
+func (e *testEnv) rows(eventID string) []Mail {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var out []Mail
+	rows, err := e.db.Query(ctx, `SELECT status, COALESCE(error, ''), attempts, message_id FROM mails WHERE event_id = $1`, eventID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m Mail
+		if err := rows.Scan(&m.Status, &m.Error, &m.Attempts, &m.MessageID); err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// settled waits until the email consumer has acknowledged (or terminated)
+// every message up to stream sequence seq and holds none.
+func (e *testEnv) settled(seq uint64) {
+	e.t.Helper()
+	e.waitFor(15*time.Second, "the email consumer to settle", func() (bool, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		cons, err := e.js.Consumer(ctx, events.StreamOrders, durableEmail)
+		if err != nil {
+			return false, err.Error()
+		}
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return false, err.Error()
+		}
+		ok := info.AckFloor.Stream >= seq && info.NumAckPending == 0 && info.NumPending == 0
+		return ok, fmt.Sprintf("ack floor %d, ack pending %d, pending %d", info.AckFloor.Stream, info.NumAckPending, info.NumPending)
+	})
+}
+
+// lastSeq returns the ORDERS stream's last sequence.
+func (e *testEnv) lastSeq() uint64 {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := e.js.Stream(ctx, events.StreamOrders)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return info.State.LastSeq
+}
+
+// dlq returns the messages dead-lettered by the email consumer for a
+// message on subject.
+func (e *testEnv) dlq(subject string) []*jetstream.RawStreamMsg {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := e.js.Stream(ctx, events.StreamDLQ)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	dlqSubject := events.DLQSubject(durableEmail, subject)
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(dlqSubject))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []*jetstream.RawStreamMsg
+	for seq := info.State.FirstSeq; seq > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil || m.Subject != dlqSubject {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// metric returns the value of the sample line starting with series, e.g.
+// email_mails_total{kind="receipt",outcome="retry"}, or 0.
+func (e *testEnv) metric(series string) float64 {
+	e.t.Helper()
+	_, body := e.get("/metrics")
+	sc := bufio.NewScanner(strings.NewReader(body))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				e.t.Fatalf("metric %s: %v", series, err)
+			}
+			return f
+		}
+	}
+	return 0
+}
+
+// setChaos makes Mailpit answer RCPT TO with code, with probability 0-100.
+func (e *testEnv) setChaos(code, probability int) {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]any{"Recipient": map[string]int{"ErrorCode": code, "Probability": probability}})
+	req, _ := http.NewRequest(http.MethodPut, e.mailpit.APIURL()+"/api/v1/chaos", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("set chaos: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		e.t.Fatalf("set chaos: %s: %s", resp.Status, b)
+	}
+}
+
+// testWriter sends the service's log lines to the test log; lines written
+// after close (by goroutines outliving the test) are dropped.
+type testWriter struct {
+	mu     sync.Mutex
+	t      *testing.T
+	closed bool
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.closed {
+		w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+func (w *testWriter) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+}

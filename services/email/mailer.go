@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
+)
+
+// Outgoing is one mail to send.
+type Outgoing struct {
+	// ID makes the Message-ID, <ID@MAIL_DOMAIN>: the event id, so a resent
+	// mail carries the same Message-ID and receivers can drop the copy.
+	ID      string
+	To      mail.Address
+	Subject string
+	Text    string
+	HTML    string
+	// Headers are extra header fields, such as X-Order-Id.
+	Headers map[string]string
+}
+
+// Mailer sends mail over SMTP with go-mail through a small pool of
+// connections, so a burst of events does not pay a TCP and EHLO handshake
+// per mail. A connection is dialed on first use, reused for many mails and
+// closed after any error, to be redialed by the next Send.
+//
+// One go-mail Client holds the settings (host, port, TLS policy, auth,
+// timeout); the pooled connections are its *smtp.Client values, used with
+// the Client's ...WithSMTPClient methods, which go-mail provides for
+// concurrent senders. Keeping the *smtp.Client lets the Mailer always
+// release a broken connection's socket, which Client.Close does not do when
+// QUIT fails.
+type Mailer struct {
+	client  *gomail.Client
+	from    string
+	domain  string
+	timeout time.Duration
+	logger  *slog.Logger
+	// slots holds size connections, nil until dialed; taking a slot is the
+	// right to send, so at most size mails are in flight.
+	slots chan *pooledConn
+}
+
+type pooledConn struct {
+	c *smtp.Client
+}
+
+// newMailer returns a Mailer for cfg with a pool of size connections. It
+// dials nothing. It returns an error when the SMTP settings are invalid.
+func newMailer(cfg Config, size int, logger *slog.Logger) (*Mailer, error) {
+	policy, err := cfg.tlsPolicy()
+	if err != nil {
+		return nil, err
+	}
+	opts := []gomail.Option{
+		gomail.WithPort(cfg.SMTPPort),
+		gomail.WithTimeout(cfg.SMTPTimeout),
+		gomail.WithTLSPolicy(policy), // not WithTLSPortPolicy: it would move SMTP_PORT 25 to 587
+	}
+	if cfg.SMTPUsername != "" {
+		// Auto-discovery picks the strongest mechanism the server offers,
+		// and never PLAIN or LOGIN over an unencrypted connection.
+		opts = append(opts,
+			gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
+			gomail.WithUsername(cfg.SMTPUsername),
+			gomail.WithPassword(cfg.SMTPPassword))
+	}
+	client, err := gomail.NewClient(cfg.SMTPHost, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("smtp client: %w", err)
+	}
+	m := &Mailer{
+		client:  client,
+		from:    cfg.MailFrom,
+		domain:  cfg.MailDomain,
+		timeout: cfg.SMTPTimeout,
+		logger:  logger,
+		slots:   make(chan *pooledConn, size),
+	}
+	for range size {
+		m.slots <- &pooledConn{}
+	}
+	return m, nil
+}
+
+// MessageID returns the Message-ID (without angle brackets) that Send gives
+// a mail with id.
+func (m *Mailer) MessageID(id string) string {
+	return messageIDLocalPart(id) + "@" + m.domain
+}
+
+// Send sends out over a pooled connection, waiting for a free one until ctx
+// ends. A pooled connection found dead before anything was sent is redialed
+// once at once. Errors are *DeliveryError values whose text carries no
+// e-mail address; DeliveryError.Permanent tells whether retrying can help.
+func (m *Mailer) Send(ctx context.Context, out Outgoing) error {
+	msg, err := m.compose(out)
+	if err != nil {
+		return &DeliveryError{Permanent: true, Text: redactAddresses(err.Error()), err: err}
+	}
+	var slot *pooledConn
+	select {
+	case slot = <-m.slots:
+	case <-ctx.Done():
+		return &DeliveryError{Text: "wait for smtp connection: " + ctx.Err().Error(), err: ctx.Err()}
+	}
+	defer func() { m.slots <- slot }()
+
+	for attempt := 1; ; attempt++ {
+		fresh := slot.c == nil
+		if fresh {
+			c, err := m.client.DialToSMTPClientWithContext(ctx)
+			if err != nil {
+				return &DeliveryError{Text: "connect to smtp server: " + redactAddresses(err.Error()), err: err}
+			}
+			slot.c = c
+		}
+		// The connection may have idled past its last deadline.
+		err := slot.c.UpdateDeadline(m.timeout)
+		if err == nil {
+			if err = m.client.SendWithSMTPClient(slot.c, msg); err == nil {
+				return nil
+			}
+		}
+		m.discard(slot)
+		if !fresh && attempt == 1 && connDead(err) {
+			m.logger.Debug("pooled smtp connection is dead, redialing", "error", redactAddresses(err.Error()))
+			continue
+		}
+		return classify(err)
+	}
+}
+
+// connDead reports whether err says the connection was unusable before
+// the mail transaction began, so nothing was sent and trying again on a new
+// connection is safe.
+func connDead(err error) bool {
+	se, ok := errors.AsType[*gomail.SendError](err)
+	return !ok || se.Reason == gomail.ErrConnCheck
+}
+
+// compose builds the go-mail message: From MAIL_FROM, To out.To,
+// Message-ID <out.ID@MAIL_DOMAIN>, a text body with an HTML alternative.
+func (m *Mailer) compose(out Outgoing) (*gomail.Msg, error) {
+	msg := gomail.NewMsg()
+	if err := msg.From(m.from); err != nil {
+		return nil, fmt.Errorf("from address: %w", err)
+	}
+	msg.ToMailAddress(&out.To)
+	msg.Subject(out.Subject)
+	msg.SetMessageIDWithValue(m.MessageID(out.ID))
+	msg.SetDate()
+	for k, v := range out.Headers {
+		msg.SetGenHeader(gomail.Header(k), v)
+	}
+	msg.SetBodyString(gomail.TypeTextPlain, out.Text)
+	if out.HTML != "" {
+		msg.AddAlternativeString(gomail.TypeTextHTML, out.HTML)
+	}
+	return msg, nil
+}
+
+// discard closes slot's connection, if any, and empties the slot.
+func (m *Mailer) discard(slot *pooledConn) {
+	if slot.c == nil {
+		return
+	}
+	_ = slot.c.UpdateDeadline(m.timeout)
+	if err := slot.c.Quit(); err != nil {
+		_ = slot.c.Close() // QUIT failed: the socket is still open
+	}
+	slot.c = nil
+}
+
+// Close waits for the mails in flight (until ctx ends) and closes every
+// pooled connection. The Mailer stays usable: a later Send dials again.
+// It returns ctx's error when it gave up waiting.
+func (m *Mailer) Close(ctx context.Context) error {
+	taken := make([]*pooledConn, 0, cap(m.slots))
+	defer func() {
+		for _, s := range taken {
+			m.slots <- s
+		}
+	}()
+	for range cap(m.slots) {
+		select {
+		case s := <-m.slots:
+			m.discard(s)
+			taken = append(taken, s)
+		case <-ctx.Done():
+			return fmt.Errorf("close smtp connections: %w", ctx.Err())
+		}
+	}
+	return nil
+}
