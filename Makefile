@@ -21,8 +21,9 @@ build: ## Build every service binary into bin/.
 	for s in $(SERVICES); do $(GO) build -trimpath -o bin/$$s ./services/$$s; done
 
 .PHONY: run
-run: tools ## Run the whole system locally (NATS, PostgreSQL, Mailpit, services).
-	$(GO) run ./e2e/cmd/orderbus-run
+run: tools ## Run the whole system locally (NATS, PostgreSQL, Mailpit, services); RUN_FLAGS=-help for options.
+	$(GO) build -o .tools/bin/orderbus-run ./e2e/cmd/orderbus-run
+	exec .tools/bin/orderbus-run $(RUN_FLAGS)
 
 .PHONY: test
 test: tools lint test-packages e2e ## Everything CI runs: lint, unit + integration, end-to-end.

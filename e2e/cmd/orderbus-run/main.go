@@ -1,0 +1,155 @@
+// Command orderbus-run is `make run`: it starts the whole orderbus system
+// without Docker on the fixed ports of the design (PostgreSQL from the
+// machine's binaries, nats-server and Mailpit from the tools folder, and
+// every service found under services/), streams all their logs to stdout,
+// prints the URLs once everything is ready, and on Ctrl-C or SIGTERM stops
+// it all in order: services first, then Mailpit, NATS and PostgreSQL.
+//
+// Usage (from the repository root):
+//
+//	go run ./e2e/cmd/orderbus-run [-services order,email] [-postgres-port 5433] [-log-level debug]
+//
+// The PostgreSQL cluster and the NATS and Mailpit stores are throwaway:
+// they are removed on exit.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/orderbus/orderbus/e2e/launcher"
+	"github.com/orderbus/orderbus/pkg/stack"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, stop, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "orderbus-run:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the system and blocks until ctx ends; stopSignals restores
+// the default signal handling, so a second Ctrl-C kills the launcher (its
+// children die with it).
+func run(ctx context.Context, stopSignals func(), args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	root, err := stack.RepoRoot()
+	if err != nil {
+		return err
+	}
+	pgPort := 5432
+	if v := getenv("ORDERBUS_POSTGRES_PORT"); v != "" {
+		if pgPort, err = strconv.Atoi(v); err != nil {
+			return fmt.Errorf("ORDERBUS_POSTGRES_PORT=%q: not a port number", v)
+		}
+	}
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	services := fs.String("services", strings.Join(launcher.AvailableServices(root), ","),
+		"comma-separated services to run (known: "+strings.Join(launcher.KnownServices(), ", ")+")")
+	fs.IntVar(&pgPort, "postgres-port", pgPort, "PostgreSQL port (also $ORDERBUS_POSTGRES_PORT); change it when 5432 is taken")
+	logLevel := fs.String("log-level", "info", "LOG_LEVEL of the services: debug, info, warn, error")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *services == "" {
+		return errors.New("no services to run: none found under services/ and -services is empty")
+	}
+	cfg := launcher.Config{
+		Services: strings.Split(*services, ","),
+		Fixed:    true,
+		Ports:    map[string]int{launcher.PortPostgres: pgPort},
+		Env:      map[string]map[string]string{},
+		Output:   stdout,
+		Logger:   slog.New(slog.NewTextHandler(stderr, nil)),
+	}
+	for _, name := range cfg.Services {
+		cfg.Env[name] = map[string]string{"LOG_LEVEL": *logLevel}
+	}
+
+	sys, err := launcher.Start(ctx, cfg)
+	if busy, ok := errors.AsType[*launcher.PortsInUseError](err); ok {
+		return portsHint(err, busy, pgPort)
+	}
+	if err != nil {
+		return err
+	}
+	printURLs(stdout, sys)
+	for _, name := range sys.Services() {
+		go reportExit(ctx, stderr, name, sys.Process(name))
+	}
+
+	<-ctx.Done()
+	stopSignals()
+	fmt.Fprintln(stderr, "orderbus-run: stopping (services, then Mailpit, NATS, PostgreSQL); Ctrl-C again kills everything")
+	closeCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := sys.Close(closeCtx); err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, "orderbus-run: stopped")
+	return nil
+}
+
+// portsHint explains how to get around ports that are taken.
+func portsHint(err error, busy *launcher.PortsInUseError, pgPort int) error {
+	var hints []string
+	if _, ok := busy.Ports[launcher.PortPostgres]; ok {
+		hints = append(hints, fmt.Sprintf("PostgreSQL port %d is taken (a local PostgreSQL?): "+
+			"pass -postgres-port=%d or set ORDERBUS_POSTGRES_PORT=%d", pgPort, pgPort+1, pgPort+1))
+	}
+	if len(busy.Names) > len(hints) {
+		hints = append(hints, "the other ports are fixed: is another `make run` or `docker compose up` running?")
+	}
+	return fmt.Errorf("%w\n%s", err, strings.Join(hints, "\n"))
+}
+
+// reportExit warns when a service's process ends while the system runs, as
+// `docker compose up` would show; the other processes keep running.
+func reportExit(ctx context.Context, stderr io.Writer, name string, p *stack.Process) {
+	select {
+	case <-ctx.Done():
+	case <-p.Exited():
+		if ctx.Err() == nil {
+			fmt.Fprintf(stderr, "orderbus-run: WARNING: service %s exited: %v (its log is above)\n", name, p.Err())
+		}
+	}
+}
+
+func printURLs(w io.Writer, sys *launcher.System) {
+	var b strings.Builder
+	row := func(label, value string) { fmt.Fprintf(&b, "  %-18s %s\n", label, value) }
+	b.WriteString("\norderbus is running (Ctrl-C stops everything):\n")
+	if url := sys.OrderURL(); url != "" {
+		row("Orders API", url+"/v1/orders")
+	}
+	var dbs []string
+	for _, name := range sys.Services() {
+		row(name+" service", sys.ServiceURL(name)+"  (/healthz /readyz /metrics)")
+		dbs = append(dbs, sys.DatabaseURL(name))
+	}
+	row("Mailpit API", sys.MailAPIURL()+"/api/v1/messages  (REST API; the web UI is in the Docker image only)")
+	row("Mailpit SMTP", fmt.Sprintf("%s:%d", sys.Mailpit().SMTPHost(), sys.Mailpit().SMTPPort()))
+	row("NATS", sys.NATS().URL())
+	row("NATS monitoring", sys.NATS().MonitorURL())
+	for i, db := range dbs {
+		label := ""
+		if i == 0 {
+			label = "PostgreSQL"
+		}
+		row(label, db)
+	}
+	b.WriteString("\nPlace an order: scripts/place-order.sh   Read the mail: curl " + sys.MailAPIURL() + "/api/v1/messages\n\n")
+	fmt.Fprint(w, b.String())
+}

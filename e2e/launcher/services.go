@@ -1,0 +1,90 @@
+package launcher
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// serviceSpec is what the launcher knows about one service.
+type serviceSpec struct {
+	// port is the service's HTTP port under Config.Fixed (as in DESIGN.md).
+	port int
+	// database is the name of the database the service owns.
+	database string
+	// env returns the variables the service needs beyond the common ones
+	// (HTTP_ADDR, DATABASE_URL, NATS_URL, LOG_LEVEL, LOG_FORMAT).
+	env func(s *System) map[string]string
+	// order ranks services for starting and listing: lower first.
+	order int
+}
+
+// catalog lists every service the launcher can run, by binary name. A new
+// service is one line here; it takes part once services/<name> exists.
+func catalog() map[string]serviceSpec {
+	return map[string]serviceSpec{
+		"order":     {order: 1, port: 8080, database: "orders"},
+		"inventory": {order: 2, port: 8081, database: "inventory"},
+		"gdpr":      {order: 3, port: 8082, database: "gdpr"},
+		"email":     {order: 4, port: 8083, database: "email", env: smtpEnv},
+		"sms":       {order: 5, port: 8084, database: "sms"},
+	}
+}
+
+// smtpEnv points a mail-sending service at the system's Mailpit.
+func smtpEnv(s *System) map[string]string {
+	return map[string]string{
+		"SMTP_HOST": s.mailpit.SMTPHost(),
+		"SMTP_PORT": strconv.Itoa(s.mailpit.SMTPPort()),
+		"SMTP_TLS":  "none",
+	}
+}
+
+// DefaultServices are the services Start runs when Config.Services is empty.
+func DefaultServices() []string { return []string{"order", "email"} }
+
+// KnownServices returns the names of every service the launcher can run,
+// in start order.
+func KnownServices() []string {
+	return sortServices(slices.Collect(maps.Keys(catalog())))
+}
+
+// AvailableServices returns the known services whose source folder
+// services/<name> exists under the repository root, in start order: what
+// `make run` starts as services are added to the repository.
+func AvailableServices(root string) []string {
+	var names []string
+	for _, name := range KnownServices() {
+		if _, err := os.Stat(filepath.Join(root, "services", name, "main.go")); err == nil {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// sortServices orders names by their catalog rank; unknown names go last.
+func sortServices(names []string) []string {
+	known := catalog()
+	rank := func(name string) int {
+		if spec, ok := known[name]; ok {
+			return spec.order
+		}
+		return len(known) + 1
+	}
+	names = slices.Clone(names)
+	slices.SortStableFunc(names, func(a, b string) int { return rank(a) - rank(b) })
+	return names
+}
+
+// ErrUnknownService is wrapped by errors about a service name the launcher
+// does not know.
+var ErrUnknownService = errors.New("unknown service")
+
+func errUnknownService(name string) error {
+	return fmt.Errorf("%w %q (known: %s)", ErrUnknownService, name, strings.Join(KnownServices(), ", "))
+}

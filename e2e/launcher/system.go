@@ -1,0 +1,276 @@
+package launcher
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/orderbus/orderbus/pkg/stack"
+)
+
+// System is a running orderbus system started by Start. Its methods are
+// safe for concurrent use.
+type System struct {
+	cfg      Config
+	pg       *stack.Postgres
+	ownPG    bool
+	dbPrefix string
+	binDir   string // temporary folder of binaries Start built, if any
+	nats     *stack.NATS
+	mailpit  *stack.Mailpit
+	services map[string]*service
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// Start starts a system: PostgreSQL (unless cfg.Postgres is given) with a
+// database per service, nats-server with JetStream (sync_interval: always),
+// Mailpit, and the services, and returns once every service's /readyz
+// answers 200. On failure it stops whatever it started and returns an error
+// holding the tail of every process's log; an error wrapping ErrPortInUse
+// means a fixed or overridden port was taken, and nothing was started.
+func Start(ctx context.Context, cfg Config) (*System, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ports := append([]string{PortNATS, PortNATSMonitor, PortSMTP, PortMailpit}, cfg.Services...)
+	if cfg.Postgres == nil {
+		ports = append(ports, PortPostgres)
+	}
+	if err := cfg.checkPorts(ports); err != nil {
+		return nil, fmt.Errorf("start system: %w", err)
+	}
+	s := &System{cfg: cfg, pg: cfg.Postgres, services: map[string]*service{}}
+	if err := s.start(ctx); err != nil {
+		err = fmt.Errorf("start system: %w\n%s", err, s.Logs())
+		if cerr := s.Close(context.WithoutCancel(ctx)); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *System) start(ctx context.Context) error {
+	log := s.cfg.Logger
+	bins, err := s.binaries(ctx)
+	if err != nil {
+		return err
+	}
+	if s.pg == nil {
+		log.Info("starting postgres")
+		s.pg, err = stack.StartPostgres(ctx, stack.PostgresConfig{
+			Port: s.cfg.port(PortPostgres), Output: s.cfg.Output, Logger: log,
+		})
+		if err != nil {
+			return err
+		}
+		s.ownPG = true
+	} else {
+		s.dbPrefix = "e2e_" + randomHex(4) + "_"
+	}
+	s.nats, err = stack.StartNATS(ctx, stack.NATSConfig{
+		Port: s.cfg.port(PortNATS), MonitorPort: s.cfg.port(PortNATSMonitor),
+		SyncAlways: true, Output: s.cfg.Output, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	s.mailpit, err = stack.StartMailpit(ctx, stack.MailpitConfig{
+		SMTPPort: s.cfg.port(PortSMTP), HTTPPort: s.cfg.port(PortMailpit),
+		Output: s.cfg.Output, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	known := catalog()
+	for _, name := range s.cfg.Services {
+		svc := &service{name: name, spec: known[name], bin: bins[name], port: s.cfg.port(name)}
+		svc.database = s.dbPrefix + svc.spec.database
+		if svc.port == 0 {
+			if svc.port, err = stack.FreePort(); err != nil {
+				return err
+			}
+		}
+		if err := s.pg.CreateDatabase(ctx, svc.database); err != nil {
+			return err
+		}
+		s.services[name] = svc
+	}
+	// Start every service before waiting for any: they migrate and connect
+	// in parallel.
+	for _, name := range s.cfg.Services {
+		if err := s.launch(ctx, s.services[name]); err != nil {
+			return err
+		}
+	}
+	for _, name := range s.cfg.Services {
+		if err := s.waitReady(ctx, s.services[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// binaries returns cfg.Binaries completed by building what is missing.
+func (s *System) binaries(ctx context.Context) (map[string]string, error) {
+	bins := map[string]string{}
+	var missing []string
+	for _, name := range s.cfg.Services {
+		if bin := s.cfg.Binaries[name]; bin != "" {
+			bins[name] = bin
+		} else {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return bins, nil
+	}
+	dir, err := os.MkdirTemp("", "orderbus-bin-")
+	if err != nil {
+		return nil, fmt.Errorf("build services: %w", err)
+	}
+	s.binDir = dir
+	s.cfg.Logger.Info("building services", "services", missing)
+	built, err := Build(ctx, dir, missing...)
+	if err != nil {
+		return nil, err
+	}
+	for name, bin := range built {
+		bins[name] = bin
+	}
+	return bins, nil
+}
+
+// Services returns the names of the system's services, in start order.
+func (s *System) Services() []string { return append([]string(nil), s.cfg.Services...) }
+
+// ServiceURL returns the base URL of a service's HTTP server, such as
+// http://127.0.0.1:8080, or "" if the system does not run that service.
+func (s *System) ServiceURL(name string) string {
+	svc, ok := s.services[name]
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("http://127.0.0.1:%d", svc.port)
+}
+
+// OrderURL returns the base URL of the order service.
+func (s *System) OrderURL() string { return s.ServiceURL("order") }
+
+// MailAPIURL returns the base URL of Mailpit's REST API, for mailcatch.New.
+func (s *System) MailAPIURL() string { return s.mailpit.APIURL() }
+
+// NATS returns the system's nats-server, to stop and restart it.
+func (s *System) NATS() *stack.NATS { return s.nats }
+
+// Mailpit returns the system's mail catcher, to stop and restart it.
+func (s *System) Mailpit() *stack.Mailpit { return s.mailpit }
+
+// Postgres returns the cluster holding the system's databases.
+func (s *System) Postgres() *stack.Postgres { return s.pg }
+
+// DatabaseURL returns the URL of a service's database, or "" if the system
+// does not run that service.
+func (s *System) DatabaseURL(name string) string {
+	svc, ok := s.services[name]
+	if !ok {
+		return ""
+	}
+	return s.pg.URL(svc.database)
+}
+
+// Close stops the services (SIGTERM, so they shut down gracefully, all at
+// once), then Mailpit and nats-server, then PostgreSQL if Start started it,
+// and removes their temporary folders. It returns every error met; a
+// service that exits other than cleanly on SIGTERM is one. Closing twice
+// does nothing.
+func (s *System) Close(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+
+	errs := make([]error, len(s.cfg.Services))
+	var wg sync.WaitGroup
+	for i, name := range s.cfg.Services {
+		if svc := s.services[name]; svc != nil {
+			wg.Go(func() { errs[i] = svc.stop(ctx) })
+		}
+	}
+	wg.Wait()
+	if s.mailpit != nil {
+		errs = append(errs, s.mailpit.Close(ctx))
+	}
+	if s.nats != nil {
+		errs = append(errs, s.nats.Close(ctx))
+	}
+	if s.ownPG && s.pg != nil {
+		errs = append(errs, s.pg.Stop(ctx))
+	}
+	if s.binDir != "" {
+		errs = append(errs, os.RemoveAll(s.binDir))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close system: %w", err)
+	}
+	return nil
+}
+
+// Logs returns the last lines of every process's output (infrastructure
+// first, then each run of each service), for failure messages.
+func (s *System) Logs() string {
+	var b strings.Builder
+	section := func(title string, p *stack.Process, lines int) {
+		if p == nil {
+			return
+		}
+		status := "running"
+		select {
+		case <-p.Exited():
+			status = fmt.Sprintf("exited: %v", p.Err())
+		default:
+		}
+		fmt.Fprintf(&b, "==== %s (pid %d, %s), last %d lines ====\n%s\n", title, p.Pid(), status, lines, p.Tail(lines))
+	}
+	if s.ownPG && s.pg != nil {
+		section("postgres", s.pg.Process(), 30)
+	}
+	if s.nats != nil {
+		section("nats", s.nats.Process(), 30)
+	}
+	if s.mailpit != nil {
+		section("mailpit", s.mailpit.Process(), 30)
+	}
+	for _, name := range s.cfg.Services {
+		svc := s.services[name]
+		if svc == nil {
+			continue
+		}
+		runs := svc.history()
+		for i, p := range runs {
+			lines := 40
+			if i == len(runs)-1 {
+				lines = 100
+			}
+			section(fmt.Sprintf("%s run %d/%d", name, i+1, len(runs)), p, lines)
+		}
+	}
+	return b.String()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return hex.EncodeToString(b)
+}
