@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/orderbus/orderbus/pkg/events"
+)
+
+// newOrderPlaced returns an order placed event (3 items in all) for a new
+// order and customer with a fresh phone number.
+func newOrderPlaced(t *testing.T) (events.Event, events.OrderPlaced) {
+	t.Helper()
+	p := events.OrderPlaced{
+		OrderID: uuid.NewString(),
+		Customer: events.Customer{
+			ID: uuid.NewString(), Name: "Ada Lovelace", Email: "ada@example.com",
+			Phone: fmt.Sprintf("+447700%06d", rand.IntN(1_000_000)),
+		},
+		Items:    []events.Item{{SKU: "SKU-TEA", Quantity: 2}, {SKU: "SKU-CUP", Quantity: 1}},
+		PlacedAt: time.Now().UTC(),
+	}
+	ev, err := events.New("/orderbus/order", events.TypeOrderPlaced, p.OrderID, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev, p
+}
+
+// publish stores ev on the orders.placed subject of customerID.
+func (e *testEnv) publish(ev events.Event, customerID string) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.pub.Publish(ctx, events.OrderPlacedSubject(customerID), ev); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// publishRaw publishes a message as is and returns its stream sequence.
+func (e *testEnv) publishRaw(msg *nats.Msg) uint64 {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ack, err := e.js.PublishMsg(ctx, msg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if ack.Duplicate {
+		e.t.Fatalf("message on %s was dropped as a duplicate", msg.Subject)
+	}
+	return ack.Sequence
+}
+
+// waitFor polls cond every 25 ms until it holds, failing the test after
+// timeout with what cond last reported.
+func (e *testEnv) waitFor(timeout time.Duration, what string, cond func() (bool, string)) {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, seen := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, seen)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// rows returns the messages rows of eventID.
+func (e *testEnv) rows(eventID string) []Message {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rows, err := e.db.Query(ctx, `
+		SELECT customer_id::text, to_number, body, provider, COALESCE(provider_id, ''), status,
+		       COALESCE(error, ''), attempts, sent_at
+		FROM messages WHERE event_id = $1`, eventID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []Message
+	for rows.Next() {
+		var m Message
+		if err := rows.Scan(&m.CustomerID, &m.To, &m.Body, &m.Provider, &m.ProviderID, &m.Status,
+			&m.Error, &m.Attempts, &m.SentAt); err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// settled waits until the sms consumer has acknowledged (or terminated)
+// every message up to stream sequence seq and holds none.
+func (e *testEnv) settled(seq uint64) {
+	e.t.Helper()
+	e.waitFor(15*time.Second, "the sms consumer to settle", func() (bool, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		cons, err := e.js.Consumer(ctx, events.StreamOrders, durableSMS)
+		if err != nil {
+			return false, err.Error()
+		}
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return false, err.Error()
+		}
+		ok := info.AckFloor.Stream >= seq && info.NumAckPending == 0 && info.NumPending == 0
+		return ok, fmt.Sprintf("ack floor %d, ack pending %d, pending %d", info.AckFloor.Stream, info.NumAckPending, info.NumPending)
+	})
+}
+
+// lastSeq returns the ORDERS stream's last sequence.
+func (e *testEnv) lastSeq() uint64 {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := e.js.Stream(ctx, events.StreamOrders)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return info.State.LastSeq
+}
+
+// dlq returns the messages dead-lettered by the sms consumer for a
+// message on subject.
+func (e *testEnv) dlq(subject string) []*jetstream.RawStreamMsg {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := e.js.Stream(ctx, events.StreamDLQ)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	dlqSubject := events.DLQSubject(durableSMS, subject)
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(dlqSubject))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []*jetstream.RawStreamMsg
+	for seq := info.State.FirstSeq; seq > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil || m.Subject != dlqSubject {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// metric returns the value of the sample line starting with series, e.g.
+// sms_messages_total{outcome="retry",provider="webhook"}, or 0.
+func (e *testEnv) metric(series string) float64 {
+	e.t.Helper()
+	_, body := e.get("/metrics")
+	sc := bufio.NewScanner(strings.NewReader(body))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				e.t.Fatalf("metric %s: %v", series, err)
+			}
+			return f
+		}
+	}
+	return 0
+}
+
+// series names sms_messages_total's sample for provider and outcome.
+func series(provider, outcome string) string {
+	return fmt.Sprintf(`sms_messages_total{outcome=%q,provider=%q}`, outcome, provider)
+}
+
+// webhookServer is an SMS webhook receiver: the one fake the tests use
+// besides Twilio, since the webhook's other end is someone else's system.
+// Call i (from 0) is answered with statuses[i], the last one repeating
+// (200 when none), and a JSON body {"id": "hook-<i>"} or {"error": ...}
+// quoting the number, as gateways do.
+type webhookServer struct {
+	*httptest.Server
+	mu       sync.Mutex
+	statuses []int
+	calls    []webhookCall
+}
+
+// webhookCall is one request the receiver got.
+type webhookCall struct {
+	Method string
+	Path   string
+	Header http.Header
+	Body   map[string]any
+	Raw    string
+}
+
+func startWebhook(t *testing.T, statuses ...int) *webhookServer {
+	t.Helper()
+	w := &webhookServer{statuses: statuses}
+	w.Server = httptest.NewServer(http.HandlerFunc(w.serve))
+	t.Cleanup(w.Close)
+	return w
+}
+
+func (w *webhookServer) serve(rw http.ResponseWriter, r *http.Request) {
+	raw, _ := io.ReadAll(r.Body)
+	call := webhookCall{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Raw: string(raw)}
+	_ = json.Unmarshal(raw, &call.Body)
+	w.mu.Lock()
+	n := len(w.calls)
+	w.calls = append(w.calls, call)
+	status := http.StatusOK
+	if len(w.statuses) > 0 {
+		status = w.statuses[min(n, len(w.statuses)-1)]
+	}
+	w.mu.Unlock()
+
+	rw.Header().Set("Content-Type", "application/json")
+	rw.WriteHeader(status)
+	if status >= 200 && status <= 299 {
+		fmt.Fprintf(rw, `{"id": "hook-%d"}`, n)
+		return
+	}
+	to, _ := call.Body["to"].(string)
+	fmt.Fprintf(rw, `{"error": "cannot deliver to %s"}`, to)
+}
+
+// requests returns a copy of the calls so far.
+func (w *webhookServer) requests() []webhookCall {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]webhookCall(nil), w.calls...)
+}
+
+// testWriter sends the service's log lines to the test log and keeps them
+// for assertions; lines written after close (by goroutines outliving the
+// test) are dropped.
+type testWriter struct {
+	mu     sync.Mutex
+	t      *testing.T
+	buf    strings.Builder
+	closed bool
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.closed {
+		w.t.Log(strings.TrimSuffix(string(p), "\n"))
+		w.buf.Write(p)
+	}
+	return len(p), nil
+}
+
+// String returns everything logged so far.
+func (w *testWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+func (w *testWriter) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+}

@@ -1,0 +1,166 @@
+// Command sms is the orderbus SMS service: it consumes orders.placed from
+// JetStream and texts the customer that the order was received, through a
+// provider chosen by SMS_PROVIDER (log, webhook or twilio), at most once
+// per event as far as its database can tell (see handleOrderPlaced), and
+// keeps a record of every message. Configuration is read from the
+// environment (see Config); logs go to stdout.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/orderbus/orderbus/pkg/config"
+	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/inbox"
+	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/pgdb"
+	"github.com/orderbus/orderbus/pkg/web"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sms: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// databaseWaitTimeout bounds how long run waits for PostgreSQL at start
+// (it may start at the same time as the service, as in docker compose).
+const databaseWaitTimeout = time.Minute
+
+// run starts the service and blocks until ctx is done, then shuts down:
+// HTTP stops and the consumers stop fetching and finish the messages in
+// flight (both within SHUTDOWN_TIMEOUT), then the provider's idle HTTP
+// connections are closed, the NATS connection drained and the database
+// pool closed. It returns an error when the service cannot start (an
+// invalid configuration, such as a provider without its settings) or a
+// component fails; nil after a clean shutdown. Logs go to stdout; stderr
+// is for main.
+func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	logger, err := config.NewLogger(stdout, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return fmt.Errorf("logger: %w", err)
+	}
+	logger = logger.With("service", "sms")
+	logger.Info("starting", "config", cfg)
+
+	hc := newHTTPClient(cfg.providerTimeout(), cfg.ConsumerConcurrency)
+	provider, err := newProvider(cfg, hc, logger)
+	if err != nil {
+		return err
+	}
+	ownMigrations, err := migrations()
+	if err != nil {
+		return err
+	}
+	pool, err := pgdb.OpenWait(ctx, logger, cfg.DatabaseURL, databaseWaitTimeout)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := pgdb.Migrate(ctx, pool, inbox.Migrations(), ownMigrations); err != nil {
+		return err
+	}
+	store := newStore(pool)
+
+	nc, err := natsjs.Connect(ctx, cfg.NATSURL, "sms", logger)
+	if err != nil {
+		return err
+	}
+	defer nc.Close() // a no-op after the drain below
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	streams := natsjs.NewStreamSetup(js, logger, events.Streams()...)
+
+	reg := web.NewRegistry()
+	metrics, err := newSMSMetrics(reg, provider.Name())
+	if err != nil {
+		return err
+	}
+	var consumers []*natsjs.Consumer
+	for _, s := range subscriptions(logger, store, provider, metrics) {
+		c, err := natsjs.NewConsumer(ctx, js, s.consumerConfig(cfg, logger, reg), s.handler())
+		if err != nil {
+			return fmt.Errorf("consumer %s: %w", s.durable, err)
+		}
+		consumers = append(consumers, c)
+	}
+
+	checks := map[string]web.Check{
+		"postgres": store.Ping,
+		"nats":     natsjs.ReadyCheck(nc, js, streams),
+	}
+	srv := newServer(logger, reg, store, checks)
+
+	// A component that fails ends them all.
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, len(consumers)+1)
+	goRun := func(name string, f func(context.Context) error) {
+		wg.Go(func() {
+			if err := f(runCtx); err != nil {
+				errc <- fmt.Errorf("%s: %w", name, err)
+				cancel()
+			}
+		})
+	}
+	wg.Go(func() { streams.Run(runCtx) })
+	for _, c := range consumers {
+		goRun("consumer", c.Run)
+	}
+	goRun("http", func(ctx context.Context) error {
+		return web.Serve(ctx, logger, cfg.HTTPAddr, srv, cfg.ShutdownTimeout)
+	})
+
+	<-runCtx.Done()
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancelShutdown()
+	var errs []error
+	if err := waitGroup(shutdownCtx, &wg); err != nil {
+		errs = append(errs, fmt.Errorf("wait for in-flight work: %w", err))
+	}
+	for len(errc) > 0 {
+		errs = append(errs, <-errc)
+	}
+	hc.CloseIdleConnections()
+	if err := natsjs.Drain(nc, cfg.ShutdownTimeout); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		logger.Info("stopped")
+	}
+	return errors.Join(errs...)
+}
+
+// waitGroup waits for wg until ctx ends.
+func waitGroup(ctx context.Context, wg *sync.WaitGroup) error {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

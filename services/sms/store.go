@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/orderbus/orderbus/pkg/inbox"
+	"github.com/orderbus/orderbus/pkg/pgdb"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migrations returns the service's own migration set, "sms".
+func migrations() (pgdb.MigrationSet, error) {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return pgdb.MigrationSet{}, fmt.Errorf("sms migrations: %w", err)
+	}
+	return pgdb.MigrationSet{Name: "sms", FS: sub}, nil
+}
+
+// Message statuses as stored in messages.
+const (
+	statusSent   = "sent"
+	statusFailed = "failed"
+)
+
+// Message is the record of one SMS the service handled: accepted by the
+// provider (sent), or refused by it for good (failed).
+type Message struct {
+	ID         int64  `json:"id"`
+	EventID    string `json:"event_id"`
+	OrderID    string `json:"order_id"`
+	CustomerID string `json:"customer_id"`
+	To         string `json:"to"`
+	Body       string `json:"body"`
+	Provider   string `json:"provider"`
+	// ProviderID is the provider's id for the message; empty when failed.
+	ProviderID string     `json:"provider_id,omitempty"`
+	Status     string     `json:"status"`
+	Error      string     `json:"error,omitempty"`
+	Attempts   int        `json:"attempts"`
+	CreatedAt  time.Time  `json:"created_at"`
+	SentAt     *time.Time `json:"sent_at,omitempty"`
+}
+
+// Store is the SMS service's database: the messages table and the inbox.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// newStore returns a Store on pool, whose schema must be migrated.
+func newStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Ping checks that the database answers; it is the /readyz check.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping postgres: %w", err)
+	}
+	return nil
+}
+
+// MessageStatus returns the status of the message recorded for eventID and
+// true, or "" and false when there is none. It returns an error when the
+// query fails.
+func (s *Store) MessageStatus(ctx context.Context, eventID string) (string, bool, error) {
+	var status string
+	err := s.pool.QueryRow(ctx, `SELECT status FROM messages WHERE event_id = $1`, eventID).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("message status for event %s: %w", eventID, err)
+	}
+	return status, true, nil
+}
+
+// RecordMessage stores m and records m.EventID in the inbox of consumer,
+// in one transaction. It reports false, storing nothing, when the event was
+// already recorded (a concurrent redelivery got there first). SentAt is
+// set to now for a sent message; ID and CreatedAt are assigned by the
+// database. It returns an error when the transaction fails; then nothing
+// is stored.
+func (s *Store) RecordMessage(ctx context.Context, consumer string, m Message) (bool, error) {
+	var recorded bool
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		isNew, err := inbox.Record(ctx, tx, consumer, m.EventID)
+		if err != nil || !isNew {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO messages (event_id, order_id, customer_id, to_number, body, provider,
+			                      provider_id, status, error, attempts, sent_at)
+			VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), $8, NULLIF($9, ''), $10,
+			        CASE WHEN $8 = 'sent' THEN now() END)
+			ON CONFLICT (event_id) DO NOTHING`,
+			m.EventID, m.OrderID, m.CustomerID, m.To, m.Body, m.Provider,
+			m.ProviderID, m.Status, m.Error, m.Attempts)
+		if err != nil {
+			return fmt.Errorf("insert message: %w", err)
+		}
+		recorded = tag.RowsAffected() == 1
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("record message for event %s: %w", m.EventID, err)
+	}
+	return recorded, nil
+}
+
+// MessagesTo returns at most limit messages recorded for the number to
+// (E.164), newest first, or an empty slice. It returns an error when the
+// query fails.
+func (s *Store) MessagesTo(ctx context.Context, to string, limit int) ([]Message, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, event_id, order_id::text, customer_id::text, to_number, body, provider,
+		       COALESCE(provider_id, ''), status, COALESCE(error, ''), attempts, created_at, sent_at
+		FROM messages WHERE to_number = $1
+		ORDER BY created_at DESC, id DESC
+		LIMIT $2`, to, limit)
+	if err != nil {
+		return nil, fmt.Errorf("messages to a number: %w", err)
+	}
+	msgs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Message, error) {
+		var m Message
+		err := row.Scan(&m.ID, &m.EventID, &m.OrderID, &m.CustomerID, &m.To, &m.Body, &m.Provider,
+			&m.ProviderID, &m.Status, &m.Error, &m.Attempts, &m.CreatedAt, &m.SentAt)
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("messages to a number: %w", err)
+	}
+	return msgs, nil
+}
