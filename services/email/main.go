@@ -1,8 +1,9 @@
 // Command email is the orderbus email service: it consumes orders.placed
-// from JetStream and mails the customer a receipt over SMTP, at most once
-// per event as far as its database can tell (see handleOrderPlaced), and
-// keeps a record of every mail. Configuration is read from the environment
-// (see Config); logs go to stdout.
+// and orders.rejected from JetStream and mails the customer a receipt or
+// an apology over SMTP, at most once per event as far as its database can
+// tell (see mailSender.send), and keeps a record of every mail.
+// Configuration is read from the environment (see Config); logs go to
+// stdout.
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/orderbus/orderbus/pkg/config"
@@ -98,7 +100,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	}
 	var consumers []*natsjs.Consumer
 	for _, s := range subscriptions(logger, store, mailer, tmpl, metrics) {
-		c, err := natsjs.NewConsumer(ctx, js, s.consumerConfig(cfg, logger, reg), s.handler())
+		c, err := natsjs.NewConsumer(consumerSetupContext(ctx, nc), js, s.consumerConfig(cfg, logger, reg), s.handler())
 		if err != nil {
 			return fmt.Errorf("consumer %s: %w", s.durable, err)
 		}
@@ -153,6 +155,20 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		logger.Info("stopped")
 	}
 	return errors.Join(errs...)
+}
+
+// consumerSetupContext is the context for natsjs.NewConsumer's request to
+// create the durable consumer. While NATS is not connected nobody would
+// answer it, and NewConsumer would wait for JetStream's request timeout;
+// the context is then already done, so that start-up does not wait for the
+// broker: the consumer's Run creates the durable once NATS is back.
+func consumerSetupContext(ctx context.Context, nc *nats.Conn) context.Context {
+	if nc.IsConnected() {
+		return ctx
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	return done
 }
 
 // waitGroup waits for wg until ctx ends.

@@ -32,7 +32,7 @@ func newMailMetrics(reg prometheus.Registerer) (*mailMetrics, error) {
 		return nil, fmt.Errorf("register email metrics: %w", err)
 	}
 	// Zero series exist from the start, so rate() and alerts see them.
-	for _, kind := range []string{kindReceipt} {
+	for _, kind := range []string{kindReceipt, kindApology} {
 		for _, outcome := range []string{outcomeSent, outcomeFailed, outcomeRetry, outcomeDuplicate} {
 			m.mails.WithLabelValues(kind, outcome)
 		}

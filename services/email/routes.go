@@ -13,7 +13,9 @@ import (
 // newServer returns the service's HTTP handler: every route is listed here.
 func newServer(logger *slog.Logger, reg *prometheus.Registry, store *Store, checks map[string]web.Check) http.Handler {
 	r := chi.NewRouter()
-	r.Use(web.Recover(logger), web.Logging(logger), web.Metrics(reg))
+	// Outermost first, so that logging and metrics see the 500 that Recover
+	// writes for a panic (see pkg/web).
+	r.Use(web.Logging(logger), web.Metrics(reg), web.Recover(logger))
 	r.NotFound(web.HandleNotFound())
 
 	r.Method(http.MethodGet, "/healthz", web.HandleHealthz())

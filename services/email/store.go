@@ -29,7 +29,8 @@ func migrations() (pgdb.MigrationSet, error) {
 
 // Mail kinds and statuses as stored in mails.
 const (
-	kindReceipt  = "receipt"
+	kindReceipt  = "receipt" // for orders.placed
+	kindApology  = "apology" // for orders.rejected
 	statusSent   = "sent"
 	statusFailed = "failed"
 )

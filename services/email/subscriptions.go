@@ -13,7 +13,9 @@ import (
 
 // durableEmail is the email service's durable consumer on ORDERS, and its
 // inbox consumer name. Renaming it makes JetStream deliver the whole
-// stream again: every receipt not yet in the mails table would be sent.
+// stream again: every receipt and apology not yet in the mails table
+// would be sent. Adding a route (a filter) updates the consumer in place
+// and keeps its position.
 const durableEmail = "email"
 
 // subscription is one durable consumer of the service and the handler of
@@ -36,12 +38,15 @@ type route struct {
 // email service consumes. To handle another event type, add a route: its
 // filter joins the consumer's FilterSubjects and its type the dispatch.
 func subscriptions(logger *slog.Logger, store *Store, mailer *Mailer, tmpl *Templates, metrics *mailMetrics) []subscription {
+	sender := newMailSender(logger, store, mailer, metrics, durableEmail)
 	return []subscription{{
 		stream:  events.StreamOrders,
 		durable: durableEmail,
 		routes: []route{
 			{filter: events.FilterOrderPlaced, ceType: events.TypeOrderPlaced,
-				handler: handleOrderPlaced(logger, store, mailer, tmpl, metrics)},
+				handler: handleOrderPlaced(tmpl, sender)},
+			{filter: events.FilterOrderRejected, ceType: events.TypeOrderRejected,
+				handler: handleOrderRejected(tmpl, sender)},
 		},
 	}}
 }

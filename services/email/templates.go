@@ -75,6 +75,36 @@ func (t *Templates) Receipt(p events.OrderPlaced) (Content, error) {
 	}, nil
 }
 
+// apologyData is what the apology templates see.
+type apologyData struct {
+	Name         string
+	OrderID      string
+	ShortOrderID string
+	MissingSKUs  []string
+}
+
+// Apology renders the apology for a rejected order: a greeting with the
+// customer's name, the order id, and the SKUs that were out of stock (or
+// a general sentence when the event lists none). It returns an error only
+// if a template fails.
+func (t *Templates) Apology(p events.OrderRejected) (Content, error) {
+	data := apologyData{
+		Name:         p.Customer.Name,
+		OrderID:      p.OrderID,
+		ShortOrderID: shortID(p.OrderID),
+		MissingSKUs:  p.MissingSKUs,
+	}
+	text, html, err := t.render("apology", data)
+	if err != nil {
+		return Content{}, err
+	}
+	return Content{
+		Subject: fmt.Sprintf("Sorry, your orderbus order %s could not be fulfilled", data.ShortOrderID),
+		Text:    text,
+		HTML:    html,
+	}, nil
+}
+
 // render executes <name>.txt.tmpl and <name>.html.tmpl with data.
 func (t *Templates) render(name string, data any) (text, html string, err error) {
 	var tb, hb bytes.Buffer

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"log/slog"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,9 +23,14 @@ func TestLoadConfig(t *testing.T) {
 				HTTPAddr: ":8080", DatabaseURL: "postgres://db/orders", NATSURL: "nats://127.0.0.1:4222",
 				LogLevel: "info", LogFormat: "json", ShutdownTimeout: 20 * time.Second,
 				PublishTimeout: 2 * time.Second, OutboxInterval: time.Second,
+				ConsumerConcurrency: 8, ConsumerMaxDeliver: 10,
+				ConsumerBackoff: []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute},
 			}
-			if c != want {
+			if !reflect.DeepEqual(c, want) {
 				t.Errorf("config = %+v, want %+v", c, want)
+			}
+			if c.ackWait() != 30*time.Second {
+				t.Errorf("ack wait = %v, want 30s", c.ackWait())
 			}
 		}},
 		{"overrides", map[string]string{"DATABASE_URL": "postgres://db/orders", "PUBLISH_TIMEOUT": "250ms", "OUTBOX_INTERVAL": "5s"}, "",
@@ -32,7 +39,22 @@ func TestLoadConfig(t *testing.T) {
 					t.Errorf("publish timeout %s, outbox interval %s; want 250ms, 5s", c.PublishTimeout, c.OutboxInterval)
 				}
 			}},
+		{"consumer overrides", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_CONCURRENCY": "2",
+			"CONSUMER_MAX_DELIVER": "3", "CONSUMER_BACKOFF": "100ms,2s", "PUBLISH_TIMEOUT": "20s"}, "",
+			func(t *testing.T, c serviceConfig) {
+				if c.ConsumerConcurrency != 2 || c.ConsumerMaxDeliver != 3 ||
+					!slices.Equal(c.ConsumerBackoff, []time.Duration{100 * time.Millisecond, 2 * time.Second}) {
+					t.Errorf("consumer config = %d, %d, %v; want 2, 3, [100ms 2s]", c.ConsumerConcurrency, c.ConsumerMaxDeliver, c.ConsumerBackoff)
+				}
+				if c.ackWait() != time.Minute {
+					t.Errorf("ack wait = %v, want 3 x PUBLISH_TIMEOUT", c.ackWait())
+				}
+			}},
 		{"missing database url", map[string]string{}, "DATABASE_URL", nil},
+		{"bad backoff", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_BACKOFF": "1s,soon"}, "ConsumerBackoff", nil},
+		{"negative backoff", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_BACKOFF": "-1s"}, "CONSUMER_BACKOFF", nil},
+		{"zero concurrency", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_CONCURRENCY": "0"}, "CONSUMER_CONCURRENCY", nil},
+		{"zero max deliver", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_MAX_DELIVER": "0"}, "CONSUMER_MAX_DELIVER", nil},
 		{"bad duration", map[string]string{"DATABASE_URL": "postgres://db/orders", "PUBLISH_TIMEOUT": "soon"}, "PublishTimeout", nil},
 		{"zero interval", map[string]string{"DATABASE_URL": "postgres://db/orders", "OUTBOX_INTERVAL": "0s"}, "OUTBOX_INTERVAL", nil},
 	}

@@ -1,6 +1,8 @@
 // Command order is the orderbus order service: it takes orders over HTTP,
 // stores them in PostgreSQL together with an "order placed" event in the
-// transactional outbox, and publishes that event to NATS JetStream.
+// transactional outbox, and publishes that event to NATS JetStream. It
+// consumes the inventory's results to confirm or reject each order, and
+// announces that with orders.confirmed or orders.rejected.
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/orderbus/orderbus/pkg/config"
@@ -40,9 +43,14 @@ func main() {
 }
 
 // run starts the service and blocks until ctx is done, then shuts down in
-// order: HTTP first (in-flight requests finish), then the outbox relay, then
-// the NATS connection (drained), then the database pool. It returns an error
-// when the service cannot start or did not stop cleanly.
+// order: HTTP first (in-flight requests finish), then the inventory
+// consumer (stops fetching; in-flight messages finish), then the outbox
+// relay, then the NATS connection (drained), then the database pool.
+// Start-up waits for PostgreSQL but not for NATS: while the broker is
+// down the service takes orders, which the relay publishes later, and the
+// consumer starts consuming once it is back. It returns an error when the
+// service cannot start, a consumer stopped for good, or it did not stop
+// cleanly.
 func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ io.Writer) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -72,9 +80,9 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return fmt.Errorf("connect to nats: %w", err)
 	}
+	defer nc.Close() // a no-op after the drain below
 	js, err := jetstream.New(nc)
 	if err != nil {
-		nc.Close()
 		return fmt.Errorf("create jetstream context: %w", err)
 	}
 
@@ -87,28 +95,59 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		Metrics:   reg,
 	})
 	if err != nil {
-		nc.Close()
 		return fmt.Errorf("create outbox relay: %w", err)
+	}
+	store := &Store{pool: pool}
+	m := newMetrics(reg)
+	changer := &statusChanger{
+		logger: logger, store: store, relay: relay, nc: nc, metrics: m, publishTimeout: cfg.PublishTimeout,
+	}
+	var consumers []*natsjs.Consumer
+	for _, s := range subscriptions(changer) {
+		c, err := natsjs.NewConsumer(consumerSetupContext(ctx, nc), js, s.consumerConfig(cfg, logger, reg), s.handler())
+		if err != nil {
+			return fmt.Errorf("create consumer %s: %w", s.durable, err)
+		}
+		consumers = append(consumers, c)
 	}
 
 	// The background work outlives ctx until HTTP has stopped, so that a
-	// request still in flight at SIGTERM has its event published.
+	// request still in flight at SIGTERM has its event published; the
+	// consumers stop before the relay, so that the events of the messages
+	// they finish are published too.
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
-	var wg sync.WaitGroup
+	consumeCtx, stopConsuming := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopConsuming()
+	// A consumer that stops for good (its connection closed) stops the
+	// service, for the supervisor to restart it.
+	serveCtx, stopServing := context.WithCancel(ctx)
+	defer stopServing()
+
+	var bg, consuming sync.WaitGroup
 	streams := natsjs.NewStreamSetup(js, logger, events.Streams()...)
-	wg.Go(func() { streams.Run(bgCtx) })
-	wg.Go(func() {
+	bg.Go(func() { streams.Run(bgCtx) })
+	bg.Go(func() {
 		if err := relay.Run(bgCtx); err != nil && !errors.Is(err, context.Canceled) {
 			logger.Error("outbox relay stopped", "error", err)
 		}
 	})
+	consumerErrs := make(chan error, len(consumers))
+	for _, c := range consumers {
+		consuming.Go(func() {
+			if err := c.Run(consumeCtx); err != nil {
+				logger.Error("consumer stopped", "error", err)
+				consumerErrs <- err
+				stopServing()
+			}
+		})
+	}
 
 	handler := newServer(logger, serverDeps{
-		store:    &Store{pool: pool},
+		store:    store,
 		relay:    relay,
 		nc:       nc,
-		metrics:  newMetrics(reg),
+		metrics:  m,
 		registry: reg,
 		checks: map[string]web.Check{
 			"postgres": pool.Ping,
@@ -116,15 +155,36 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		},
 		publishTimeout: cfg.PublishTimeout,
 	})
-	serveErr := web.Serve(ctx, logger, cfg.HTTPAddr, handler, cfg.ShutdownTimeout)
+	errs := []error{web.Serve(serveCtx, logger, cfg.HTTPAddr, handler, cfg.ShutdownTimeout)}
 
+	stopConsuming()
+	consuming.Wait()
+	close(consumerErrs)
+	for err := range consumerErrs {
+		errs = append(errs, err)
+	}
+	logger.Info("consumers stopped")
 	stopBackground()
-	wg.Wait()
+	bg.Wait()
 	logger.Info("outbox relay stopped")
 	drainErr := natsjs.Drain(nc, cfg.ShutdownTimeout)
 	if drainErr == nil {
 		logger.Info("nats connection drained")
 	}
 	logger.Info("stopped")
-	return errors.Join(serveErr, drainErr)
+	return errors.Join(append(errs, drainErr)...)
+}
+
+// consumerSetupContext is the context for natsjs.NewConsumer's request to
+// create the durable consumer. While NATS is not connected nobody would
+// answer it, and NewConsumer would wait for JetStream's request timeout;
+// the context is then already done, so that start-up does not wait for the
+// broker: the consumer's Run creates the durable once NATS is back.
+func consumerSetupContext(ctx context.Context, nc *nats.Conn) context.Context {
+	if nc.IsConnected() {
+		return ctx
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	return done
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,7 @@ type testService struct {
 	db   *pgxpool.Pool
 	js   jetstream.JetStream
 	logs *syncBuffer
+	done chan error // run's result
 }
 
 // startService starts run in a goroutine against a fresh database and
@@ -40,8 +42,19 @@ type testService struct {
 // context and checks that run returned nil. env overrides the defaults.
 func startService(t *testing.T, env map[string]string) *testService {
 	t.Helper()
+	s := launchService(t, natstest.Start(t), env)
+	s.waitReady(t)
+	_, s.js = natstest.Connect(t, s.nats)
+	return s
+}
+
+// launchService starts run in a goroutine against a fresh database and
+// srv, which may be stopped, without waiting for anything; at cleanup it
+// cancels run's context and checks that run returned nil. The returned
+// service has its database pool but no JetStream handle yet.
+func launchService(t *testing.T, srv *stack.NATS, env map[string]string) *testService {
+	t.Helper()
 	dbURL := cluster.NewDatabase(t)
-	srv := natstest.Start(t)
 	port, err := stack.FreePort()
 	if err != nil {
 		t.Fatalf("free port: %v", err)
@@ -53,11 +66,12 @@ func startService(t *testing.T, env map[string]string) *testService {
 		"LOG_LEVEL":        "info",
 		"OUTBOX_INTERVAL":  "100ms",
 		"SHUTDOWN_TIMEOUT": "5s",
+		"CONSUMER_BACKOFF": "50ms,100ms,200ms",
 	}
 	for k, v := range env {
 		vars[k] = v
 	}
-	s := &testService{url: "http://" + vars["HTTP_ADDR"], nats: srv, logs: &syncBuffer{}}
+	s := &testService{url: "http://" + vars["HTTP_ADDR"], nats: srv, logs: &syncBuffer{}, done: make(chan error, 1)}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("order service log:\n%s", s.logs.String())
@@ -65,14 +79,13 @@ func startService(t *testing.T, env map[string]string) *testService {
 	})
 
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"order"}, func(k string) string { return vars[k] }, s.logs, s.logs)
+		s.done <- run(ctx, []string{"order"}, func(k string) string { return vars[k] }, s.logs, s.logs)
 	}()
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case err := <-done:
+		case err := <-s.done:
 			if err != nil {
 				t.Errorf("run returned %v, want nil", err)
 			}
@@ -80,29 +93,41 @@ func startService(t *testing.T, env map[string]string) *testService {
 			t.Errorf("run did not return within 30s of cancel")
 		}
 	})
-	waitFor(t, 30*time.Second, "/readyz to answer 200", func() (bool, string) {
-		select {
-		case err := <-done:
-			done <- err // let the cleanup see it too
-			t.Fatalf("run returned before ready: %v", err)
-		default:
-		}
-		resp, err := http.Get(s.url + "/readyz")
-		if err != nil {
-			return false, err.Error()
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, fmt.Sprintf("%d %s", resp.StatusCode, body)
-	})
 
 	s.db, err = pgxpool.New(context.Background(), dbURL)
 	if err != nil {
 		t.Fatalf("open test pool: %v", err)
 	}
 	t.Cleanup(s.db.Close)
-	_, s.js = natstest.Connect(t, srv)
 	return s
+}
+
+// waitReady waits until /readyz answers 200, failing the test if run
+// returns first.
+func (s *testService) waitReady(t *testing.T) {
+	t.Helper()
+	s.waitStatus(t, "/readyz", http.StatusOK)
+}
+
+// waitStatus waits until GET path answers code, failing the test if run
+// returns first.
+func (s *testService) waitStatus(t *testing.T, path string, code int) {
+	t.Helper()
+	waitFor(t, 30*time.Second, path+" to answer "+strconv.Itoa(code), func() (bool, string) {
+		select {
+		case err := <-s.done:
+			s.done <- err // let the cleanup see it too
+			t.Fatalf("run returned early: %v", err)
+		default:
+		}
+		resp, err := http.Get(s.url + path)
+		if err != nil {
+			return false, err.Error()
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == code, fmt.Sprintf("%d %s", resp.StatusCode, body)
+	})
 }
 
 // waitFor polls cond until it reports true, failing the test with cond's

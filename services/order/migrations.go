@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/orderbus/orderbus/pkg/inbox"
 	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/pgdb"
 )
@@ -18,11 +19,12 @@ var migrationFiles embed.FS
 const databaseWaitTimeout = time.Minute
 
 // migrationSets returns the migration sets run applies: the shared outbox
-// table, then this service's own schema (version table goose_order).
+// and inbox tables, then this service's own schema (version table
+// goose_order).
 func migrationSets() ([]pgdb.MigrationSet, error) {
 	own, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("migrations folder: %w", err)
 	}
-	return []pgdb.MigrationSet{outbox.Migrations(), {Name: "order", FS: own}}, nil
+	return []pgdb.MigrationSet{outbox.Migrations(), inbox.Migrations(), {Name: "order", FS: own}}, nil
 }

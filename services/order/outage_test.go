@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
 
+	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natstest"
 )
 
@@ -59,4 +61,46 @@ func TestOrdersSurviveNATSOutage(t *testing.T) {
 		msgs, pending := s.streamMsgs(t), s.count(t, "outbox")
 		return msgs == 1 && pending == 0, "stream msgs " + strconv.FormatUint(msgs, 10) + ", outbox rows " + strconv.Itoa(pending)
 	})
+}
+
+// TestStartsWhileNATSDown starts the service with its nats-server stopped:
+// start-up does not wait for the broker, orders are taken, and once the
+// server is up the order-placed event goes out and the inventory consumer,
+// created late, confirms the order.
+func TestStartsWhileNATSDown(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := natstest.Start(t)
+	if err := srv.Stop(ctx); err != nil {
+		t.Fatalf("stop nats-server: %v", err)
+	}
+	start := time.Now()
+	s := launchService(t, srv, nil)
+	s.waitStatus(t, "/healthz", http.StatusOK)
+	if elapsed := time.Since(start); elapsed > 4*time.Second {
+		t.Errorf("the service took %s to serve /healthz with NATS down, want it not to wait for NATS", elapsed)
+	}
+	if r := s.do(t, http.MethodGet, "/readyz", nil, nil); r.status != http.StatusServiceUnavailable {
+		t.Errorf("/readyz = %d with NATS down, want 503", r.status)
+	}
+	customer := uuid.NewString()
+	orderID := s.placeOrder(t, customer, "SKU-1")
+
+	waitFor(t, 20*time.Second, "nats-server to start on its port", func() (bool, string) {
+		if err := srv.Start(ctx); err != nil {
+			return false, err.Error()
+		}
+		return true, ""
+	})
+	s.waitReady(t)
+	_, s.js = natstest.Connect(t, srv)
+	waitFor(t, 20*time.Second, "the relay to publish the order placed event", func() (bool, string) {
+		n := len(s.subjectMsgs(t, events.StreamOrders, events.OrderPlacedSubject(customer)))
+		return n == 1, strconv.Itoa(n) + " messages"
+	})
+	subject, ev := inventoryReserved(t, orderID, customer)
+	s.settled(t, s.publishMsg(t, &nats.Msg{Subject: subject, Header: ev.Header(), Data: ev.Data}))
+	if o := s.getOrder(t, orderID); o.Status != "confirmed" {
+		t.Errorf("order status %q, want confirmed", o.Status)
+	}
 }

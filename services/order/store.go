@@ -11,15 +11,24 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/inbox"
 	"github.com/orderbus/orderbus/pkg/outbox"
+	"github.com/orderbus/orderbus/services/order/internal/status"
 )
 
-// statusPending is the status of a new order; the others, confirmed and
-// rejected, are set when inventory answers.
-const statusPending = "pending"
+// statusPending is the status of a new order; internal/status has the
+// rules by which it becomes confirmed or rejected.
+const statusPending = string(status.Pending)
 
-// errOrderNotFound is returned by Store.Order for an unknown id.
-var errOrderNotFound = errors.New("order not found")
+// Errors of Store methods.
+var (
+	// errOrderNotFound is returned by Store.Order and Store.ChangeStatus
+	// for an unknown order id.
+	errOrderNotFound = errors.New("order not found")
+	// errCustomerMismatch is returned by Store.ChangeStatus when the
+	// event names another customer than the order's.
+	errCustomerMismatch = errors.New("event names another customer than the order's")
+)
 
 // Store reads and writes orders in PostgreSQL.
 type Store struct {
@@ -143,4 +152,102 @@ func (s *Store) OrdersByCustomer(ctx context.Context, customerID uuid.UUID, limi
 		return nil, fmt.Errorf("list orders of customer %s: %w", customerID, err)
 	}
 	return orders, nil
+}
+
+// statusChange is a change of an order's status asked for by a consumed
+// event, applied by Store.ChangeStatus.
+type statusChange struct {
+	// Consumer and MessageID are recorded in the inbox: a message already
+	// recorded for Consumer changes nothing.
+	Consumer, MessageID string
+	// OrderID is the order to change; CustomerID is the customer the event
+	// names, which must be the order's.
+	OrderID    uuid.UUID
+	CustomerID uuid.UUID
+	// To is the status asked for, and Note explains it in the history.
+	To   status.Status
+	Note string
+	// Announce returns the event announcing the change and its NATS
+	// subject, given the order as locked (with its customer) and the time
+	// of the change.
+	Announce func(o order, at time.Time) (subject string, ev events.Event, err error)
+}
+
+// Outcomes of Store.ChangeStatus.
+const (
+	changeApplied   = "applied"   // the order moved, and the event is in the outbox
+	changeIgnored   = "ignored"   // status.CanChange refused it: the order stays as it is
+	changeDuplicate = "duplicate" // the message was already handled
+)
+
+// changeResult is what Store.ChangeStatus did.
+type changeResult struct {
+	Outcome string        // changeApplied, changeIgnored or changeDuplicate
+	From    status.Status // the order's status before (unset for a duplicate)
+	At      time.Time     // when the change was applied
+	EventID string        // the announcing event's id, when applied
+}
+
+// ChangeStatus applies c in one transaction: it records c.MessageID in the
+// inbox of c.Consumer, locks the order, and, when status.CanChange allows
+// the move, updates its status and updated_at, appends a history entry
+// with c.Note and enqueues the event c.Announce returns in the outbox.
+// A message already recorded changes nothing (changeDuplicate); a move the
+// rules refuse records the message and changes nothing else
+// (changeIgnored). It returns errOrderNotFound for an unknown order,
+// errCustomerMismatch when c.CustomerID is not the order's customer
+// (both roll everything back), or the error of c.Announce, a statement or
+// the commit.
+func (s *Store) ChangeStatus(ctx context.Context, c statusChange) (changeResult, error) {
+	var res changeResult
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		isNew, err := inbox.Record(ctx, tx, c.Consumer, c.MessageID)
+		if err != nil {
+			return err
+		}
+		if !isNew {
+			res.Outcome = changeDuplicate
+			return nil
+		}
+		var o order
+		err = tx.QueryRow(ctx, `SELECT id, customer_id::text, customer_name, customer_email, customer_phone, status
+			FROM orders WHERE id = $1 FOR UPDATE`, c.OrderID).
+			Scan(&o.ID, &o.Customer.ID, &o.Customer.Name, &o.Customer.Email, &o.Customer.Phone, &o.Status)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errOrderNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("lock order: %w", err)
+		}
+		if o.Customer.ID != c.CustomerID.String() {
+			return errCustomerMismatch
+		}
+		res.From = status.Status(o.Status)
+		if !status.CanChange(res.From, c.To) {
+			res.Outcome = changeIgnored
+			return nil
+		}
+		// PostgreSQL keeps microseconds: the event shows what is stored.
+		res.At = time.Now().UTC().Truncate(time.Microsecond)
+		subject, ev, err := c.Announce(o, res.At)
+		if err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		b.Queue(`UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1`, o.ID, string(c.To), res.At)
+		b.Queue(`INSERT INTO order_history (order_id, status, at, note) VALUES ($1, $2, $3, $4)`,
+			o.ID, string(c.To), res.At, c.Note)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("update status: %w", err)
+		}
+		if err := outbox.Enqueue(ctx, tx, subject, ev); err != nil {
+			return err
+		}
+		res.Outcome, res.EventID = changeApplied, ev.ID
+		return nil
+	})
+	if err != nil {
+		return changeResult{}, fmt.Errorf("change order %s to %s: %w", c.OrderID, c.To, err)
+	}
+	return res, nil
 }

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/natsjs"
+)
+
+// eventMail is the mail one event asks for, rendered.
+type eventMail struct {
+	Kind       string // kindReceipt or kindApology
+	OrderID    string
+	CustomerID string
+	To         mail.Address
+	Content    Content
+}
+
+// mailSender sends the mail each event asks for and records it, at most
+// once per event as far as the database can tell. Every mail handler
+// (handle_order_*.go) decodes its event, renders its mail and hands it to
+// send; all of them share one mailSender per consumer.
+type mailSender struct {
+	logger   *slog.Logger
+	store    *Store
+	mailer   *Mailer
+	metrics  *mailMetrics
+	consumer string   // the inbox consumer name
+	inFlight sync.Map // event id → struct{}: deliveries being handled here
+}
+
+// newMailSender returns a mailSender recording events in the inbox of
+// consumer.
+func newMailSender(logger *slog.Logger, store *Store, mailer *Mailer, metrics *mailMetrics, consumer string) *mailSender {
+	return &mailSender{logger: logger, store: store, mailer: mailer, metrics: metrics, consumer: consumer}
+}
+
+// send sends m for the event of msg:
+//
+//   - an event whose mail is already recorded (sent or failed) is
+//     acknowledged without sending anything;
+//   - otherwise the mail is sent, with the Message-ID <event id@MAIL_DOMAIN>
+//     and an X-Order-Id header, then the mail row (of kind m.Kind) and the
+//     inbox record are committed in one transaction.
+//
+// SMTP is not part of that transaction. If the process dies, or the commit
+// fails, after the SMTP server accepted the mail, the event is redelivered
+// and the mail sent again, with the same Message-ID, which mail systems use
+// to drop the copy. That is the at-least-once edge of every mail.
+//
+// Two deliveries of one event in this process at once (a duplicate
+// published under another Nats-Msg-Id, an AckWait expiry) do not both
+// send: the second is retried later, when the first has recorded its mail.
+// Across instances that race remains, with the same Message-ID as its
+// only safeguard.
+//
+// A mail the SMTP server refuses for good (5xx) is recorded as failed and
+// returned as a permanent error, so the runner dead-letters the message.
+// Every other failure (SMTP or database unreachable, 4xx replies) is
+// returned as is, and the runner redelivers the message with backoff.
+func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) error {
+	ev := msg.Event
+	log := s.logger.With("event_id", ev.ID, "order_id", m.OrderID, "kind", m.Kind)
+	if _, busy := s.inFlight.LoadOrStore(ev.ID, struct{}{}); busy {
+		return fmt.Errorf("event %s is being handled by another delivery", ev.ID)
+	}
+	defer s.inFlight.Delete(ev.ID)
+
+	if status, found, err := s.store.MailStatus(ctx, ev.ID); err != nil {
+		return err
+	} else if found {
+		s.metrics.count(m.Kind, outcomeDuplicate)
+		log.Info("mail already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
+		return nil
+	}
+
+	rec := Mail{
+		EventID:    ev.ID,
+		Kind:       m.Kind,
+		OrderID:    m.OrderID,
+		CustomerID: m.CustomerID,
+		Recipient:  m.To.Address,
+		Subject:    m.Content.Subject,
+		MessageID:  s.mailer.MessageID(ev.ID),
+		Status:     statusSent,
+		Attempts:   max(1, int(msg.NumDelivered)),
+	}
+	sendErr := s.mailer.Send(ctx, Outgoing{
+		ID:      ev.ID,
+		To:      m.To,
+		Subject: m.Content.Subject,
+		Text:    m.Content.Text,
+		HTML:    m.Content.HTML,
+		Headers: map[string]string{"X-Order-Id": m.OrderID},
+	})
+	if sendErr != nil {
+		var de *DeliveryError
+		if !errors.As(sendErr, &de) || !de.Permanent {
+			s.metrics.count(m.Kind, outcomeRetry) // the runner logs the error and the retry
+			return fmt.Errorf("send %s for event %s: %w", m.Kind, ev.ID, sendErr)
+		}
+		rec.Status, rec.Error = statusFailed, de.Error()
+	}
+
+	if _, err := s.store.RecordMail(ctx, s.consumer, rec); err != nil {
+		// The mail may be out already: the redelivery resends it with
+		// the same Message-ID (see above).
+		return err
+	}
+	if sendErr != nil {
+		s.metrics.count(m.Kind, outcomeFailed)
+		log.Info("mail refused by the smtp server, recorded as failed", "error", sendErr)
+		return natsjs.Permanent(fmt.Errorf("send %s for event %s: %w", m.Kind, ev.ID, sendErr))
+	}
+	s.metrics.count(m.Kind, outcomeSent)
+	log.Info("mail sent", "message_id", rec.MessageID, "delivery", msg.NumDelivered)
+	return nil
+}
+
+// validateRecipient checks the ids and address a mail about an order
+// needs and returns the recipient. Errors name the field, never its
+// (personal) value.
+func validateRecipient(orderID string, c events.Customer) (mail.Address, error) {
+	if !isCanonicalUUID(orderID) {
+		return mail.Address{}, errors.New("order_id is not a UUID")
+	}
+	if !isCanonicalUUID(c.ID) {
+		return mail.Address{}, errors.New("customer.id is not a UUID")
+	}
+	addr, err := mail.ParseAddress(c.Email)
+	if err != nil || addr.Address != c.Email {
+		return mail.Address{}, errors.New("customer.email is not a bare e-mail address")
+	}
+	return mail.Address{Name: c.Name, Address: addr.Address}, nil
+}
+
+// isCanonicalUUID reports whether s is a UUID in its 36-character form.
+// Other forms the uuid package accepts (urn:uuid:..., braces) would be
+// refused by PostgreSQL only after the mail is out, and then retried and
+// resent until dead-lettered.
+func isCanonicalUUID(s string) bool {
+	_, err := uuid.Parse(s)
+	return err == nil && len(s) == 36
+}
