@@ -3,7 +3,7 @@
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 GO ?= go
-SERVICES := order email
+SERVICES := order email sms inventory
 # Test timeouts are ceilings, not expectations: the suite takes minutes.
 GOTEST_FLAGS ?= -count=1 -timeout=15m
 

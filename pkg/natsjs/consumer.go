@@ -86,6 +86,12 @@ func NewConsumer(ctx context.Context, js jetstream.JetStream, cfg ConsumerConfig
 		fetchHeartbeat: time.Second,
 		maxRetryDelay:  2 * time.Second,
 	}
+	if !js.Conn().IsConnected() {
+		// Asking would only wait for the request timeout; Run creates the
+		// consumer once the connection is up.
+		c.log.Warn("nats not connected; the consumer is created once it is")
+		return c, nil
+	}
 	if err := c.ensure(ctx); err != nil {
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && !errors.Is(err, jetstream.ErrStreamNotFound) {

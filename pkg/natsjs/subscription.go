@@ -1,0 +1,109 @@
+package natsjs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Subscription is one durable consumer of a service and the handler of
+// each event type it receives: a service lists its subscriptions in one
+// place (its subscriptions.go) and builds each Consumer from one.
+//
+// Renaming Durable creates a new consumer that reads the whole stream
+// again; adding a Route (a filter) updates the consumer in place and keeps
+// its position.
+type Subscription struct {
+	Stream  string
+	Durable string
+	Routes  []Route
+}
+
+// Route handles the events of one CloudEvents type, which arrive on the
+// subjects matched by Filter. Several routes may share a filter.
+type Route struct {
+	Filter  string
+	Type    string
+	Handler Handler
+}
+
+// Filters returns the routes' subject filters, each once, in order.
+func (s Subscription) Filters() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range s.Routes {
+		if !seen[r.Filter] {
+			seen[r.Filter] = true
+			out = append(out, r.Filter)
+		}
+	}
+	return out
+}
+
+// Handler dispatches each message to the route of its ce-type. A type
+// without a route is a permanent failure: it goes to the DLQ rather than
+// being dropped, so a producer's new event type is noticed, and can be
+// replayed once a route handles it.
+func (s Subscription) Handler() Handler {
+	byType := make(map[string]Handler, len(s.Routes))
+	for _, r := range s.Routes {
+		byType[r.Type] = r.Handler
+	}
+	return func(ctx context.Context, msg Message) error {
+		h, ok := byType[msg.Event.Type]
+		if !ok {
+			return Permanent(fmt.Errorf("consumer %s: no handler for event type %q on %s",
+				s.Durable, msg.Event.Type, msg.Subject))
+		}
+		return h(ctx, msg)
+	}
+}
+
+// ConsumerSettings are the consumer knobs every consuming service reads
+// from its environment; embed it in the service's config struct.
+type ConsumerSettings struct {
+	// Concurrency bounds the handlers running at once.
+	Concurrency int `env:"CONSUMER_CONCURRENCY" envDefault:"8"`
+	// MaxDeliver bounds the deliveries of one message before the DLQ.
+	MaxDeliver int `env:"CONSUMER_MAX_DELIVER" envDefault:"10"`
+	// BackOff is the NAK delay by delivery; the last one repeats.
+	BackOff []time.Duration `env:"CONSUMER_BACKOFF" envDefault:"1s,2s,5s,10s,30s,1m" envSeparator:","`
+}
+
+// Validate reports settings that ConsumerConfig would refuse, naming the
+// environment variables.
+func (c ConsumerSettings) Validate() error {
+	switch {
+	case c.Concurrency < 1:
+		return fmt.Errorf("CONSUMER_CONCURRENCY must be at least 1, got %d", c.Concurrency)
+	case c.MaxDeliver < 1:
+		return fmt.Errorf("CONSUMER_MAX_DELIVER must be at least 1, got %d", c.MaxDeliver)
+	case len(c.BackOff) == 0:
+		return fmt.Errorf("CONSUMER_BACKOFF must list at least one duration")
+	}
+	for _, d := range c.BackOff {
+		if d <= 0 {
+			return fmt.Errorf("CONSUMER_BACKOFF durations must be positive, got %v", d)
+		}
+	}
+	return nil
+}
+
+// ConsumerConfig returns the configuration of s's consumer with the given
+// settings, AckWait (above the handler's worst case), logger and metrics.
+func (s Subscription) ConsumerConfig(set ConsumerSettings, ackWait time.Duration, logger *slog.Logger, reg prometheus.Registerer) ConsumerConfig {
+	return ConsumerConfig{
+		Stream:         s.Stream,
+		Durable:        s.Durable,
+		FilterSubjects: s.Filters(),
+		AckWait:        ackWait,
+		MaxDeliver:     set.MaxDeliver,
+		BackOff:        set.BackOff,
+		Concurrency:    set.Concurrency,
+		Logger:         logger.With("consumer", s.Durable),
+		Metrics:        reg,
+	}
+}

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/orderbus/orderbus/pkg/events"
+)
+
+// Personal data of every test customer; none of it may reach the log.
+const (
+	customerName  = "Ada Lovelace"
+	customerEmail = "ada.lovelace@example.com"
+	customerPhone = "+442079460000"
+)
+
+// newOrderPlaced returns an order placed event for a new order and a new
+// customer with the given items.
+func newOrderPlaced(t *testing.T, items ...events.Item) (events.Event, events.OrderPlaced) {
+	t.Helper()
+	p := events.OrderPlaced{
+		OrderID: uuid.NewString(),
+		Customer: events.Customer{
+			ID: uuid.NewString(), Name: customerName, Email: customerEmail, Phone: customerPhone,
+		},
+		Items:    items,
+		PlacedAt: time.Now().UTC(),
+	}
+	ev, err := events.New("/orderbus/order", events.TypeOrderPlaced, p.OrderID, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev, p
+}
+
+// newSKU returns a SKU no other test uses, starting with prefix.
+func newSKU(prefix string) string {
+	return prefix + "-" + strings.ToUpper(uuid.NewString()[:8])
+}
+
+// publish stores ev on the orders.placed subject of customerID and returns
+// its stream sequence. Safe in any goroutine.
+func (e *testEnv) publish(ev events.Event, customerID string) (uint64, error) {
+	return e.publishRaw(&nats.Msg{Subject: events.OrderPlacedSubject(customerID), Header: ev.Header(), Data: ev.Data})
+}
+
+// mustPublish is publish failing the test on error.
+func (e *testEnv) mustPublish(t *testing.T, ev events.Event, customerID string) uint64 {
+	t.Helper()
+	seq, err := e.publish(ev, customerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seq
+}
+
+// publishRaw publishes a message as is and returns its stream sequence;
+// a message dropped as a duplicate is an error.
+func (e *testEnv) publishRaw(msg *nats.Msg) (uint64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ack, err := e.js.PublishMsg(ctx, msg)
+	if err != nil {
+		return 0, fmt.Errorf("publish on %s: %w", msg.Subject, err)
+	}
+	if ack.Duplicate {
+		return 0, fmt.Errorf("message on %s was dropped as a duplicate", msg.Subject)
+	}
+	return ack.Sequence, nil
+}
+
+// waitFor polls cond every 25 ms until it holds, failing the test after
+// timeout with what cond last reported.
+func (e *testEnv) waitFor(timeout time.Duration, what string, cond func() (bool, string)) {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, seen := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, seen)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// settled waits until the inventory consumer has acknowledged (or
+// terminated) every message up to stream sequence seq of ORDERS, and the
+// outbox is empty: every result is published.
+func (e *testEnv) settled(t *testing.T, seq uint64) {
+	t.Helper()
+	e.waitFor(20*time.Second, "the inventory consumer to settle", func() (bool, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		cons, err := e.js.Consumer(ctx, events.StreamOrders, durableInventory)
+		if err != nil {
+			return false, err.Error()
+		}
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return false, err.Error()
+		}
+		outbox := e.count(t, "outbox")
+		return info.AckFloor.Stream >= seq && outbox == 0,
+			fmt.Sprintf("ack floor %d (want %d), outbox rows %d", info.AckFloor.Stream, seq, outbox)
+	})
+}
+
+// count returns the number of rows in table.
+func (e *testEnv) count(t *testing.T, table string) int {
+	t.Helper()
+	var n int
+	if err := e.db.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		t.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}
+
+// setStock sets sku's level through the API.
+func (e *testEnv) setStock(t *testing.T, sku string, available int) {
+	t.Helper()
+	code, body := e.do(http.MethodPut, "/v1/stock/"+sku, `{"available":`+strconv.Itoa(available)+`}`)
+	if code != http.StatusOK {
+		t.Fatalf("PUT /v1/stock/%s = %d %s", sku, code, body)
+	}
+}
+
+// level returns sku's stock level in the database, or -1 when unknown.
+func (e *testEnv) level(t *testing.T, sku string) int {
+	t.Helper()
+	n := -1
+	err := e.db.QueryRow(context.Background(), `SELECT available FROM stock WHERE sku = $1`, sku).Scan(&n)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		t.Fatalf("stock of %s: %v", sku, err)
+	}
+	return n
+}
+
+// storedReservation is a reservations row with its lines.
+type storedReservation struct {
+	Status     string
+	CustomerID string
+	Missing    []string
+	Lines      map[string]int
+	CreatedAt  time.Time
+}
+
+// reservation returns the reservation of orderID, or nil.
+func (e *testEnv) reservation(t *testing.T, orderID string) *storedReservation {
+	t.Helper()
+	r := storedReservation{Lines: map[string]int{}}
+	err := e.db.QueryRow(context.Background(), `SELECT status, customer_id::text, missing_skus, created_at
+		FROM reservations WHERE order_id = $1`, orderID).Scan(&r.Status, &r.CustomerID, &r.Missing, &r.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("reservation of %s: %v", orderID, err)
+	}
+	rows, _ := e.db.Query(context.Background(), `SELECT sku, quantity FROM reservation_lines WHERE order_id = $1`, orderID)
+	var (
+		sku string
+		q   int
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&sku, &q}, func() error { r.Lines[sku] = q; return nil }); err != nil {
+		t.Fatalf("reservation lines of %s: %v", orderID, err)
+	}
+	return &r
+}
+
+// results returns how many messages the INVENTORY stream holds on each of
+// its subjects matching filter.
+func (e *testEnv) results(t *testing.T, filter string) map[string]uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := e.js.Stream(ctx, events.StreamInventory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Subjects == nil {
+		return map[string]uint64{}
+	}
+	return info.State.Subjects
+}
+
+// lastResult returns the last INVENTORY message on subject.
+func (e *testEnv) lastResult(t *testing.T, subject string) *jetstream.RawStreamMsg {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := e.js.Stream(ctx, events.StreamInventory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.GetLastMsgForSubject(ctx, subject)
+	if err != nil {
+		t.Fatalf("last message on %s: %v", subject, err)
+	}
+	return m
+}
+
+// dlq returns the messages the inventory consumer dead-lettered for a
+// message on subject.
+func (e *testEnv) dlq(t *testing.T, subject string) []*jetstream.RawStreamMsg {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cons, err := e.js.OrderedConsumer(ctx, events.StreamDLQ, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{events.DLQSubject(durableInventory, subject)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*jetstream.RawStreamMsg
+	for {
+		batch, err := cons.FetchNoWait(100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			out = append(out, &jetstream.RawStreamMsg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
+		}
+		if n == 0 {
+			return out
+		}
+	}
+}
+
+// metric returns the value of the sample line starting with series, e.g.
+// inventory_reservations_total{outcome="reserved"}, or -1 when absent.
+func (e *testEnv) metric(t *testing.T, series string) float64 {
+	t.Helper()
+	_, body := e.do(http.MethodGet, "/metrics", "")
+	sc := bufio.NewScanner(strings.NewReader(body))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("metric %s: %v", series, err)
+			}
+			return f
+		}
+	}
+	return -1
+}
+
+// assertNoPersonalData fails the test when the service's log holds any
+// test customer's personal data.
+func (e *testEnv) assertNoPersonalData(t *testing.T) {
+	t.Helper()
+	logs := e.logs.String()
+	for _, personal := range []string{customerName, customerEmail, customerPhone, "Lovelace"} {
+		if strings.Contains(logs, personal) {
+			t.Errorf("service log contains personal data %q", personal)
+		}
+	}
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/natstest"
+)
+
+// TestStartsWhileNATSDown starts the service with its nats-server
+// stopped: start-up does not wait for the broker, the stock API works, and
+// once the server is up the consumer, created late, reserves an order.
+func TestStartsWhileNATSDown(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := natstest.Start(t)
+	if err := srv.Stop(ctx); err != nil {
+		t.Fatalf("stop nats-server: %v", err)
+	}
+	start := time.Now()
+	e := startService(t, srv, nil)
+
+	e.waitFor(20*time.Second, "/healthz", func() (bool, string) {
+		code, body := e.do(http.MethodGet, "/healthz", "")
+		return code == http.StatusOK, body
+	})
+	if elapsed := time.Since(start); elapsed > 4*time.Second {
+		t.Errorf("the service took %s to serve /healthz with NATS down, want it not to wait for NATS", elapsed)
+	}
+	if code, body := e.do(http.MethodGet, "/readyz", ""); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz = %d %s with NATS down, want 503", code, body)
+	}
+	sku := newSKU("S")
+	e.setStock(t, sku, 3)
+
+	e.waitFor(20*time.Second, "nats-server to start on its port", func() (bool, string) {
+		if err := srv.Start(ctx); err != nil {
+			return false, err.Error()
+		}
+		return true, ""
+	})
+	e.waitReady()
+	_, js := natstest.Connect(t, srv)
+	e.js, e.pub = js, natsjs.NewPublisher(js)
+
+	ev, p := newOrderPlaced(t, events.Item{SKU: sku, Quantity: 2})
+	e.settled(t, e.mustPublish(t, ev, p.Customer.ID))
+	r := e.reservation(t, p.OrderID)
+	if r == nil || r.Status != statusReserved {
+		t.Fatalf("reservation = %+v, want reserved", r)
+	}
+	if n := e.level(t, sku); n != 1 {
+		t.Errorf("stock = %d, want 1", n)
+	}
+	checkResult(t, e, ev, p, r, nil)
+}
