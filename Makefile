@@ -36,6 +36,11 @@ test-packages: ## Unit and integration tests of pkg and the services (race detec
 e2e: tools ## End-to-end tests against the real system, started by the launcher.
 	$(GO) test $(GOTEST_FLAGS) ./e2e/...
 
+.PHONY: bench
+bench: tools ## Benchmarks of the hot paths, then orderbus-load against a fresh system (figures, not assertions).
+	$(GO) test -run='^$$' -bench=. -benchtime=2000x ./pkg/...
+	$(GO) run ./e2e/cmd/orderbus-load -orders 2000 -clients 16
+
 .PHONY: lint
 lint: ## gofmt and go vet over every module; GOWORK=off builds of each service.
 	@out=$$(gofmt -l pkg services e2e); if [[ -n $$out ]]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
