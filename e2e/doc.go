@@ -1,9 +1,15 @@
 // Package e2e is the end-to-end suite of orderbus: each test starts the
 // whole system as local processes with the launcher package (its own
-// nats-server, Mailpit, databases and service processes, sharing one
-// PostgreSQL cluster per run) and checks, from the outside, the promise of
-// the design: every accepted order gets exactly one receipt, whichever
-// part of the system was down for a while.
+// nats-server, Mailpit, databases and the order, inventory, email and sms
+// service processes, sharing one PostgreSQL cluster per run) and checks,
+// from the outside, the promise of the design: every accepted order gets
+// exactly one receipt and one SMS, is reserved at most once and then
+// confirmed, or rejected with one apology, whichever part of the system
+// was down for a while; and scarce stock is never oversold.
+//
+// "Exactly once" is checked twice: when the expected count is reached, and
+// again once every outbox and durable consumer on the way has drained
+// (waitSettled), so that a late duplicate would be counted.
 //
 // Run it from this folder with `go test ./...`; it needs Go, the
 // PostgreSQL server binaries and the module proxy (for nats-server and

@@ -149,8 +149,21 @@ func TestInvalidOrdersLeaveNoTrace(t *testing.T) {
 	o := sampleOrder()
 	id := placeOrder(t, sys, o)
 	waitExactlyOnce(t, sys, mc, map[string]orderRequest{id: o}, time.Minute)
-	if n := mustStreamMessages(t, js, events.StreamOrders, ""); n != 1 {
-		t.Errorf("stream %s holds %d messages, want only the valid order's", events.StreamOrders, n)
+	if n := mustStreamMessages(t, js, events.StreamOrders, events.FilterOrderPlaced); n != 1 {
+		t.Errorf("stream %s holds %d order placed events, want only the valid order's", events.StreamOrders, n)
+	}
+	// Its confirmation follows it in the stream; nothing of anyone else.
+	for _, stream := range []string{events.StreamOrders, events.StreamInventory} {
+		for subject := range mustStreamSubjects(t, js, stream) {
+			if !strings.HasSuffix(subject, "."+o.Customer.ID) {
+				t.Errorf("stream %s holds a message on %s, which is not about the valid order's customer", stream, subject)
+			}
+		}
+	}
+	for service, table := range map[string]string{"inventory": "reservations", "sms": "messages"} {
+		if n, err := countRows(t.Context(), sys.DatabaseURL(service), table); err != nil || n != 1 {
+			t.Errorf("%s database: %d rows in %s (%v), want only the valid order's", service, n, table, err)
+		}
 	}
 }
 

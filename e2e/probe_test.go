@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,8 +16,14 @@ import (
 	"github.com/orderbus/orderbus/pkg/events"
 )
 
-// The email service's durable consumer of the ORDERS stream.
-const emailConsumer = "email"
+// The services' durable consumers (DESIGN.md): email, sms and inventory on
+// ORDERS, order-inventory on INVENTORY.
+const (
+	emailConsumer          = "email"
+	smsConsumer            = "sms"
+	inventoryConsumer      = "inventory"
+	orderInventoryConsumer = "order-inventory"
+)
 
 // eventually calls check every 100 ms until it reports done, and fails t
 // when timeout passes, with the state check last described.
@@ -90,34 +98,128 @@ func mustStreamMessages(t *testing.T, js jetstream.JetStream, stream, filter str
 	return n
 }
 
-// emailConsumerInfo returns the state of the email service's consumer.
-func emailConsumerInfo(ctx context.Context, js jetstream.JetStream) (*jetstream.ConsumerInfo, error) {
-	c, err := js.Consumer(ctx, events.StreamOrders, emailConsumer)
+// consumerInfo returns the state of a durable consumer of stream.
+func consumerInfo(ctx context.Context, js jetstream.JetStream, stream, name string) (*jetstream.ConsumerInfo, error) {
+	c, err := js.Consumer(ctx, stream, name)
 	if err != nil {
-		return nil, fmt.Errorf("consumer %s: %w", emailConsumer, err)
+		return nil, fmt.Errorf("consumer %s: %w", name, err)
 	}
 	return c.Info(ctx)
 }
 
-// waitSettled waits until nothing is in flight: the order service's outbox
-// is empty (every event published) and the email consumer has neither
-// undelivered nor unacknowledged messages (every event handled for good).
-// A mail count taken after it is final.
+// mustStreamSubjects returns the number of messages on each subject of the
+// stream, failing t on error.
+func mustStreamSubjects(t *testing.T, js jetstream.JetStream, stream string) map[string]uint64 {
+	t.Helper()
+	s, err := js.Stream(t.Context(), stream)
+	if err != nil {
+		t.Fatalf("stream %s: %v", stream, err)
+	}
+	info, err := s.Info(t.Context(), jetstream.WithSubjectFilter(">"))
+	if err != nil {
+		t.Fatalf("stream %s: %v", stream, err)
+	}
+	return info.State.Subjects
+}
+
+// emailConsumerInfo returns the state of the email service's consumer.
+func emailConsumerInfo(ctx context.Context, js jetstream.JetStream) (*jetstream.ConsumerInfo, error) {
+	return consumerInfo(ctx, js, events.StreamOrders, emailConsumer)
+}
+
+// A settleStep is one place work can wait in: a service's outbox (events
+// committed, not yet published) when consumer is "", else a durable
+// consumer (messages not yet delivered, or delivered and not acknowledged,
+// NAKed ones waiting for redelivery included).
+type settleStep struct {
+	service, stream, consumer string
+}
+
+func (st settleStep) String() string {
+	if st.consumer == "" {
+		return st.service + " outbox"
+	}
+	return "consumer " + st.consumer
+}
+
+// settleSteps returns the steps of the services sys runs, in the order of
+// the event flow: orders.placed from the order outbox to the inventory,
+// sms and email consumers; the inventory results from its outbox to the
+// order-inventory consumer; orders.confirmed/rejected from the order
+// outbox to the email consumer. Read in that order, a step found empty
+// after every step upstream of it was found empty cannot receive work any
+// more (as long as no order is placed meanwhile): what an upstream step
+// handled was published (or put in an outbox read later) before it was
+// acknowledged.
+func settleSteps(sys *launcher.System) []settleStep {
+	flow := []settleStep{
+		{service: "order"},
+		{service: "inventory", stream: events.StreamOrders, consumer: inventoryConsumer},
+		{service: "sms", stream: events.StreamOrders, consumer: smsConsumer},
+		{service: "inventory"},
+		{service: "order", stream: events.StreamInventory, consumer: orderInventoryConsumer},
+		{service: "order"},
+		{service: "email", stream: events.StreamOrders, consumer: emailConsumer},
+	}
+	var steps []settleStep
+	for _, st := range flow {
+		if slices.Contains(sys.Services(), st.service) {
+			steps = append(steps, st)
+		}
+	}
+	return steps
+}
+
+// drained reads the steps in order and reports whether each was empty,
+// with what it saw; it stops at the first that is not.
+func drained(ctx context.Context, sys *launcher.System, js jetstream.JetStream, steps []settleStep) (bool, string) {
+	var seen []string
+	for _, st := range steps {
+		var state string
+		var empty bool
+		if st.consumer == "" {
+			n, err := countRows(ctx, sys.DatabaseURL(st.service), "outbox")
+			if err != nil {
+				return false, strings.Join(append(seen, fmt.Sprintf("%s: %v", st, err)), "; ")
+			}
+			state, empty = fmt.Sprintf("%s: %d rows", st, n), n == 0
+		} else {
+			info, err := consumerInfo(ctx, js, st.stream, st.consumer)
+			if err != nil {
+				return false, strings.Join(append(seen, fmt.Sprintf("%s: %v", st, err)), "; ")
+			}
+			state = fmt.Sprintf("%s: %d pending, %d awaiting ack, %d redelivered",
+				st, info.NumPending, info.NumAckPending, info.NumRedelivered)
+			empty = info.NumPending == 0 && info.NumAckPending == 0
+		}
+		seen = append(seen, state)
+		if !empty {
+			return false, strings.Join(seen, "; ")
+		}
+	}
+	return true, strings.Join(seen, "; ")
+}
+
+// waitSettled waits until nothing is in flight anywhere (settleSteps): every
+// event published and handled for good by every consumer, the apologies
+// for rejected orders included. A mail, SMS or stock count taken after it
+// is final.
 func waitSettled(t *testing.T, sys *launcher.System, timeout time.Duration) {
 	t.Helper()
+	waitDrained(t, sys, timeout, settleSteps(sys)...)
+}
+
+// waitDrained waits until the given steps, read in their order, are all
+// empty at once.
+func waitDrained(t *testing.T, sys *launcher.System, timeout time.Duration, steps ...settleStep) {
+	t.Helper()
 	js := jetStream(t, sys)
-	eventually(t, timeout, "system settled", func(ctx context.Context) (bool, string) {
-		outbox, err := countRows(ctx, sys.DatabaseURL("order"), "outbox")
-		if err != nil {
-			return false, err.Error()
-		}
-		info, err := emailConsumerInfo(ctx, js)
-		if err != nil {
-			return false, fmt.Sprintf("outbox %d rows; %v", outbox, err)
-		}
-		state := fmt.Sprintf("outbox %d rows; consumer %s: %d pending, %d awaiting ack, %d redelivered",
-			outbox, emailConsumer, info.NumPending, info.NumAckPending, info.NumRedelivered)
-		return outbox == 0 && info.NumPending == 0 && info.NumAckPending == 0, state
+	names := make([]string, len(steps))
+	for i, st := range steps {
+		names[i] = st.String()
+	}
+	eventually(t, timeout, "drained: "+strings.Join(names, ", "), func(ctx context.Context) (bool, string) {
+		return drained(ctx, sys, js, steps)
 	})
 }
 

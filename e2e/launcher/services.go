@@ -32,7 +32,7 @@ func catalog() map[string]serviceSpec {
 		"inventory": {order: 2, port: 8081, database: "inventory"},
 		"gdpr":      {order: 3, port: 8082, database: "gdpr"},
 		"email":     {order: 4, port: 8083, database: "email", env: smtpEnv},
-		"sms":       {order: 5, port: 8084, database: "sms"},
+		"sms":       {order: 5, port: 8084, database: "sms", env: smsEnv},
 	}
 }
 
@@ -45,8 +45,17 @@ func smtpEnv(s *System) map[string]string {
 	}
 }
 
-// DefaultServices are the services Start runs when Config.Services is empty.
-func DefaultServices() []string { return []string{"order", "email"} }
+// smsEnv sends texts through the logging provider, which needs no account
+// and delivers nothing; Config.Env can choose another (SMS_PROVIDER and
+// its settings).
+func smsEnv(*System) map[string]string {
+	return map[string]string{"SMS_PROVIDER": "log"}
+}
+
+// DefaultServices are the services Start runs when Config.Services is
+// empty, in start order: the order path of issue #3 (an order is texted,
+// mailed and reserved independently, and its status follows the stock).
+func DefaultServices() []string { return []string{"order", "inventory", "email", "sms"} }
 
 // KnownServices returns the names of every service the launcher can run,
 // in start order.

@@ -31,7 +31,10 @@ func TestSystemLifecycle(t *testing.T) {
 	}
 	sys, err := Start(ctx, Config{
 		Postgres: pg, Binaries: bins,
-		Env: map[string]map[string]string{"email": {"MAIL_FROM": "test <test@example.com>", "LOG_LEVEL": "debug"}},
+		Env: map[string]map[string]string{
+			"email": {"MAIL_FROM": "test <test@example.com>", "LOG_LEVEL": "debug"},
+			"sms":   {"CONSUMER_BACKOFF": "100ms,200ms"},
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +46,9 @@ func TestSystemLifecycle(t *testing.T) {
 		}
 	})
 
+	if got, want := strings.Join(sys.Services(), ","), "order,inventory,email,sms"; got != want {
+		t.Errorf("default services %s, want %s", got, want)
+	}
 	if url := sys.DatabaseURL("order"); !strings.Contains(url, "/e2e_") || !strings.Contains(url, "_orders?") {
 		t.Errorf("order database URL %s: want a prefixed orders database", url)
 	}
@@ -61,6 +67,13 @@ func TestSystemLifecycle(t *testing.T) {
 	for k, v := range want {
 		if env[k] != v {
 			t.Errorf("email env %s=%q, want %q", k, env[k], v)
+		}
+	}
+
+	smsEnv := processEnv(t, sys.Process("sms"))
+	for k, v := range map[string]string{"SMS_PROVIDER": "log", "CONSUMER_BACKOFF": "100ms,200ms", "LOG_LEVEL": "info"} {
+		if smsEnv[k] != v {
+			t.Errorf("sms env %s=%q, want %q", k, smsEnv[k], v)
 		}
 	}
 
@@ -84,7 +97,11 @@ func TestSystemLifecycle(t *testing.T) {
 		t.Errorf("Logs() lacks the runs of the email service or the NATS section:\n%s", logs)
 	}
 
-	procs := []*stack.Process{sys.Process("order"), sys.Process("email"), sys.NATS().Process(), sys.Mailpit().Process()}
+	var procs []*stack.Process
+	for _, name := range sys.Services() {
+		procs = append(procs, sys.Process(name))
+	}
+	procs = append(procs, sys.NATS().Process(), sys.Mailpit().Process())
 	store := sys.NATS().StoreDir()
 	closed = true
 	if err := sys.Close(ctx); err != nil {

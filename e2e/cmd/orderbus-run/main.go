@@ -7,7 +7,7 @@
 //
 // Usage (from the repository root):
 //
-//	go run ./e2e/cmd/orderbus-run [-services order,email] [-postgres-port 5433] [-log-level debug]
+//	go run ./e2e/cmd/orderbus-run [-services order,inventory,email,sms] [-postgres-port 5433] [-log-level debug]
 //
 // The PostgreSQL cluster and the NATS and Mailpit stores are throwaway:
 // they are removed on exit.
@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -127,12 +128,24 @@ func reportExit(ctx context.Context, stderr io.Writer, name string, p *stack.Pro
 	}
 }
 
+// samplePhone is the number scripts/place-order.sh texts by default.
+const samplePhone = "+442071838750"
+
 func printURLs(w io.Writer, sys *launcher.System) {
 	var b strings.Builder
 	row := func(label, value string) { fmt.Fprintf(&b, "  %-18s %s\n", label, value) }
 	b.WriteString("\norderbus is running (Ctrl-C stops everything):\n")
 	if url := sys.OrderURL(); url != "" {
-		row("Orders API", url+"/v1/orders")
+		row("Orders API", url+"/v1/orders  (GET /v1/orders/{id}: status and history)")
+	}
+	if url := sys.ServiceURL("inventory"); url != "" {
+		row("Inventory API", url+"/v1/stock  (GET/PUT /v1/stock/{sku})")
+	}
+	if url := sys.ServiceURL("email"); url != "" {
+		row("Mail records", url+"/v1/mails?order_id={id}")
+	}
+	if base := sys.ServiceURL("sms"); base != "" {
+		row("SMS API", base+"/v1/messages?to="+url.QueryEscape(samplePhone)+"  (texts sent to a number)")
 	}
 	var dbs []string
 	for _, name := range sys.Services() {
@@ -150,6 +163,8 @@ func printURLs(w io.Writer, sys *launcher.System) {
 		}
 		row(label, db)
 	}
-	b.WriteString("\nPlace an order: scripts/place-order.sh   Read the mail: curl " + sys.MailAPIURL() + "/api/v1/messages\n\n")
+	b.WriteString("\nPlace an order:  scripts/place-order.sh   (ITEMS=GRINDER-HAND:50 for one the stock cannot cover)\n")
+	b.WriteString("Follow it:       scripts/order-status.sh <order id>\n")
+	b.WriteString("Read the mail:   curl " + sys.MailAPIURL() + "/api/v1/messages\n\n")
 	fmt.Fprint(w, b.String())
 }
