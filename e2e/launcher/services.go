@@ -30,7 +30,7 @@ func catalog() map[string]serviceSpec {
 	return map[string]serviceSpec{
 		"order":     {order: 1, port: 8080, database: "orders"},
 		"inventory": {order: 2, port: 8081, database: "inventory"},
-		"gdpr":      {order: 3, port: 8082, database: "gdpr"},
+		"gdpr":      {order: 3, port: 8082, database: "gdpr", env: gdprEnv},
 		"email":     {order: 4, port: 8083, database: "email", env: smtpEnv},
 		"sms":       {order: 5, port: 8084, database: "sms", env: smsEnv},
 	}
@@ -42,6 +42,31 @@ func smtpEnv(s *System) map[string]string {
 		"SMTP_HOST": s.mailpit.SMTPHost(),
 		"SMTP_PORT": strconv.Itoa(s.mailpit.SMTPPort()),
 		"SMTP_TLS":  "none",
+	}
+}
+
+// DevGDPRToken is the bearer token the launcher gives the gdpr service
+// for its erasure endpoints: a development value, which `make run`
+// prints. A deployment sets its own secret GDPR_TOKEN.
+const DevGDPRToken = "orderbus-dev-erasure-token"
+
+// gdprParticipants are the services that erase a customer's data when
+// asked; the gdpr service waits for each of them.
+func gdprParticipants() []string { return []string{"order", "email", "sms", "inventory"} }
+
+// gdprEnv gives the gdpr service its token, and as participants those of
+// the system's services that take part, so that an erasure in a smaller
+// system still completes.
+func gdprEnv(s *System) map[string]string {
+	var participants []string
+	for _, p := range gdprParticipants() {
+		if slices.Contains(s.cfg.Services, p) {
+			participants = append(participants, p)
+		}
+	}
+	return map[string]string{
+		"GDPR_TOKEN":        DevGDPRToken,
+		"GDPR_PARTICIPANTS": strings.Join(participants, ","),
 	}
 }
 
