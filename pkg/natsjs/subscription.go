@@ -2,6 +2,7 @@ package natsjs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -73,23 +74,41 @@ type ConsumerSettings struct {
 	BackOff []time.Duration `env:"CONSUMER_BACKOFF" envDefault:"1s,2s,5s,10s,30s,1m" envSeparator:","`
 }
 
-// Validate reports settings that ConsumerConfig would refuse, naming the
-// environment variables.
+// Validate reports every setting that ConsumerConfig would refuse,
+// joined, naming the environment variables.
 func (c ConsumerSettings) Validate() error {
-	switch {
-	case c.Concurrency < 1:
-		return fmt.Errorf("CONSUMER_CONCURRENCY must be at least 1, got %d", c.Concurrency)
-	case c.MaxDeliver < 1:
-		return fmt.Errorf("CONSUMER_MAX_DELIVER must be at least 1, got %d", c.MaxDeliver)
-	case len(c.BackOff) == 0:
-		return fmt.Errorf("CONSUMER_BACKOFF must list at least one duration")
+	var errs []error
+	if c.Concurrency < 1 {
+		errs = append(errs, fmt.Errorf("CONSUMER_CONCURRENCY must be at least 1, got %d", c.Concurrency))
+	}
+	if c.MaxDeliver < 1 {
+		errs = append(errs, fmt.Errorf("CONSUMER_MAX_DELIVER must be at least 1, got %d", c.MaxDeliver))
+	}
+	if len(c.BackOff) == 0 {
+		errs = append(errs, errors.New("CONSUMER_BACKOFF must list at least one duration"))
 	}
 	for _, d := range c.BackOff {
 		if d <= 0 {
-			return fmt.Errorf("CONSUMER_BACKOFF durations must be positive, got %v", d)
+			errs = append(errs, fmt.Errorf("CONSUMER_BACKOFF durations must be positive, got %v", d))
+			break
 		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// LogValue logs the settings under the keys consumer_concurrency,
+// consumer_max_deliver and consumer_backoff (durations as text). A
+// service's own LogValue can inline it as an attribute with an empty key.
+func (c ConsumerSettings) LogValue() slog.Value {
+	backoff := make([]string, len(c.BackOff))
+	for i, d := range c.BackOff {
+		backoff[i] = d.String()
+	}
+	return slog.GroupValue(
+		slog.Int("consumer_concurrency", c.Concurrency),
+		slog.Int("consumer_max_deliver", c.MaxDeliver),
+		slog.Any("consumer_backoff", backoff),
+	)
 }
 
 // ConsumerConfig returns the configuration of s's consumer with the given

@@ -1,7 +1,9 @@
 package natsjs_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -93,5 +95,27 @@ func TestConsumerSettings(t *testing.T) {
 				t.Errorf("settings = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestConsumerSettingsValidateNamesEverySetting(t *testing.T) {
+	t.Parallel()
+	err := natsjs.ConsumerSettings{}.Validate()
+	for _, name := range []string{"CONSUMER_CONCURRENCY", "CONSUMER_MAX_DELIVER", "CONSUMER_BACKOFF"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("Validate() of zero settings = %v, want it to name %s", err, name)
+		}
+	}
+}
+
+func TestConsumerSettingsLogValue(t *testing.T) {
+	t.Parallel()
+	set := natsjs.ConsumerSettings{Concurrency: 4, MaxDeliver: 7, BackOff: []time.Duration{50 * time.Millisecond, time.Second}}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", slog.GroupValue(slog.Attr{Value: set.LogValue()}))
+	for _, want := range []string{`"consumer_concurrency":4`, `"consumer_max_deliver":7`, `"consumer_backoff":["50ms","1s"]`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("log line lacks %s: %s", want, buf.String())
+		}
 	}
 }

@@ -10,17 +10,16 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/orderbus/orderbus/pkg/config"
+	"github.com/orderbus/orderbus/pkg/natsjs"
 )
 
 // Config is the email service's configuration, read from the environment
 // (no prefixes). Defaults live in the envDefault tags and nowhere else.
 type Config struct {
-	HTTPAddr        string        `env:"HTTP_ADDR" envDefault:":8083"`
-	DatabaseURL     string        `env:"DATABASE_URL,required"`
-	NATSURL         string        `env:"NATS_URL" envDefault:"nats://127.0.0.1:4222"`
-	LogLevel        string        `env:"LOG_LEVEL" envDefault:"info"`
-	LogFormat       string        `env:"LOG_FORMAT" envDefault:"json"`
-	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	config.Service
+	natsjs.ConsumerSettings
+
+	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8083"`
 
 	SMTPHost     string `env:"SMTP_HOST" envDefault:"localhost"`
 	SMTPPort     int    `env:"SMTP_PORT" envDefault:"1025"`
@@ -34,10 +33,6 @@ type Config struct {
 	MailFrom    string        `env:"MAIL_FROM" envDefault:"orderbus <orders@orderbus.example>"`
 	// MailDomain is the right-hand side of every Message-ID (<event id@domain>).
 	MailDomain string `env:"MAIL_DOMAIN" envDefault:"orderbus.example"`
-
-	ConsumerConcurrency int             `env:"CONSUMER_CONCURRENCY" envDefault:"8"`
-	ConsumerMaxDeliver  int             `env:"CONSUMER_MAX_DELIVER" envDefault:"10"`
-	ConsumerBackoff     []time.Duration `env:"CONSUMER_BACKOFF" envDefault:"1s,2s,5s,10s,30s,1m" envSeparator:","`
 }
 
 // loadConfig reads the configuration with getenv and validates it.
@@ -54,7 +49,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 
 // Validate returns an error naming every invalid setting.
 func (c Config) Validate() error {
-	var errs []error
+	errs := []error{c.Service.Validate(), c.ConsumerSettings.Validate()}
 	if c.SMTPHost == "" {
 		errs = append(errs, errors.New("SMTP_HOST must not be empty"))
 	}
@@ -67,29 +62,11 @@ func (c Config) Validate() error {
 	if c.SMTPTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("SMTP_TIMEOUT %s: want > 0", c.SMTPTimeout))
 	}
-	if c.ShutdownTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT %s: want > 0", c.ShutdownTimeout))
-	}
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 		errs = append(errs, fmt.Errorf("MAIL_FROM %q: %w", c.MailFrom, err))
 	}
 	if !isHostName(c.MailDomain) {
 		errs = append(errs, fmt.Errorf("MAIL_DOMAIN %q: want a host name", c.MailDomain))
-	}
-	if c.ConsumerConcurrency < 1 {
-		errs = append(errs, fmt.Errorf("CONSUMER_CONCURRENCY %d: want >= 1", c.ConsumerConcurrency))
-	}
-	if c.ConsumerMaxDeliver < 1 {
-		errs = append(errs, fmt.Errorf("CONSUMER_MAX_DELIVER %d: want >= 1", c.ConsumerMaxDeliver))
-	}
-	if len(c.ConsumerBackoff) == 0 {
-		errs = append(errs, errors.New("CONSUMER_BACKOFF must list at least one duration"))
-	}
-	for _, d := range c.ConsumerBackoff {
-		if d <= 0 {
-			errs = append(errs, fmt.Errorf("CONSUMER_BACKOFF %s: want durations > 0", d))
-			break
-		}
 	}
 	return errors.Join(errs...)
 }
@@ -119,16 +96,11 @@ func (c Config) ackWait() time.Duration {
 func (c Config) LogValue() slog.Value {
 	password := ""
 	if c.SMTPPassword != "" {
-		password = "xxxxx"
-	}
-	backoff := make([]string, len(c.ConsumerBackoff))
-	for i, d := range c.ConsumerBackoff {
-		backoff[i] = d.String()
+		password = config.Mask
 	}
 	return slog.GroupValue(
 		slog.String("http_addr", c.HTTPAddr),
-		slog.String("database_url", config.Redact(c.DatabaseURL)),
-		slog.String("nats_url", config.Redact(c.NATSURL)),
+		slog.Attr{Value: c.Service.LogValue()},
 		slog.String("smtp_host", c.SMTPHost),
 		slog.Int("smtp_port", c.SMTPPort),
 		slog.String("smtp_username", c.SMTPUsername),
@@ -137,10 +109,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("smtp_timeout", c.SMTPTimeout),
 		slog.String("mail_from", c.MailFrom),
 		slog.String("mail_domain", c.MailDomain),
-		slog.Int("consumer_concurrency", c.ConsumerConcurrency),
-		slog.Int("consumer_max_deliver", c.ConsumerMaxDeliver),
-		slog.Any("consumer_backoff", backoff),
-		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+		slog.Attr{Value: c.ConsumerSettings.LogValue()},
 	)
 }
 

@@ -21,13 +21,13 @@ func TestLoadConfig(t *testing.T) {
 		{name: "defaults", env: base, check: func(t *testing.T, c Config) {
 			if c.HTTPAddr != ":8083" || c.SMTPHost != "localhost" || c.SMTPPort != 1025 || c.SMTPTLS != "none" ||
 				c.SMTPTimeout != 10*time.Second || c.MailFrom != "orderbus <orders@orderbus.example>" ||
-				c.MailDomain != "orderbus.example" || c.ConsumerConcurrency != 8 || c.ConsumerMaxDeliver != 10 ||
+				c.MailDomain != "orderbus.example" || c.Concurrency != 8 || c.MaxDeliver != 10 ||
 				c.ShutdownTimeout != 20*time.Second || c.NATSURL != "nats://127.0.0.1:4222" {
 				t.Errorf("defaults = %+v", c)
 			}
 			want := []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute}
-			if !slices.Equal(c.ConsumerBackoff, want) {
-				t.Errorf("backoff = %v, want %v", c.ConsumerBackoff, want)
+			if !slices.Equal(c.BackOff, want) {
+				t.Errorf("backoff = %v, want %v", c.BackOff, want)
 			}
 			if p, _ := c.tlsPolicy(); p != gomail.NoTLS {
 				t.Errorf("TLS policy = %v, want NoTLS", p)
@@ -41,8 +41,8 @@ func TestLoadConfig(t *testing.T) {
 				if p, _ := c.tlsPolicy(); p != gomail.TLSMandatory {
 					t.Errorf("TLS policy = %v, want mandatory", p)
 				}
-				if !slices.Equal(c.ConsumerBackoff, []time.Duration{100 * time.Millisecond, 2 * time.Second}) {
-					t.Errorf("backoff = %v", c.ConsumerBackoff)
+				if !slices.Equal(c.BackOff, []time.Duration{100 * time.Millisecond, 2 * time.Second}) {
+					t.Errorf("backoff = %v", c.BackOff)
 				}
 				if c.ackWait() != time.Minute {
 					t.Errorf("ack wait = %v, want 3 x SMTP_TIMEOUT", c.ackWait())
@@ -50,7 +50,7 @@ func TestLoadConfig(t *testing.T) {
 			}},
 		{name: "database url required", env: map[string]string{}, wantErr: "DATABASE_URL"},
 		{name: "unknown tls policy", env: with(base, "SMTP_TLS", "starttls"), wantErr: "SMTP_TLS"},
-		{name: "bad backoff", env: with(base, "CONSUMER_BACKOFF", "1s,soon"), wantErr: "ConsumerBackoff"},
+		{name: "bad backoff", env: with(base, "CONSUMER_BACKOFF", "1s,soon"), wantErr: "BackOff"},
 		{name: "negative backoff", env: with(base, "CONSUMER_BACKOFF", "-1s"), wantErr: "CONSUMER_BACKOFF"},
 		{name: "zero concurrency", env: with(base, "CONSUMER_CONCURRENCY", "0"), wantErr: "CONSUMER_CONCURRENCY"},
 		{name: "bad from", env: with(base, "MAIL_FROM", "not an address"), wantErr: "MAIL_FROM"},

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 func TestOrderPlacedMalformedDeadLettered(t *testing.T) {
@@ -54,9 +55,9 @@ func TestOrderPlacedMalformedDeadLettered(t *testing.T) {
 				}
 			}
 			subject := events.OrderPlacedSubject(p.Customer.ID)
-			e.publishRaw(&nats.Msg{Subject: subject, Header: h, Data: body})
+			servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: h, Data: body})
 
-			e.waitFor(15*time.Second, "the dead letter", func() (bool, string) {
+			servicetest.WaitFor(t, 15*time.Second, "the dead letter", func() (bool, string) {
 				n := len(e.dlq(subject))
 				return n > 0, fmt.Sprintf("%d DLQ messages", n)
 			})

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 const (
@@ -27,7 +28,7 @@ func TestOrderPlacedSendsReceipt(t *testing.T) {
 	ev, p := newOrderPlaced(t)
 	e.publish(ev, p.Customer.ID)
 
-	e.waitFor(15*time.Second, "the receipt", func() (bool, string) {
+	servicetest.WaitFor(t, 15*time.Second, "the receipt", func() (bool, string) {
 		n := len(e.mails(ev.ID))
 		return n > 0, fmt.Sprintf("%d mails", n)
 	})
@@ -69,7 +70,7 @@ func TestOrderPlacedSendsReceipt(t *testing.T) {
 		t.Errorf("mails rows = %+v, want one sent row after 1 attempt", rows)
 	}
 
-	code, body := e.get("/v1/mails?order_id=" + p.OrderID)
+	code, body := e.Get("/v1/mails?order_id=" + p.OrderID)
 	if code != http.StatusOK {
 		t.Fatalf("GET /v1/mails = %d %s", code, body)
 	}
@@ -105,7 +106,7 @@ func TestListMailsRejectsBadOrderID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, body := e.get("/v1/mails" + tt.query)
+			code, body := e.Get("/v1/mails" + tt.query)
 			if code != tt.want {
 				t.Errorf("GET /v1/mails%s = %d %s, want %d", tt.query, code, body, tt.want)
 			}
@@ -124,11 +125,11 @@ func TestOrderPlacedDeliveredTwiceSendsOnce(t *testing.T) {
 	first := ev.Header()
 	second := ev.Header() // same ce-id, but JetStream must not drop it
 	second.Set(nats.MsgIdHdr, "copy-"+ev.ID)
-	e.publishRaw(&nats.Msg{Subject: subject, Header: first, Data: ev.Data})
-	seq := e.publishRaw(&nats.Msg{Subject: subject, Header: second, Data: ev.Data})
+	servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: first, Data: ev.Data})
+	seq := servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: second, Data: ev.Data})
 
 	e.settled(seq)
-	e.waitFor(5*time.Second, "the duplicate to be counted", func() (bool, string) {
+	servicetest.WaitFor(t, 5*time.Second, "the duplicate to be counted", func() (bool, string) {
 		n := e.metric(seriesDuplicate)
 		return n == 1, fmt.Sprintf("%v duplicates", n)
 	})
@@ -147,7 +148,7 @@ func TestOrderPlacedTemporarySMTPFailureRetried(t *testing.T) {
 	ev, p := newOrderPlaced(t)
 	e.publish(ev, p.Customer.ID)
 
-	e.waitFor(15*time.Second, "retries on 451", func() (bool, string) {
+	servicetest.WaitFor(t, 15*time.Second, "retries on 451", func() (bool, string) {
 		n := e.metric(seriesRetry)
 		return n >= 2, fmt.Sprintf("%v retries", n)
 	})
@@ -159,7 +160,7 @@ func TestOrderPlacedTemporarySMTPFailureRetried(t *testing.T) {
 	}
 
 	e.setChaos(451, 0)
-	e.waitFor(15*time.Second, "the receipt after the 4xx ended", func() (bool, string) {
+	servicetest.WaitFor(t, 15*time.Second, "the receipt after the 4xx ended", func() (bool, string) {
 		n := len(e.mails(ev.ID))
 		return n > 0, fmt.Sprintf("%d mails", n)
 	})
@@ -183,7 +184,7 @@ func TestOrderPlacedPermanentSMTPFailureDeadLettered(t *testing.T) {
 	subject := events.OrderPlacedSubject(p.Customer.ID)
 	e.publish(ev, p.Customer.ID)
 
-	e.waitFor(15*time.Second, "the dead letter", func() (bool, string) {
+	servicetest.WaitFor(t, 15*time.Second, "the dead letter", func() (bool, string) {
 		n := len(e.dlq(subject))
 		return n > 0, fmt.Sprintf("%d DLQ messages", n)
 	})
@@ -221,7 +222,7 @@ func TestOrderPlacedWhileSMTPDownSentOnceItIsBack(t *testing.T) {
 	// A first mail leaves a pooled connection that the outage breaks.
 	warm, wp := newOrderPlaced(t)
 	e.publish(warm, wp.Customer.ID)
-	e.waitFor(15*time.Second, "the first receipt", func() (bool, string) {
+	servicetest.WaitFor(t, 15*time.Second, "the first receipt", func() (bool, string) {
 		n := len(e.mails(warm.ID))
 		return n > 0, fmt.Sprintf("%d mails", n)
 	})
@@ -232,7 +233,7 @@ func TestOrderPlacedWhileSMTPDownSentOnceItIsBack(t *testing.T) {
 	}
 	ev, p := newOrderPlaced(t)
 	e.publish(ev, p.Customer.ID)
-	e.waitFor(15*time.Second, "retries while SMTP is down", func() (bool, string) {
+	servicetest.WaitFor(t, 15*time.Second, "retries while SMTP is down", func() (bool, string) {
 		n := e.metric(seriesRetry)
 		return n >= 2, fmt.Sprintf("%v retries", n)
 	})
@@ -240,7 +241,7 @@ func TestOrderPlacedWhileSMTPDownSentOnceItIsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	e.waitFor(15*time.Second, "the receipt after SMTP came back", func() (bool, string) {
+	servicetest.WaitFor(t, 15*time.Second, "the receipt after SMTP came back", func() (bool, string) {
 		n := len(e.mails(ev.ID))
 		return n > 0, fmt.Sprintf("%d mails", n)
 	})

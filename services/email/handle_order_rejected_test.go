@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 // newOrderRejected returns an order rejected event for the order placed
@@ -31,9 +32,9 @@ func TestOrderRejectedSendsApology(t *testing.T) {
 	e := startEnv(t, nil)
 	_, p := newOrderPlaced(t)
 	ev := newOrderRejected(t, p, "SKU-TEA", "SKU-CUP")
-	e.publishRaw(&nats.Msg{Subject: events.OrderRejectedSubject(p.Customer.ID), Header: ev.Header(), Data: ev.Data})
+	servicetest.MustPublish(t, e.js, &nats.Msg{Subject: events.OrderRejectedSubject(p.Customer.ID), Header: ev.Header(), Data: ev.Data})
 
-	e.waitFor(15*time.Second, "the apology", func() (bool, string) {
+	servicetest.WaitFor(t, 15*time.Second, "the apology", func() (bool, string) {
 		n := len(e.mails(ev.ID))
 		return n > 0, fmt.Sprintf("%d mails", n)
 	})
@@ -77,11 +78,11 @@ func TestOrderRejectedDeliveredTwiceSendsOnce(t *testing.T) {
 	subject := events.OrderRejectedSubject(p.Customer.ID)
 	second := ev.Header() // same ce-id, but JetStream must not drop it
 	second.Set(nats.MsgIdHdr, "copy-"+ev.ID)
-	e.publishRaw(&nats.Msg{Subject: subject, Header: ev.Header(), Data: ev.Data})
-	seq := e.publishRaw(&nats.Msg{Subject: subject, Header: second, Data: ev.Data})
+	servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: ev.Header(), Data: ev.Data})
+	seq := servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: second, Data: ev.Data})
 
 	e.settled(seq)
-	e.waitFor(5*time.Second, "the duplicate to be counted", func() (bool, string) {
+	servicetest.WaitFor(t, 5*time.Second, "the duplicate to be counted", func() (bool, string) {
 		n := e.metric(`email_mails_total{kind="apology",outcome="duplicate"}`)
 		return n == 1, fmt.Sprintf("%v duplicates", n)
 	})
@@ -99,9 +100,9 @@ func TestReceiptAndApologyForOneOrder(t *testing.T) {
 	placed, p := newOrderPlaced(t)
 	rejected := newOrderRejected(t, p, "SKU-CUP")
 	e.publish(placed, p.Customer.ID)
-	e.publishRaw(&nats.Msg{Subject: events.OrderRejectedSubject(p.Customer.ID), Header: rejected.Header(), Data: rejected.Data})
+	servicetest.MustPublish(t, e.js, &nats.Msg{Subject: events.OrderRejectedSubject(p.Customer.ID), Header: rejected.Header(), Data: rejected.Data})
 
-	e.waitFor(15*time.Second, "the receipt and the apology", func() (bool, string) {
+	servicetest.WaitFor(t, 15*time.Second, "the receipt and the apology", func() (bool, string) {
 		r, a := len(e.mails(placed.ID)), len(e.mails(rejected.ID))
 		return r > 0 && a > 0, fmt.Sprintf("%d receipts, %d apologies", r, a)
 	})
@@ -115,7 +116,7 @@ func TestReceiptAndApologyForOneOrder(t *testing.T) {
 		}
 	}
 
-	code, body := e.get("/v1/mails?order_id=" + p.OrderID)
+	code, body := e.Get("/v1/mails?order_id=" + p.OrderID)
 	if code != http.StatusOK {
 		t.Fatalf("GET /v1/mails = %d %s", code, body)
 	}
@@ -151,9 +152,9 @@ func TestOrderRejectedMalformedDeadLettered(t *testing.T) {
 				t.Fatal(err)
 			}
 			subject := events.OrderRejectedSubject(p.Customer.ID)
-			e.publishRaw(&nats.Msg{Subject: subject, Header: bad.Header(), Data: bad.Data})
+			servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: bad.Header(), Data: bad.Data})
 
-			e.waitFor(15*time.Second, "the dead letter", func() (bool, string) {
+			servicetest.WaitFor(t, 15*time.Second, "the dead letter", func() (bool, string) {
 				n := len(e.dlq(subject))
 				return n > 0, fmt.Sprintf("%d DLQ messages", n)
 			})

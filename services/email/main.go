@@ -13,16 +13,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/inbox"
+	"github.com/orderbus/orderbus/pkg/lifecycle"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/pgdb"
 	"github.com/orderbus/orderbus/pkg/web"
@@ -94,15 +93,15 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
-	mailer, err := newMailer(cfg, cfg.ConsumerConcurrency, logger)
+	mailer, err := newMailer(cfg, cfg.Concurrency, logger)
 	if err != nil {
 		return err
 	}
 	var consumers []*natsjs.Consumer
 	for _, s := range subscriptions(logger, store, mailer, tmpl, metrics) {
-		c, err := natsjs.NewConsumer(consumerSetupContext(ctx, nc), js, s.consumerConfig(cfg, logger, reg), s.handler())
+		c, err := natsjs.NewConsumer(ctx, js, s.ConsumerConfig(cfg.ConsumerSettings, cfg.ackWait(), logger, reg), s.Handler())
 		if err != nil {
-			return fmt.Errorf("consumer %s: %w", s.durable, err)
+			return fmt.Errorf("consumer %s: %w", s.Durable, err)
 		}
 		consumers = append(consumers, c)
 	}
@@ -113,72 +112,28 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	}
 	srv := newServer(logger, reg, store, checks)
 
-	// A component that fails ends them all.
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	errc := make(chan error, len(consumers)+1)
-	goRun := func(name string, f func(context.Context) error) {
-		wg.Go(func() {
-			if err := f(runCtx); err != nil {
-				errc <- fmt.Errorf("%s: %w", name, err)
-				cancel()
-			}
-		})
-	}
-	wg.Go(func() { streams.Run(runCtx) })
+	// A part that fails stops them all.
+	parts := lifecycle.NewGroup(ctx)
+	parts.Go("stream setup", func(ctx context.Context) error { streams.Run(ctx); return nil })
 	for _, c := range consumers {
-		goRun("consumer", c.Run)
+		parts.Go("consumer", c.Run)
 	}
-	goRun("http", func(ctx context.Context) error {
+	parts.Go("http", func(ctx context.Context) error {
 		return web.Serve(ctx, logger, cfg.HTTPAddr, srv, cfg.ShutdownTimeout)
 	})
 
-	<-runCtx.Done()
+	<-parts.Context().Done() // SIGTERM, or a part failed
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancelShutdown()
-	var errs []error
-	if err := waitGroup(shutdownCtx, &wg); err != nil {
-		errs = append(errs, fmt.Errorf("wait for in-flight work: %w", err))
+	// In order: HTTP and the consumers finish, the SMTP connections close,
+	// NATS drains; the deferred pool.Close comes last.
+	errs := []error{parts.Wait(shutdownCtx)}
+	errs = append(errs, mailer.Close(shutdownCtx))
+	errs = append(errs, natsjs.Drain(nc, cfg.ShutdownTimeout))
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
-	for len(errc) > 0 {
-		errs = append(errs, <-errc)
-	}
-	if err := mailer.Close(shutdownCtx); err != nil {
-		errs = append(errs, err)
-	}
-	if err := natsjs.Drain(nc, cfg.ShutdownTimeout); err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) == 0 {
-		logger.Info("stopped")
-	}
-	return errors.Join(errs...)
-}
-
-// consumerSetupContext is the context for natsjs.NewConsumer's request to
-// create the durable consumer. While NATS is not connected nobody would
-// answer it, and NewConsumer would wait for JetStream's request timeout;
-// the context is then already done, so that start-up does not wait for the
-// broker: the consumer's Run creates the durable once NATS is back.
-func consumerSetupContext(ctx context.Context, nc *nats.Conn) context.Context {
-	if nc.IsConnected() {
-		return ctx
-	}
-	done, cancel := context.WithCancel(ctx)
-	cancel()
-	return done
-}
-
-// waitGroup waits for wg until ctx ends.
-func waitGroup(ctx context.Context, wg *sync.WaitGroup) error {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	logger.Info("stopped")
+	return nil
 }

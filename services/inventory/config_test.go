@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/orderbus/orderbus/pkg/config"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -22,12 +24,12 @@ func TestLoadConfig(t *testing.T) {
 		{name: "defaults", env: base, check: func(t *testing.T, c Config) {
 			if c.HTTPAddr != ":8081" || c.NATSURL != "nats://127.0.0.1:4222" || c.LogLevel != "info" ||
 				c.LogFormat != "json" || c.ShutdownTimeout != 20*time.Second || c.PublishTimeout != 2*time.Second ||
-				c.OutboxInterval != time.Second || c.ConsumerConcurrency != 8 || c.ConsumerMaxDeliver != 10 {
+				c.OutboxInterval != time.Second || c.Concurrency != 8 || c.MaxDeliver != 10 {
 				t.Errorf("defaults = %+v", c)
 			}
 			want := []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute}
-			if !slices.Equal(c.ConsumerBackoff, want) {
-				t.Errorf("backoff = %v, want %v", c.ConsumerBackoff, want)
+			if !slices.Equal(c.BackOff, want) {
+				t.Errorf("backoff = %v, want %v", c.BackOff, want)
 			}
 			if c.ackWait() != 30*time.Second {
 				t.Errorf("ack wait = %v, want 30s", c.ackWait())
@@ -37,11 +39,11 @@ func TestLoadConfig(t *testing.T) {
 			"OUTBOX_INTERVAL", "250ms", "CONSUMER_CONCURRENCY", "2", "CONSUMER_MAX_DELIVER", "3", "CONSUMER_BACKOFF", "100ms,2s"),
 			check: func(t *testing.T, c Config) {
 				if c.HTTPAddr != "127.0.0.1:9000" || c.PublishTimeout != 20*time.Second || c.OutboxInterval != 250*time.Millisecond ||
-					c.ConsumerConcurrency != 2 || c.ConsumerMaxDeliver != 3 {
+					c.Concurrency != 2 || c.MaxDeliver != 3 {
 					t.Errorf("config = %+v", c)
 				}
-				if !slices.Equal(c.ConsumerBackoff, []time.Duration{100 * time.Millisecond, 2 * time.Second}) {
-					t.Errorf("backoff = %v", c.ConsumerBackoff)
+				if !slices.Equal(c.BackOff, []time.Duration{100 * time.Millisecond, 2 * time.Second}) {
+					t.Errorf("backoff = %v", c.BackOff)
 				}
 				if want := 2 * (reserveTimeout + 20*time.Second); c.ackWait() != want {
 					t.Errorf("ack wait = %v, want %v", c.ackWait(), want)
@@ -52,7 +54,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "zero publish timeout", env: with(base, "PUBLISH_TIMEOUT", "0s"), wantErr: "PUBLISH_TIMEOUT"},
 		{name: "negative outbox interval", env: with(base, "OUTBOX_INTERVAL", "-1s"), wantErr: "OUTBOX_INTERVAL"},
 		{name: "zero shutdown timeout", env: with(base, "SHUTDOWN_TIMEOUT", "0s"), wantErr: "SHUTDOWN_TIMEOUT"},
-		{name: "bad backoff", env: with(base, "CONSUMER_BACKOFF", "1s,soon"), wantErr: "ConsumerBackoff"},
+		{name: "bad backoff", env: with(base, "CONSUMER_BACKOFF", "1s,soon"), wantErr: "BackOff"},
 		{name: "negative backoff", env: with(base, "CONSUMER_BACKOFF", "-1s"), wantErr: "CONSUMER_BACKOFF"},
 		{name: "zero concurrency", env: with(base, "CONSUMER_CONCURRENCY", "0"), wantErr: "CONSUMER_CONCURRENCY"},
 		{name: "zero max deliver", env: with(base, "CONSUMER_MAX_DELIVER", "0"), wantErr: "CONSUMER_MAX_DELIVER"},
@@ -77,10 +79,10 @@ func TestLoadConfig(t *testing.T) {
 
 func TestConfigLogValueRedactsSecrets(t *testing.T) {
 	t.Parallel()
-	c := Config{
+	c := Config{Service: config.Service{
 		DatabaseURL: "postgres://inventory:s3cret-db@db:5432/inventory?sslmode=disable",
 		NATSURL:     "nats://svc:s3cret-nats@n1:4222,nats://svc:s3cret-nats@n2:4222",
-	}
+	}}
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", c)
 	out := buf.String()

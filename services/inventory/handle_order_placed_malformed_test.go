@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 func TestOrderPlacedMalformedDeadLettered(t *testing.T) {
@@ -64,11 +65,11 @@ func TestOrderPlacedMalformedDeadLettered(t *testing.T) {
 				}
 			}
 			subject := events.OrderPlacedSubject(p.Customer.ID)
-			if _, err := e.publishRaw(&nats.Msg{Subject: subject, Header: h, Data: body}); err != nil {
+			if _, err := servicetest.Publish(e.js, &nats.Msg{Subject: subject, Header: h, Data: body}); err != nil {
 				t.Fatal(err)
 			}
 
-			e.waitFor(15*time.Second, "the dead letter", func() (bool, string) {
+			servicetest.WaitFor(t, 15*time.Second, "the dead letter", func() (bool, string) {
 				n := len(e.dlq(t, subject))
 				return n > 0, fmt.Sprintf("%d DLQ messages", n)
 			})

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 func TestOrderPlacedReservesOncePerOrder(t *testing.T) {
@@ -45,7 +46,7 @@ func TestOrderPlacedReservesOncePerOrder(t *testing.T) {
 			if tt.settleFirst {
 				e.settled(t, first)
 			}
-			seq, err := e.publishRaw(second)
+			seq, err := servicetest.Publish(e.js, second)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -195,7 +196,7 @@ func TestConcurrentOrdersNeverOversell(t *testing.T) {
 			t.Errorf("%s = %v, want %v", series, got, want)
 		}
 	}
-	if logs := e.logs.String(); strings.Contains(logs, "deadlock") {
+	if logs := e.Logs(); strings.Contains(logs, "deadlock") {
 		t.Errorf("service log mentions a deadlock")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 func TestOrderPlacedReservesAllOrNothing(t *testing.T) {
@@ -75,7 +76,7 @@ func TestOrderPlacedReservesAllOrNothing(t *testing.T) {
 
 			ev, p := newOrderPlaced(t, items...)
 			seq := e.mustPublish(t, ev, p.Customer.ID)
-			e.waitFor(15*time.Second, "the reservation", func() (bool, string) {
+			servicetest.WaitFor(t, 15*time.Second, "the reservation", func() (bool, string) {
 				return e.reservation(t, p.OrderID) != nil, "no reservation"
 			})
 			e.settled(t, seq)

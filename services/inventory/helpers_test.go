@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 // Personal data of every test customer; none of it may reach the log.
@@ -53,7 +53,7 @@ func newSKU(prefix string) string {
 // publish stores ev on the orders.placed subject of customerID and returns
 // its stream sequence. Safe in any goroutine.
 func (e *testEnv) publish(ev events.Event, customerID string) (uint64, error) {
-	return e.publishRaw(&nats.Msg{Subject: events.OrderPlacedSubject(customerID), Header: ev.Header(), Data: ev.Data})
+	return servicetest.Publish(e.js, &nats.Msg{Subject: events.OrderPlacedSubject(customerID), Header: ev.Header(), Data: ev.Data})
 }
 
 // mustPublish is publish failing the test on error.
@@ -66,51 +66,13 @@ func (e *testEnv) mustPublish(t *testing.T, ev events.Event, customerID string) 
 	return seq
 }
 
-// publishRaw publishes a message as is and returns its stream sequence;
-// a message dropped as a duplicate is an error.
-func (e *testEnv) publishRaw(msg *nats.Msg) (uint64, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	ack, err := e.js.PublishMsg(ctx, msg)
-	if err != nil {
-		return 0, fmt.Errorf("publish on %s: %w", msg.Subject, err)
-	}
-	if ack.Duplicate {
-		return 0, fmt.Errorf("message on %s was dropped as a duplicate", msg.Subject)
-	}
-	return ack.Sequence, nil
-}
-
-// waitFor polls cond every 25 ms until it holds, failing the test after
-// timeout with what cond last reported.
-func (e *testEnv) waitFor(timeout time.Duration, what string, cond func() (bool, string)) {
-	e.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, seen := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, seen)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-}
-
 // settled waits until the inventory consumer has acknowledged (or
 // terminated) every message up to stream sequence seq of ORDERS, and the
 // outbox is empty: every result is published.
 func (e *testEnv) settled(t *testing.T, seq uint64) {
 	t.Helper()
-	e.waitFor(20*time.Second, "the inventory consumer to settle", func() (bool, string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		cons, err := e.js.Consumer(ctx, events.StreamOrders, durableInventory)
-		if err != nil {
-			return false, err.Error()
-		}
-		info, err := cons.Info(ctx)
+	servicetest.WaitFor(t, 20*time.Second, "the inventory consumer to settle", func() (bool, string) {
+		info, err := servicetest.ConsumerInfo(e.js, events.StreamOrders, durableInventory)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -222,45 +184,15 @@ func (e *testEnv) lastResult(t *testing.T, subject string) *jetstream.RawStreamM
 // message on subject.
 func (e *testEnv) dlq(t *testing.T, subject string) []*jetstream.RawStreamMsg {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	cons, err := e.js.OrderedConsumer(ctx, events.StreamDLQ, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{events.DLQSubject(durableInventory, subject)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []*jetstream.RawStreamMsg
-	for {
-		batch, err := cons.FetchNoWait(100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			out = append(out, &jetstream.RawStreamMsg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
-		}
-		if n == 0 {
-			return out
-		}
-	}
+	return servicetest.DeadLetters(t, e.js, durableInventory, subject)
 }
 
 // metric returns the value of the sample line starting with series, e.g.
 // inventory_reservations_total{outcome="reserved"}, or -1 when absent.
 func (e *testEnv) metric(t *testing.T, series string) float64 {
 	t.Helper()
-	_, body := e.do(http.MethodGet, "/metrics", "")
-	sc := bufio.NewScanner(strings.NewReader(body))
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatalf("metric %s: %v", series, err)
-			}
-			return f
-		}
+	if v, ok := e.Metric(t, series); ok {
+		return v
 	}
 	return -1
 }
@@ -269,7 +201,7 @@ func (e *testEnv) metric(t *testing.T, series string) float64 {
 // test customer's personal data.
 func (e *testEnv) assertNoPersonalData(t *testing.T) {
 	t.Helper()
-	logs := e.logs.String()
+	logs := e.Logs()
 	for _, personal := range []string{customerName, customerEmail, customerPhone, "Lovelace"} {
 		if strings.Contains(logs, personal) {
 			t.Errorf("service log contains personal data %q", personal)

@@ -14,14 +14,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/lifecycle"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/pgdb"
@@ -104,9 +103,9 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	}
 	var consumers []*natsjs.Consumer
 	for _, s := range subscriptions(logger, store, relay, metrics, cfg.PublishTimeout) {
-		c, err := natsjs.NewConsumer(consumerSetupContext(ctx, nc), js, s.consumerConfig(cfg, logger, reg), s.handler())
+		c, err := natsjs.NewConsumer(ctx, js, s.ConsumerConfig(cfg.ConsumerSettings, cfg.ackWait(), logger, reg), s.Handler())
 		if err != nil {
-			return fmt.Errorf("consumer %s: %w", s.durable, err)
+			return fmt.Errorf("consumer %s: %w", s.Durable, err)
 		}
 		consumers = append(consumers, c)
 	}
@@ -121,84 +120,37 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 
 	// The stream setup and the relay outlive the consumers, so that a
 	// message in flight at SIGTERM still has its result published.
-	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopBackground()
-	var background sync.WaitGroup
-	background.Go(func() { streams.Run(bgCtx) })
-	background.Go(func() {
-		if err := relay.Run(bgCtx); err != nil {
-			logger.Error("outbox relay stopped", "error", err)
-		}
-	})
+	background := lifecycle.NewGroup(context.WithoutCancel(ctx))
+	defer background.Stop()
+	background.Go("stream setup", func(ctx context.Context) error { streams.Run(ctx); return nil })
+	background.Go("outbox relay", relay.Run)
 
-	// A component that fails ends them all.
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	errc := make(chan error, len(consumers)+1)
-	goRun := func(name string, f func(context.Context) error) {
-		wg.Go(func() {
-			if err := f(runCtx); err != nil {
-				errc <- fmt.Errorf("%s: %w", name, err)
-				cancel()
-			}
-		})
-	}
+	// A part that fails stops them all.
+	parts := lifecycle.NewGroup(ctx)
 	for _, c := range consumers {
-		goRun("consumer", c.Run)
+		parts.Go("consumer", c.Run)
 	}
-	goRun("http", func(ctx context.Context) error {
+	parts.Go("http", func(ctx context.Context) error {
 		return web.Serve(ctx, logger, cfg.HTTPAddr, srv, cfg.ShutdownTimeout)
 	})
 
-	<-runCtx.Done()
+	<-parts.Context().Done() // SIGTERM, or a part failed
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancelShutdown()
-	var errs []error
-	if err := waitGroup(shutdownCtx, &wg); err != nil {
-		errs = append(errs, fmt.Errorf("wait for in-flight work: %w", err))
-	}
-	for len(errc) > 0 {
-		errs = append(errs, <-errc)
-	}
-	stopBackground()
-	if err := waitGroup(shutdownCtx, &background); err != nil {
-		errs = append(errs, fmt.Errorf("wait for the outbox relay: %w", err))
+	// In order: HTTP and the consumers finish, then the relay (publishing
+	// their last results), NATS drains; the deferred pool.Close comes last.
+	errs := []error{parts.Wait(shutdownCtx)}
+	background.Stop()
+	if err := background.Wait(shutdownCtx); err != nil {
+		errs = append(errs, err)
 	} else {
 		logger.Info("outbox relay stopped")
 	}
-	if err := natsjs.Drain(nc, cfg.ShutdownTimeout); err != nil {
-		errs = append(errs, err)
+	errs = append(errs, natsjs.Drain(nc, cfg.ShutdownTimeout))
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
-	if len(errs) == 0 {
-		logger.Info("stopped")
-	}
-	return errors.Join(errs...)
-}
-
-// consumerSetupContext is the context for natsjs.NewConsumer's request to
-// create the durable consumer. While NATS is not connected nobody would
-// answer it, and NewConsumer would wait for JetStream's request timeout;
-// the context is then already done, so that start-up does not wait for the
-// broker: the consumer's Run creates the durable once NATS is back.
-func consumerSetupContext(ctx context.Context, nc *nats.Conn) context.Context {
-	if nc.IsConnected() {
-		return ctx
-	}
-	done, cancel := context.WithCancel(ctx)
-	cancel()
-	return done
-}
-
-// waitGroup waits for wg until ctx ends.
-func waitGroup(ctx context.Context, wg *sync.WaitGroup) error {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	logger.Info("stopped")
+	return nil
 }

@@ -3,22 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"maps"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/natstest"
 	"github.com/orderbus/orderbus/pkg/pgdb"
 	"github.com/orderbus/orderbus/pkg/pgtest"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 	"github.com/orderbus/orderbus/pkg/stack"
 )
 
@@ -29,14 +27,10 @@ func TestMain(m *testing.M) { pgtest.Main(m, &cluster) }
 // testEnv is one running inventory service with its own nats-server and
 // database, plus the test's own connections to both.
 type testEnv struct {
-	t       *testing.T
-	nats    *stack.NATS
-	js      jetstream.JetStream
-	pub     *natsjs.Publisher
-	db      *pgxpool.Pool
-	baseURL string
-	logs    *syncBuffer
-	runErr  chan error // run's result
+	*servicetest.Service
+	nats *stack.NATS
+	js   jetstream.JetStream
+	db   *pgxpool.Pool
 }
 
 // startEnv starts a nats-server, a database and the service, and waits
@@ -46,24 +40,18 @@ func startEnv(t *testing.T, env map[string]string) *testEnv {
 	srv := natstest.Start(t)
 	_, js := natstest.Connect(t, srv)
 	e := startService(t, srv, env)
-	e.js, e.pub = js, natsjs.NewPublisher(js)
-	e.waitReady()
+	e.js = js
+	e.WaitReady(t)
 	return e
 }
 
-// startService starts the service against srv and a fresh database (run
-// in a goroutine, with fast retries) without waiting for it. env overrides
-// variables. The service is stopped at cleanup, and run must then return
-// nil; its log is shown when the test failed.
+// startService starts the service against srv and a fresh database (with
+// fast retries) without waiting for it. env overrides variables. The
+// service is stopped at cleanup, and run must then return nil.
 func startService(t *testing.T, srv *stack.NATS, env map[string]string) *testEnv {
 	t.Helper()
 	dbURL := cluster.NewDatabase(t)
-	port, err := stack.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
 	vars := map[string]string{
-		"HTTP_ADDR":            fmt.Sprintf("127.0.0.1:%d", port),
 		"DATABASE_URL":         dbURL,
 		"NATS_URL":             srv.URL(),
 		"LOG_LEVEL":            "debug",
@@ -74,57 +62,22 @@ func startService(t *testing.T, srv *stack.NATS, env map[string]string) *testEnv
 		"CONSUMER_BACKOFF":     "50ms,100ms,200ms",
 	}
 	maps.Copy(vars, env)
-
-	e := &testEnv{t: t, nats: srv, baseURL: "http://" + vars["HTTP_ADDR"], logs: &syncBuffer{}, runErr: make(chan error, 1)}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("inventory service log:\n%s", e.logs.String())
-		}
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { e.runErr <- run(ctx, nil, func(k string) string { return vars[k] }, e.logs, io.Discard) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-e.runErr:
-			if err != nil {
-				t.Errorf("run returned %v after shutdown, want nil", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("run did not return within 30s of shutdown")
-		}
-	})
-
-	pctx, pcancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer pcancel()
-	if e.db, err = pgdb.Open(pctx, dbURL); err != nil {
+	e := &testEnv{Service: servicetest.Start(t, run, vars), nats: srv}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var err error
+	if e.db, err = pgdb.Open(ctx, dbURL); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.db.Close)
 	return e
 }
 
-// waitReady waits until /readyz answers 200, failing the test if run
-// returns first.
-func (e *testEnv) waitReady() {
-	e.t.Helper()
-	e.waitFor(20*time.Second, "/readyz to answer 200", func() (bool, string) {
-		select {
-		case err := <-e.runErr:
-			e.runErr <- err // for the cleanup
-			e.t.Fatalf("run returned before ready: %v", err)
-		default:
-		}
-		code, body := e.do(http.MethodGet, "/readyz", "")
-		return code == http.StatusOK, fmt.Sprintf("%d %s", code, body)
-	})
-}
-
 // do sends a request (a JSON body unless body is "") and returns the
 // status and body; status 0 and the error text when it cannot be sent.
 // Safe in any goroutine.
 func (e *testEnv) do(method, path, body string) (int, string) {
-	req, err := http.NewRequest(method, e.baseURL+path, strings.NewReader(body))
+	req, err := http.NewRequest(method, e.URL+path, strings.NewReader(body))
 	if err != nil {
 		return 0, err.Error()
 	}
@@ -141,27 +94,9 @@ func (e *testEnv) do(method, path, body string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// syncBuffer is a bytes.Buffer safe for the service's concurrent logging.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestRunFailsWithoutDatabaseURL(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs bytes.Buffer
 	err := run(context.Background(), nil, func(string) string { return "" }, &logs, &logs)
 	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
 		t.Fatalf("run without DATABASE_URL = %v, want an error naming DATABASE_URL", err)

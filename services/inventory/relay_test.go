@@ -11,6 +11,7 @@ import (
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/outbox"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 // TestRelayPublishesLeftovers commits a result event to the outbox without
@@ -34,7 +35,7 @@ func TestRelayPublishesLeftovers(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	e.waitFor(10*time.Second, "the relay to publish the leftover", func() (bool, string) {
+	servicetest.WaitFor(t, 10*time.Second, "the relay to publish the leftover", func() (bool, string) {
 		n, rows := e.results(t, subject)[subject], e.count(t, "outbox")
 		return n == 1 && rows == 0, fmt.Sprintf("%d messages on %s, %d outbox rows", n, subject, rows)
 	})

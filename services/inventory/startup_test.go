@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/orderbus/orderbus/pkg/events"
-	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/natstest"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 // TestStartsWhileNATSDown starts the service with its nats-server
@@ -21,14 +21,10 @@ func TestStartsWhileNATSDown(t *testing.T) {
 	if err := srv.Stop(ctx); err != nil {
 		t.Fatalf("stop nats-server: %v", err)
 	}
-	start := time.Now()
 	e := startService(t, srv, nil)
 
-	e.waitFor(20*time.Second, "/healthz", func() (bool, string) {
-		code, body := e.do(http.MethodGet, "/healthz", "")
-		return code == http.StatusOK, body
-	})
-	if elapsed := time.Since(start); elapsed > 4*time.Second {
+	e.WaitStatus(t, "/healthz", http.StatusOK)
+	if elapsed := time.Since(e.Started); elapsed > 4*time.Second {
 		t.Errorf("the service took %s to serve /healthz with NATS down, want it not to wait for NATS", elapsed)
 	}
 	if code, body := e.do(http.MethodGet, "/readyz", ""); code != http.StatusServiceUnavailable {
@@ -37,15 +33,14 @@ func TestStartsWhileNATSDown(t *testing.T) {
 	sku := newSKU("S")
 	e.setStock(t, sku, 3)
 
-	e.waitFor(20*time.Second, "nats-server to start on its port", func() (bool, string) {
+	servicetest.WaitFor(t, 20*time.Second, "nats-server to start on its port", func() (bool, string) {
 		if err := srv.Start(ctx); err != nil {
 			return false, err.Error()
 		}
 		return true, ""
 	})
-	e.waitReady()
-	_, js := natstest.Connect(t, srv)
-	e.js, e.pub = js, natsjs.NewPublisher(js)
+	e.WaitReady(t)
+	_, e.js = natstest.Connect(t, srv)
 
 	ev, p := newOrderPlaced(t, events.Item{SKU: sku, Quantity: 2})
 	e.settled(t, e.mustPublish(t, ev, p.Customer.ID))

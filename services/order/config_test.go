@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/orderbus/orderbus/pkg/config"
+	"github.com/orderbus/orderbus/pkg/natsjs"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -20,11 +23,15 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{"defaults", map[string]string{"DATABASE_URL": "postgres://db/orders"}, "", func(t *testing.T, c serviceConfig) {
 			want := serviceConfig{
-				HTTPAddr: ":8080", DatabaseURL: "postgres://db/orders", NATSURL: "nats://127.0.0.1:4222",
-				LogLevel: "info", LogFormat: "json", ShutdownTimeout: 20 * time.Second,
-				PublishTimeout: 2 * time.Second, OutboxInterval: time.Second,
-				ConsumerConcurrency: 8, ConsumerMaxDeliver: 10,
-				ConsumerBackoff: []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute},
+				Service: config.Service{
+					DatabaseURL: "postgres://db/orders", NATSURL: "nats://127.0.0.1:4222",
+					LogLevel: "info", LogFormat: "json", ShutdownTimeout: 20 * time.Second,
+				},
+				ConsumerSettings: natsjs.ConsumerSettings{
+					Concurrency: 8, MaxDeliver: 10,
+					BackOff: []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute},
+				},
+				HTTPAddr: ":8080", PublishTimeout: 2 * time.Second, OutboxInterval: time.Second,
 			}
 			if !reflect.DeepEqual(c, want) {
 				t.Errorf("config = %+v, want %+v", c, want)
@@ -42,16 +49,16 @@ func TestLoadConfig(t *testing.T) {
 		{"consumer overrides", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_CONCURRENCY": "2",
 			"CONSUMER_MAX_DELIVER": "3", "CONSUMER_BACKOFF": "100ms,2s", "PUBLISH_TIMEOUT": "20s"}, "",
 			func(t *testing.T, c serviceConfig) {
-				if c.ConsumerConcurrency != 2 || c.ConsumerMaxDeliver != 3 ||
-					!slices.Equal(c.ConsumerBackoff, []time.Duration{100 * time.Millisecond, 2 * time.Second}) {
-					t.Errorf("consumer config = %d, %d, %v; want 2, 3, [100ms 2s]", c.ConsumerConcurrency, c.ConsumerMaxDeliver, c.ConsumerBackoff)
+				if c.Concurrency != 2 || c.MaxDeliver != 3 ||
+					!slices.Equal(c.BackOff, []time.Duration{100 * time.Millisecond, 2 * time.Second}) {
+					t.Errorf("consumer config = %d, %d, %v; want 2, 3, [100ms 2s]", c.Concurrency, c.MaxDeliver, c.BackOff)
 				}
 				if c.ackWait() != time.Minute {
 					t.Errorf("ack wait = %v, want 3 x PUBLISH_TIMEOUT", c.ackWait())
 				}
 			}},
 		{"missing database url", map[string]string{}, "DATABASE_URL", nil},
-		{"bad backoff", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_BACKOFF": "1s,soon"}, "ConsumerBackoff", nil},
+		{"bad backoff", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_BACKOFF": "1s,soon"}, "BackOff", nil},
 		{"negative backoff", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_BACKOFF": "-1s"}, "CONSUMER_BACKOFF", nil},
 		{"zero concurrency", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_CONCURRENCY": "0"}, "CONSUMER_CONCURRENCY", nil},
 		{"zero max deliver", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_MAX_DELIVER": "0"}, "CONSUMER_MAX_DELIVER", nil},
@@ -78,10 +85,10 @@ func TestLoadConfig(t *testing.T) {
 
 func TestConfigLogValueRedactsSecrets(t *testing.T) {
 	t.Parallel()
-	c := serviceConfig{
+	c := serviceConfig{Service: config.Service{
 		DatabaseURL: "postgres://order:s3cret-db@db:5432/orders?sslmode=disable",
 		NATSURL:     "nats://svc:s3cret-nats@n1:4222,nats://svc:s3cret-nats@n2:4222",
-	}
+	}}
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", c)
 	out := buf.String()

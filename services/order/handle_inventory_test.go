@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 // Deliveries of inventory results in TestInventoryResultsChangeStatus.
@@ -61,12 +62,12 @@ func TestInventoryResultsChangeStatus(t *testing.T) {
 							again.Header[k] = v
 						}
 						again.Header.Set(nats.MsgIdHdr, "again-"+ids[len(ids)-1])
-						s.settled(t, s.publishMsg(t, again))
+						s.settled(t, servicetest.MustPublish(t, s.js, again))
 						continue
 					}
 					ids = append(ids, ev.ID)
 					last = &nats.Msg{Subject: subject, Header: ev.Header(), Data: ev.Data}
-					seq := s.publishMsg(t, last)
+					seq := servicetest.MustPublish(t, s.js, last)
 					if i+1 < len(tt.deliveries) && tt.deliveries[i+1] == deliverAgain {
 						continue // the copy goes out while the first is handled
 					}
@@ -102,8 +103,8 @@ func TestInventoryResultsChangeStatus(t *testing.T) {
 					}
 				}
 
-				confirmed := s.subjectMsgs(t, events.StreamOrders, events.OrderConfirmedSubject(customer))
-				rejected := s.subjectMsgs(t, events.StreamOrders, events.OrderRejectedSubject(customer))
+				confirmed := servicetest.StreamMsgs(t, s.js, events.StreamOrders, events.OrderConfirmedSubject(customer))
+				rejected := servicetest.StreamMsgs(t, s.js, events.StreamOrders, events.OrderRejectedSubject(customer))
 				if len(confirmed) != tt.wantConfirmed || len(rejected) != tt.wantRejected {
 					t.Fatalf("%d orders.confirmed and %d orders.rejected messages, want %d and %d",
 						len(confirmed), len(rejected), tt.wantConfirmed, tt.wantRejected)
@@ -142,7 +143,7 @@ func TestInventoryResultsChangeStatus(t *testing.T) {
 			t.Errorf("%s = %d, want %d", series, got, want)
 		}
 	}
-	logs := s.logs.String()
+	logs := s.Logs()
 	for _, personal := range []string{"ada@example.com", "+441234567890", "Lovelace"} {
 		if strings.Contains(logs, personal) {
 			t.Errorf("service log contains personal data %q", personal)
@@ -218,10 +219,10 @@ func TestInventoryResultsDeadLettered(t *testing.T) {
 				orderID = s.placeOrder(t, customer, "SKU-1")
 			}
 			msg := tt.event(orderID, customer)
-			s.settled(t, s.publishMsg(t, msg))
+			s.settled(t, servicetest.MustPublish(t, s.js, msg))
 
 			dlqSubject := events.DLQSubject(durableOrderInventory, msg.Subject)
-			dead := s.subjectMsgs(t, events.StreamDLQ, dlqSubject)
+			dead := servicetest.StreamMsgs(t, s.js, events.StreamDLQ, dlqSubject)
 			if len(dead) != 1 {
 				t.Fatalf("%d messages on %s, want 1", len(dead), dlqSubject)
 			}
@@ -232,7 +233,7 @@ func TestInventoryResultsDeadLettered(t *testing.T) {
 					h.Get("Orderbus-Reason"), h.Get("Orderbus-Consumer"), h.Get("ce-id"), dead[0].Data, durableOrderInventory)
 			}
 			for _, subject := range []string{events.OrderConfirmedSubject(customer), events.OrderRejectedSubject(customer)} {
-				if n := len(s.subjectMsgs(t, events.StreamOrders, subject)); n != 0 {
+				if n := len(servicetest.StreamMsgs(t, s.js, events.StreamOrders, subject)); n != 0 {
 					t.Errorf("%d messages on %s, want none", n, subject)
 				}
 			}

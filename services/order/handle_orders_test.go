@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 	"github.com/orderbus/orderbus/pkg/web"
 )
 
@@ -53,7 +54,7 @@ func TestCreateOrderStoresAndPublishes(t *testing.T) {
 	}
 
 	// The handler publishes at once; the relay may have beaten it to the row.
-	waitFor(t, 10*time.Second, "the event in ORDERS and an empty outbox", func() (bool, string) {
+	servicetest.WaitFor(t, 10*time.Second, "the event in ORDERS and an empty outbox", func() (bool, string) {
 		msgs, pending := s.streamMsgs(t), s.count(t, "outbox")
 		return msgs >= 1 && pending == 0, "stream msgs " + strconv.Itoa(int(msgs)) + ", outbox rows " + strconv.Itoa(pending)
 	})
@@ -99,7 +100,7 @@ func TestCreateOrderStoresAndPublishes(t *testing.T) {
 	if !strings.Contains(string(metrics.body), "orders_placed_total 1") {
 		t.Errorf("/metrics lacks orders_placed_total 1")
 	}
-	logs := s.logs.String()
+	logs := s.Logs()
 	for _, personal := range []string{"ada@example.com", "+441234567890", "Lovelace"} {
 		if strings.Contains(logs, personal) {
 			t.Errorf("service log contains personal data %q", personal)

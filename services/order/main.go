@@ -12,14 +12,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/lifecycle"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/pgdb"
@@ -104,44 +103,38 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	}
 	var consumers []*natsjs.Consumer
 	for _, s := range subscriptions(changer) {
-		c, err := natsjs.NewConsumer(consumerSetupContext(ctx, nc), js, s.consumerConfig(cfg, logger, reg), s.handler())
+		c, err := natsjs.NewConsumer(ctx, js, s.ConsumerConfig(cfg.ConsumerSettings, cfg.ackWait(), logger, reg), s.Handler())
 		if err != nil {
-			return fmt.Errorf("create consumer %s: %w", s.durable, err)
+			return fmt.Errorf("create consumer %s: %w", s.Durable, err)
 		}
 		consumers = append(consumers, c)
 	}
 
-	// The background work outlives ctx until HTTP has stopped, so that a
-	// request still in flight at SIGTERM has its event published; the
-	// consumers stop before the relay, so that the events of the messages
-	// they finish are published too.
-	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopBackground()
-	consumeCtx, stopConsuming := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopConsuming()
+	// The background work and the consumers outlive ctx, each stopped in
+	// turn after HTTP: a request still in flight at SIGTERM has its event
+	// published, and the consumers stop before the relay, so that the
+	// events of the messages they finish are published too.
+	streams := natsjs.NewStreamSetup(js, logger, events.Streams()...)
+	background := lifecycle.NewGroup(context.WithoutCancel(ctx))
+	defer background.Stop()
+	background.Go("stream setup", func(ctx context.Context) error { streams.Run(ctx); return nil })
+	background.Go("outbox relay", relay.Run)
+	consuming := lifecycle.NewGroup(context.WithoutCancel(ctx))
+	defer consuming.Stop()
+	for _, c := range consumers {
+		consuming.Go("consumer", func(ctx context.Context) error {
+			err := c.Run(ctx)
+			if err != nil {
+				logger.Error("consumer stopped", "error", err)
+			}
+			return err
+		})
+	}
 	// A consumer that stops for good (its connection closed) stops the
 	// service, for the supervisor to restart it.
 	serveCtx, stopServing := context.WithCancel(ctx)
 	defer stopServing()
-
-	var bg, consuming sync.WaitGroup
-	streams := natsjs.NewStreamSetup(js, logger, events.Streams()...)
-	bg.Go(func() { streams.Run(bgCtx) })
-	bg.Go(func() {
-		if err := relay.Run(bgCtx); err != nil && !errors.Is(err, context.Canceled) {
-			logger.Error("outbox relay stopped", "error", err)
-		}
-	})
-	consumerErrs := make(chan error, len(consumers))
-	for _, c := range consumers {
-		consuming.Go(func() {
-			if err := c.Run(consumeCtx); err != nil {
-				logger.Error("consumer stopped", "error", err)
-				consumerErrs <- err
-				stopServing()
-			}
-		})
-	}
+	context.AfterFunc(consuming.Context(), stopServing)
 
 	handler := newServer(logger, serverDeps{
 		store:    store,
@@ -157,15 +150,15 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	})
 	errs := []error{web.Serve(serveCtx, logger, cfg.HTTPAddr, handler, cfg.ShutdownTimeout)}
 
-	stopConsuming()
-	consuming.Wait()
-	close(consumerErrs)
-	for err := range consumerErrs {
-		errs = append(errs, err)
-	}
+	// In order: HTTP has stopped; the consumers finish their messages,
+	// the relay publishes what they enqueued, NATS drains; the deferred
+	// pool.Close comes last. The consumers' handlers and the relay bound
+	// their own work, so they are waited for as long as they take.
+	consuming.Stop()
+	errs = append(errs, consuming.Wait(context.Background()))
 	logger.Info("consumers stopped")
-	stopBackground()
-	bg.Wait()
+	background.Stop()
+	errs = append(errs, background.Wait(context.Background()))
 	logger.Info("outbox relay stopped")
 	drainErr := natsjs.Drain(nc, cfg.ShutdownTimeout)
 	if drainErr == nil {
@@ -173,18 +166,4 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	}
 	logger.Info("stopped")
 	return errors.Join(append(errs, drainErr)...)
-}
-
-// consumerSetupContext is the context for natsjs.NewConsumer's request to
-// create the durable consumer. While NATS is not connected nobody would
-// answer it, and NewConsumer would wait for JetStream's request timeout;
-// the context is then already done, so that start-up does not wait for the
-// broker: the consumer's Run creates the durable once NATS is back.
-func consumerSetupContext(ctx context.Context, nc *nats.Conn) context.Context {
-	if nc.IsConnected() {
-		return ctx
-	}
-	done, cancel := context.WithCancel(ctx)
-	cancel()
-	return done
 }

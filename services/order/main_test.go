@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natstest"
 	"github.com/orderbus/orderbus/pkg/pgtest"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 	"github.com/orderbus/orderbus/pkg/stack"
 )
 
@@ -29,12 +28,10 @@ func TestMain(m *testing.M) { pgtest.Main(m, &cluster) }
 // testService is one running order service with its own database and
 // nats-server, plus the test's own connections to both.
 type testService struct {
-	url  string
+	*servicetest.Service
 	nats *stack.NATS
 	db   *pgxpool.Pool
 	js   jetstream.JetStream
-	logs *syncBuffer
-	done chan error // run's result
 }
 
 // startService starts run in a goroutine against a fresh database and
@@ -43,7 +40,7 @@ type testService struct {
 func startService(t *testing.T, env map[string]string) *testService {
 	t.Helper()
 	s := launchService(t, natstest.Start(t), env)
-	s.waitReady(t)
+	s.WaitReady(t)
 	_, s.js = natstest.Connect(t, s.nats)
 	return s
 }
@@ -55,12 +52,7 @@ func startService(t *testing.T, env map[string]string) *testService {
 func launchService(t *testing.T, srv *stack.NATS, env map[string]string) *testService {
 	t.Helper()
 	dbURL := cluster.NewDatabase(t)
-	port, err := stack.FreePort()
-	if err != nil {
-		t.Fatalf("free port: %v", err)
-	}
 	vars := map[string]string{
-		"HTTP_ADDR":        fmt.Sprintf("127.0.0.1:%d", port),
 		"DATABASE_URL":     dbURL,
 		"NATS_URL":         srv.URL(),
 		"LOG_LEVEL":        "info",
@@ -71,82 +63,14 @@ func launchService(t *testing.T, srv *stack.NATS, env map[string]string) *testSe
 	for k, v := range env {
 		vars[k] = v
 	}
-	s := &testService{url: "http://" + vars["HTTP_ADDR"], nats: srv, logs: &syncBuffer{}, done: make(chan error, 1)}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("order service log:\n%s", s.logs.String())
-		}
-	})
-
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		s.done <- run(ctx, []string{"order"}, func(k string) string { return vars[k] }, s.logs, s.logs)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-s.done:
-			if err != nil {
-				t.Errorf("run returned %v, want nil", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("run did not return within 30s of cancel")
-		}
-	})
-
+	s := &testService{Service: servicetest.Start(t, run, vars), nats: srv}
+	var err error
 	s.db, err = pgxpool.New(context.Background(), dbURL)
 	if err != nil {
 		t.Fatalf("open test pool: %v", err)
 	}
 	t.Cleanup(s.db.Close)
 	return s
-}
-
-// waitReady waits until /readyz answers 200, failing the test if run
-// returns first.
-func (s *testService) waitReady(t *testing.T) {
-	t.Helper()
-	s.waitStatus(t, "/readyz", http.StatusOK)
-}
-
-// waitStatus waits until GET path answers code, failing the test if run
-// returns first.
-func (s *testService) waitStatus(t *testing.T, path string, code int) {
-	t.Helper()
-	waitFor(t, 30*time.Second, path+" to answer "+strconv.Itoa(code), func() (bool, string) {
-		select {
-		case err := <-s.done:
-			s.done <- err // let the cleanup see it too
-			t.Fatalf("run returned early: %v", err)
-		default:
-		}
-		resp, err := http.Get(s.url + path)
-		if err != nil {
-			return false, err.Error()
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode == code, fmt.Sprintf("%d %s", resp.StatusCode, body)
-	})
-}
-
-// waitFor polls cond until it reports true, failing the test with cond's
-// last description after timeout.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for {
-		ok, seen := cond()
-		if ok {
-			return
-		}
-		last = seen
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, last)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // response is an HTTP response read whole.
@@ -168,7 +92,7 @@ func (s *testService) do(t *testing.T, method, path string, header map[string]st
 
 // send sends a request and reads the whole response; safe in any goroutine.
 func (s *testService) send(method, path string, header map[string]string, body []byte) (response, error) {
-	req, err := http.NewRequest(method, s.url+path, bytes.NewReader(body))
+	req, err := http.NewRequest(method, s.URL+path, bytes.NewReader(body))
 	if err != nil {
 		return response{}, fmt.Errorf("new request: %w", err)
 	}
@@ -251,27 +175,9 @@ func decodeJSON(t *testing.T, r response, v any) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the service's concurrent logging.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestRunFailsWithoutDatabaseURL(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs bytes.Buffer
 	err := run(context.Background(), []string{"order"}, func(string) string { return "" }, &logs, &logs)
 	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
 		t.Fatalf("run without DATABASE_URL = %v, want an error naming DATABASE_URL", err)

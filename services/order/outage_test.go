@@ -12,6 +12,7 @@ import (
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natstest"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 // TestOrdersSurviveNATSOutage stops the nats-server: POST still answers 202
@@ -26,7 +27,7 @@ func TestOrdersSurviveNATSOutage(t *testing.T) {
 	if err := s.nats.Stop(ctx); err != nil {
 		t.Fatalf("stop nats-server: %v", err)
 	}
-	waitFor(t, 10*time.Second, "/readyz to answer 503", func() (bool, string) {
+	servicetest.WaitFor(t, 10*time.Second, "/readyz to answer 503", func() (bool, string) {
 		r := s.do(t, http.MethodGet, "/readyz", nil, nil)
 		return r.status == http.StatusServiceUnavailable, string(r.body)
 	})
@@ -50,14 +51,14 @@ func TestOrdersSurviveNATSOutage(t *testing.T) {
 
 	// Restarting on the same port can race with another process that took
 	// the port meanwhile (an ephemeral client port, say): retry until free.
-	waitFor(t, 20*time.Second, "nats-server to restart on its port", func() (bool, string) {
+	servicetest.WaitFor(t, 20*time.Second, "nats-server to restart on its port", func() (bool, string) {
 		if err := s.nats.Start(ctx); err != nil {
 			return false, err.Error()
 		}
 		return true, ""
 	})
 	_, s.js = natstest.Connect(t, s.nats) // a fresh connection; the old one may still be backing off
-	waitFor(t, 20*time.Second, "the relay to publish the event", func() (bool, string) {
+	servicetest.WaitFor(t, 20*time.Second, "the relay to publish the event", func() (bool, string) {
 		msgs, pending := s.streamMsgs(t), s.count(t, "outbox")
 		return msgs == 1 && pending == 0, "stream msgs " + strconv.FormatUint(msgs, 10) + ", outbox rows " + strconv.Itoa(pending)
 	})
@@ -74,10 +75,9 @@ func TestStartsWhileNATSDown(t *testing.T) {
 	if err := srv.Stop(ctx); err != nil {
 		t.Fatalf("stop nats-server: %v", err)
 	}
-	start := time.Now()
 	s := launchService(t, srv, nil)
-	s.waitStatus(t, "/healthz", http.StatusOK)
-	if elapsed := time.Since(start); elapsed > 4*time.Second {
+	s.WaitStatus(t, "/healthz", http.StatusOK)
+	if elapsed := time.Since(s.Started); elapsed > 4*time.Second {
 		t.Errorf("the service took %s to serve /healthz with NATS down, want it not to wait for NATS", elapsed)
 	}
 	if r := s.do(t, http.MethodGet, "/readyz", nil, nil); r.status != http.StatusServiceUnavailable {
@@ -86,20 +86,20 @@ func TestStartsWhileNATSDown(t *testing.T) {
 	customer := uuid.NewString()
 	orderID := s.placeOrder(t, customer, "SKU-1")
 
-	waitFor(t, 20*time.Second, "nats-server to start on its port", func() (bool, string) {
+	servicetest.WaitFor(t, 20*time.Second, "nats-server to start on its port", func() (bool, string) {
 		if err := srv.Start(ctx); err != nil {
 			return false, err.Error()
 		}
 		return true, ""
 	})
-	s.waitReady(t)
+	s.WaitReady(t)
 	_, s.js = natstest.Connect(t, srv)
-	waitFor(t, 20*time.Second, "the relay to publish the order placed event", func() (bool, string) {
-		n := len(s.subjectMsgs(t, events.StreamOrders, events.OrderPlacedSubject(customer)))
+	servicetest.WaitFor(t, 20*time.Second, "the relay to publish the order placed event", func() (bool, string) {
+		n := len(servicetest.StreamMsgs(t, s.js, events.StreamOrders, events.OrderPlacedSubject(customer)))
 		return n == 1, strconv.Itoa(n) + " messages"
 	})
 	subject, ev := inventoryReserved(t, orderID, customer)
-	s.settled(t, s.publishMsg(t, &nats.Msg{Subject: subject, Header: ev.Header(), Data: ev.Data}))
+	s.settled(t, servicetest.MustPublish(t, s.js, &nats.Msg{Subject: subject, Header: ev.Header(), Data: ev.Data}))
 	if o := s.getOrder(t, orderID); o.Status != "confirmed" {
 		t.Errorf("order status %q, want confirmed", o.Status)
 	}

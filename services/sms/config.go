@@ -8,17 +8,16 @@ import (
 	"time"
 
 	"github.com/orderbus/orderbus/pkg/config"
+	"github.com/orderbus/orderbus/pkg/natsjs"
 )
 
 // Config is the SMS service's configuration, read from the environment
 // (no prefixes). Defaults live in the envDefault tags and nowhere else.
 type Config struct {
-	HTTPAddr        string        `env:"HTTP_ADDR" envDefault:":8084"`
-	DatabaseURL     string        `env:"DATABASE_URL,required"`
-	NATSURL         string        `env:"NATS_URL" envDefault:"nats://127.0.0.1:4222"`
-	LogLevel        string        `env:"LOG_LEVEL" envDefault:"info"`
-	LogFormat       string        `env:"LOG_FORMAT" envDefault:"json"`
-	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	config.Service
+	natsjs.ConsumerSettings
+
+	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8084"`
 
 	// SMSProvider is log (log each message, deliver nothing), webhook or
 	// twilio.
@@ -34,10 +33,6 @@ type Config struct {
 	TwilioFrom       string `env:"TWILIO_FROM"`
 	// TwilioBaseURL is the Twilio API's root, replaceable for a proxy.
 	TwilioBaseURL string `env:"TWILIO_BASE_URL" envDefault:"https://api.twilio.com"`
-
-	ConsumerConcurrency int             `env:"CONSUMER_CONCURRENCY" envDefault:"8"`
-	ConsumerMaxDeliver  int             `env:"CONSUMER_MAX_DELIVER" envDefault:"10"`
-	ConsumerBackoff     []time.Duration `env:"CONSUMER_BACKOFF" envDefault:"1s,2s,5s,10s,30s,1m" envSeparator:","`
 }
 
 // twilioTimeout bounds one Twilio request, answer included. Twilio answers
@@ -59,29 +54,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 // Validate returns an error naming every invalid setting, including the
 // settings the chosen SMS_PROVIDER needs.
 func (c Config) Validate() error {
-	var errs []error
-	if c.ShutdownTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT %s: want > 0", c.ShutdownTimeout))
-	}
-	if err := c.validateProvider(); err != nil {
-		errs = append(errs, err)
-	}
-	if c.ConsumerConcurrency < 1 {
-		errs = append(errs, fmt.Errorf("CONSUMER_CONCURRENCY %d: want >= 1", c.ConsumerConcurrency))
-	}
-	if c.ConsumerMaxDeliver < 1 {
-		errs = append(errs, fmt.Errorf("CONSUMER_MAX_DELIVER %d: want >= 1", c.ConsumerMaxDeliver))
-	}
-	if len(c.ConsumerBackoff) == 0 {
-		errs = append(errs, errors.New("CONSUMER_BACKOFF must list at least one duration"))
-	}
-	for _, d := range c.ConsumerBackoff {
-		if d <= 0 {
-			errs = append(errs, fmt.Errorf("CONSUMER_BACKOFF %s: want durations > 0", d))
-			break
-		}
-	}
-	return errors.Join(errs...)
+	return errors.Join(c.Service.Validate(), c.validateProvider(), c.ConsumerSettings.Validate())
 }
 
 // validateProvider checks SMS_PROVIDER and the settings it needs; those of
@@ -147,14 +120,9 @@ func (c Config) LogValue() slog.Value {
 	if c.TwilioAuthToken != "" {
 		token = config.Mask
 	}
-	backoff := make([]string, len(c.ConsumerBackoff))
-	for i, d := range c.ConsumerBackoff {
-		backoff[i] = d.String()
-	}
 	return slog.GroupValue(
 		slog.String("http_addr", c.HTTPAddr),
-		slog.String("database_url", config.Redact(c.DatabaseURL)),
-		slog.String("nats_url", config.Redact(c.NATSURL)),
+		slog.Attr{Value: c.Service.LogValue()},
 		slog.String("sms_provider", c.SMSProvider),
 		slog.String("sms_webhook_url", config.Redact(c.WebhookURL)),
 		slog.Duration("sms_webhook_timeout", c.WebhookTimeout),
@@ -162,10 +130,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("twilio_auth_token", token),
 		slog.String("twilio_from", c.TwilioFrom),
 		slog.String("twilio_base_url", config.Redact(c.TwilioBaseURL)),
-		slog.Int("consumer_concurrency", c.ConsumerConcurrency),
-		slog.Int("consumer_max_deliver", c.ConsumerMaxDeliver),
-		slog.Any("consumer_backoff", backoff),
-		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+		slog.Attr{Value: c.ConsumerSettings.LogValue()},
 	)
 }
 

@@ -20,14 +20,14 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{name: "defaults", env: base, check: func(t *testing.T, c Config) {
 			if c.HTTPAddr != ":8084" || c.SMSProvider != "log" || c.WebhookTimeout != 5*time.Second ||
-				c.TwilioBaseURL != "https://api.twilio.com" || c.ConsumerConcurrency != 8 || c.ConsumerMaxDeliver != 10 ||
+				c.TwilioBaseURL != "https://api.twilio.com" || c.Concurrency != 8 || c.MaxDeliver != 10 ||
 				c.ShutdownTimeout != 20*time.Second || c.NATSURL != "nats://127.0.0.1:4222" ||
 				c.LogLevel != "info" || c.LogFormat != "json" {
 				t.Errorf("defaults = %+v", c)
 			}
 			want := []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute}
-			if !slices.Equal(c.ConsumerBackoff, want) {
-				t.Errorf("backoff = %v, want %v", c.ConsumerBackoff, want)
+			if !slices.Equal(c.BackOff, want) {
+				t.Errorf("backoff = %v, want %v", c.BackOff, want)
 			}
 			if c.ackWait() != 30*time.Second {
 				t.Errorf("ack wait = %v, want 30s", c.ackWait())
@@ -40,7 +40,7 @@ func TestLoadConfig(t *testing.T) {
 				}
 			}},
 		{name: "database url required", env: map[string]string{}, wantErr: "DATABASE_URL"},
-		{name: "bad backoff", env: with(base, "CONSUMER_BACKOFF", "1s,soon"), wantErr: "ConsumerBackoff"},
+		{name: "bad backoff", env: with(base, "CONSUMER_BACKOFF", "1s,soon"), wantErr: "BackOff"},
 		{name: "negative backoff", env: with(base, "CONSUMER_BACKOFF", "-1s"), wantErr: "CONSUMER_BACKOFF"},
 		{name: "zero concurrency", env: with(base, "CONSUMER_CONCURRENCY", "0"), wantErr: "CONSUMER_CONCURRENCY"},
 		{name: "zero max deliver", env: with(base, "CONSUMER_MAX_DELIVER", "0"), wantErr: "CONSUMER_MAX_DELIVER"},

@@ -52,7 +52,7 @@ func TestListMessages(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			code, body := e.get("/v1/messages" + tt.query)
+			code, body := e.Get("/v1/messages" + tt.query)
 			if code != http.StatusOK {
 				t.Fatalf("GET /v1/messages%s = %d %s", tt.query, code, body)
 			}
@@ -87,7 +87,7 @@ func TestListMessagesRejectsBadQuery(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			code, body := e.get("/v1/messages" + tt.query)
+			code, body := e.Get("/v1/messages" + tt.query)
 			if code != http.StatusBadRequest {
 				t.Fatalf("GET /v1/messages%s = %d %s, want 400", tt.query, code, body)
 			}

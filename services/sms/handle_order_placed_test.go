@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 func TestOrderPlacedSendsSMS(t *testing.T) {
@@ -20,7 +21,7 @@ func TestOrderPlacedSendsSMS(t *testing.T) {
 	ev, p := newOrderPlaced(t)
 	e.publish(ev, p.Customer.ID)
 
-	e.waitFor(15*time.Second, "the message record", func() (bool, string) {
+	servicetest.WaitFor(t, 15*time.Second, "the message record", func() (bool, string) {
 		n := len(e.rows(ev.ID))
 		return n > 0, fmt.Sprintf("%d rows", n)
 	})
@@ -40,7 +41,7 @@ func TestOrderPlacedSendsSMS(t *testing.T) {
 		t.Errorf("sent metric = %v, want 1", n)
 	}
 
-	code, body := e.get("/v1/messages?to=" + url.QueryEscape(p.Customer.Phone))
+	code, body := e.Get("/v1/messages?to=" + url.QueryEscape(p.Customer.Phone))
 	if code != http.StatusOK {
 		t.Fatalf("GET /v1/messages = %d %s", code, body)
 	}
@@ -58,7 +59,7 @@ func TestOrderPlacedSendsSMS(t *testing.T) {
 		t.Errorf("listed message = %v", m)
 	}
 
-	logs := e.logs.String()
+	logs := e.Logs()
 	if strings.Contains(logs, p.Customer.Phone) {
 		t.Errorf("the logs show the phone number %s", p.Customer.Phone)
 	}
@@ -75,11 +76,11 @@ func TestOrderPlacedDeliveredTwiceSendsOnce(t *testing.T) {
 	first := ev.Header()
 	second := ev.Header() // same ce-id, but JetStream must not drop it
 	second.Set(nats.MsgIdHdr, "copy-"+ev.ID)
-	e.publishRaw(&nats.Msg{Subject: subject, Header: first, Data: ev.Data})
-	seq := e.publishRaw(&nats.Msg{Subject: subject, Header: second, Data: ev.Data})
+	servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: first, Data: ev.Data})
+	seq := servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: second, Data: ev.Data})
 
 	e.settled(seq)
-	e.waitFor(5*time.Second, "the duplicate to be counted", func() (bool, string) {
+	servicetest.WaitFor(t, 5*time.Second, "the duplicate to be counted", func() (bool, string) {
 		n := e.metric(series("webhook", outcomeDuplicate))
 		return n == 1, fmt.Sprintf("%v duplicates", n)
 	})
@@ -97,7 +98,7 @@ func TestOrderPlacedWebhookUnavailableRetried(t *testing.T) {
 	ev, p := newOrderPlaced(t)
 	e.publish(ev, p.Customer.ID)
 
-	e.waitFor(15*time.Second, "the message record", func() (bool, string) {
+	servicetest.WaitFor(t, 15*time.Second, "the message record", func() (bool, string) {
 		n := len(e.rows(ev.ID))
 		return n > 0, fmt.Sprintf("%d rows", n)
 	})
@@ -139,7 +140,7 @@ func TestOrderPlacedWebhookRefusalDeadLettered(t *testing.T) {
 	subject := events.OrderPlacedSubject(p.Customer.ID)
 	e.publish(ev, p.Customer.ID)
 
-	e.waitFor(15*time.Second, "the dead letter", func() (bool, string) {
+	servicetest.WaitFor(t, 15*time.Second, "the dead letter", func() (bool, string) {
 		n := len(e.dlq(subject))
 		return n > 0, fmt.Sprintf("%d DLQ messages", n)
 	})
@@ -173,7 +174,7 @@ func TestOrderPlacedWebhookRefusalDeadLettered(t *testing.T) {
 	if n := e.metric(series("webhook", outcomeFailed)); n != 1 {
 		t.Errorf("failed metric = %v, want 1", n)
 	}
-	if strings.Contains(e.logs.String(), p.Customer.Phone) {
+	if strings.Contains(e.Logs(), p.Customer.Phone) {
 		t.Errorf("the logs show the phone number %s", p.Customer.Phone)
 	}
 }

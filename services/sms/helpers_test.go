@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,17 +8,15 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 // newOrderPlaced returns an order placed event (3 items in all) for a new
@@ -49,38 +46,6 @@ func (e *testEnv) publish(ev events.Event, customerID string) {
 	defer cancel()
 	if err := e.pub.Publish(ctx, events.OrderPlacedSubject(customerID), ev); err != nil {
 		e.t.Fatal(err)
-	}
-}
-
-// publishRaw publishes a message as is and returns its stream sequence.
-func (e *testEnv) publishRaw(msg *nats.Msg) uint64 {
-	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	ack, err := e.js.PublishMsg(ctx, msg)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if ack.Duplicate {
-		e.t.Fatalf("message on %s was dropped as a duplicate", msg.Subject)
-	}
-	return ack.Sequence
-}
-
-// waitFor polls cond every 25 ms until it holds, failing the test after
-// timeout with what cond last reported.
-func (e *testEnv) waitFor(timeout time.Duration, what string, cond func() (bool, string)) {
-	e.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, seen := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, seen)
-		}
-		time.Sleep(25 * time.Millisecond)
 	}
 }
 
@@ -116,80 +81,30 @@ func (e *testEnv) rows(eventID string) []Message {
 // every message up to stream sequence seq and holds none.
 func (e *testEnv) settled(seq uint64) {
 	e.t.Helper()
-	e.waitFor(15*time.Second, "the sms consumer to settle", func() (bool, string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		cons, err := e.js.Consumer(ctx, events.StreamOrders, durableSMS)
-		if err != nil {
-			return false, err.Error()
-		}
-		info, err := cons.Info(ctx)
-		if err != nil {
-			return false, err.Error()
-		}
-		ok := info.AckFloor.Stream >= seq && info.NumAckPending == 0 && info.NumPending == 0
-		return ok, fmt.Sprintf("ack floor %d, ack pending %d, pending %d", info.AckFloor.Stream, info.NumAckPending, info.NumPending)
+	servicetest.WaitFor(e.t, 15*time.Second, "the sms consumer to settle", func() (bool, string) {
+		return servicetest.Settled(e.js, events.StreamOrders, durableSMS, seq)
 	})
 }
 
 // lastSeq returns the ORDERS stream's last sequence.
 func (e *testEnv) lastSeq() uint64 {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := e.js.Stream(ctx, events.StreamOrders)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return info.State.LastSeq
+	return servicetest.LastSeq(e.t, e.js, events.StreamOrders)
 }
 
 // dlq returns the messages dead-lettered by the sms consumer for a
 // message on subject.
 func (e *testEnv) dlq(subject string) []*jetstream.RawStreamMsg {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := e.js.Stream(ctx, events.StreamDLQ)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	dlqSubject := events.DLQSubject(durableSMS, subject)
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(dlqSubject))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var out []*jetstream.RawStreamMsg
-	for seq := info.State.FirstSeq; seq > 0 && seq <= info.State.LastSeq; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil || m.Subject != dlqSubject {
-			continue
-		}
-		out = append(out, m)
-	}
-	return out
+	return servicetest.DeadLetters(e.t, e.js, durableSMS, subject)
 }
 
 // metric returns the value of the sample line starting with series, e.g.
 // sms_messages_total{outcome="retry",provider="webhook"}, or 0.
 func (e *testEnv) metric(series string) float64 {
 	e.t.Helper()
-	_, body := e.get("/metrics")
-	sc := bufio.NewScanner(strings.NewReader(body))
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				e.t.Fatalf("metric %s: %v", series, err)
-			}
-			return f
-		}
-	}
-	return 0
+	v, _ := e.Metric(e.t, series)
+	return v
 }
 
 // series names sms_messages_total's sample for provider and outcome.
@@ -254,37 +169,4 @@ func (w *webhookServer) requests() []webhookCall {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]webhookCall(nil), w.calls...)
-}
-
-// testWriter sends the service's log lines to the test log and keeps them
-// for assertions; lines written after close (by goroutines outliving the
-// test) are dropped.
-type testWriter struct {
-	mu     sync.Mutex
-	t      *testing.T
-	buf    strings.Builder
-	closed bool
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.closed {
-		w.t.Log(strings.TrimSuffix(string(p), "\n"))
-		w.buf.Write(p)
-	}
-	return len(p), nil
-}
-
-// String returns everything logged so far.
-func (w *testWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
-
-func (w *testWriter) close() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.closed = true
 }

@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/inbox"
+	"github.com/orderbus/orderbus/pkg/lifecycle"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/pgdb"
 	"github.com/orderbus/orderbus/pkg/web"
@@ -61,7 +61,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	logger = logger.With("service", "sms")
 	logger.Info("starting", "config", cfg)
 
-	hc := newHTTPClient(cfg.providerTimeout(), cfg.ConsumerConcurrency)
+	hc := newHTTPClient(cfg.providerTimeout(), cfg.Concurrency)
 	provider, err := newProvider(cfg, hc, logger)
 	if err != nil {
 		return err
@@ -98,9 +98,9 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	}
 	var consumers []*natsjs.Consumer
 	for _, s := range subscriptions(logger, store, provider, metrics) {
-		c, err := natsjs.NewConsumer(ctx, js, s.consumerConfig(cfg, logger, reg), s.handler())
+		c, err := natsjs.NewConsumer(ctx, js, s.ConsumerConfig(cfg.ConsumerSettings, cfg.ackWait(), logger, reg), s.Handler())
 		if err != nil {
-			return fmt.Errorf("consumer %s: %w", s.durable, err)
+			return fmt.Errorf("consumer %s: %w", s.Durable, err)
 		}
 		consumers = append(consumers, c)
 	}
@@ -111,56 +111,28 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	}
 	srv := newServer(logger, reg, store, checks)
 
-	// A component that fails ends them all.
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	errc := make(chan error, len(consumers)+1)
-	goRun := func(name string, f func(context.Context) error) {
-		wg.Go(func() {
-			if err := f(runCtx); err != nil {
-				errc <- fmt.Errorf("%s: %w", name, err)
-				cancel()
-			}
-		})
-	}
-	wg.Go(func() { streams.Run(runCtx) })
+	// A part that fails stops them all.
+	parts := lifecycle.NewGroup(ctx)
+	parts.Go("stream setup", func(ctx context.Context) error { streams.Run(ctx); return nil })
 	for _, c := range consumers {
-		goRun("consumer", c.Run)
+		parts.Go("consumer", c.Run)
 	}
-	goRun("http", func(ctx context.Context) error {
+	parts.Go("http", func(ctx context.Context) error {
 		return web.Serve(ctx, logger, cfg.HTTPAddr, srv, cfg.ShutdownTimeout)
 	})
 
-	<-runCtx.Done()
+	<-parts.Context().Done() // SIGTERM, or a part failed
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancelShutdown()
-	var errs []error
-	if err := waitGroup(shutdownCtx, &wg); err != nil {
-		errs = append(errs, fmt.Errorf("wait for in-flight work: %w", err))
-	}
-	for len(errc) > 0 {
-		errs = append(errs, <-errc)
-	}
+	// In order: HTTP and the consumers finish, the provider's idle
+	// connections close, NATS drains; the deferred pool.Close comes last.
+	errs := []error{parts.Wait(shutdownCtx)}
 	hc.CloseIdleConnections()
-	if err := natsjs.Drain(nc, cfg.ShutdownTimeout); err != nil {
-		errs = append(errs, err)
+	errs = append(errs, natsjs.Drain(nc, cfg.ShutdownTimeout))
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
-	if len(errs) == 0 {
-		logger.Info("stopped")
-	}
-	return errors.Join(errs...)
-}
-
-// waitGroup waits for wg until ctx ends.
-func waitGroup(ctx context.Context, wg *sync.WaitGroup) error {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	logger.Info("stopped")
+	return nil
 }

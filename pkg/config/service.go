@@ -1,0 +1,58 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Service holds the settings every orderbus service reads from the same
+// environment variables; embed it in the service's config struct, whose
+// own fields (HTTP_ADDR with its per-service default, among others) sit
+// beside it. Load fills embedded structs like any other field.
+type Service struct {
+	// DatabaseURL is the PostgreSQL URL of the service's database
+	// (required; a secret: it may hold a password).
+	DatabaseURL string `env:"DATABASE_URL,required"`
+	// NATSURL is the NATS server, or a comma-separated list of them.
+	NATSURL string `env:"NATS_URL" envDefault:"nats://127.0.0.1:4222"`
+	// LogLevel is debug, info, warn or error (see NewLogger).
+	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
+	// LogFormat is json or text (see NewLogger).
+	LogFormat string `env:"LOG_FORMAT" envDefault:"json"`
+	// ShutdownTimeout bounds how long in-flight work may finish after
+	// SIGTERM, and again how long the NATS connection may drain.
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+}
+
+// Validate returns an error naming the variable when a setting is out of
+// range. The log level and format are checked by NewLogger.
+func (s Service) Validate() error {
+	if s.ShutdownTimeout <= 0 {
+		return fmt.Errorf("SHUTDOWN_TIMEOUT %s: want > 0", s.ShutdownTimeout)
+	}
+	return nil
+}
+
+// LogValue logs the settings with the secrets in the URLs redacted (each
+// URL of a NATS_URL list on its own). A service's own LogValue can inline
+// it as an attribute with an empty key.
+func (s Service) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("database_url", Redact(s.DatabaseURL)),
+		slog.String("nats_url", redactList(s.NATSURL)),
+		slog.String("log_level", s.LogLevel),
+		slog.String("log_format", s.LogFormat),
+		slog.String("shutdown_timeout", s.ShutdownTimeout.String()), // "20s" in JSON too
+	)
+}
+
+// redactList redacts each URL of a comma-separated list.
+func redactList(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		parts[i] = Redact(strings.TrimSpace(p))
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,129 @@
+package config
+
+import (
+	"bytes"
+	"log/slog"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// embeddingConfig is a service's config struct as the services write it:
+// the shared settings embedded, its own beside them.
+type embeddingConfig struct {
+	Service
+	HTTPAddr string        `env:"HTTP_ADDR" envDefault:":8083"`
+	Timeout  time.Duration `env:"OWN_TIMEOUT" envDefault:"2s"`
+}
+
+func TestLoadEmbeddedService(t *testing.T) {
+	t.Parallel()
+	defaults := embeddingConfig{
+		Service: Service{
+			DatabaseURL: "postgres://db/email", NATSURL: "nats://127.0.0.1:4222",
+			LogLevel: "info", LogFormat: "json", ShutdownTimeout: 20 * time.Second,
+		},
+		HTTPAddr: ":8083", Timeout: 2 * time.Second,
+	}
+	tests := []struct {
+		name     string
+		env      map[string]string
+		want     func(c *embeddingConfig)
+		wantErrs []string
+	}{
+		{name: "defaults", env: map[string]string{"DATABASE_URL": "postgres://db/email"}, want: func(*embeddingConfig) {}},
+		{
+			name: "overrides",
+			env: map[string]string{
+				"DATABASE_URL": "postgres://db/email", "NATS_URL": "nats://n1:4222", "LOG_LEVEL": "debug",
+				"LOG_FORMAT": "text", "SHUTDOWN_TIMEOUT": "5s", "HTTP_ADDR": ":9000", "OWN_TIMEOUT": "1m",
+			},
+			want: func(c *embeddingConfig) {
+				c.NATSURL, c.LogLevel, c.LogFormat, c.ShutdownTimeout = "nats://n1:4222", "debug", "text", 5*time.Second
+				c.HTTPAddr, c.Timeout = ":9000", time.Minute
+			},
+		},
+		{name: "missing required", env: map[string]string{}, wantErrs: []string{`"DATABASE_URL" is not set`}},
+		{
+			name:     "errors of both levels at once",
+			env:      map[string]string{"SHUTDOWN_TIMEOUT": "soon", "OWN_TIMEOUT": "later"},
+			wantErrs: []string{`"DATABASE_URL" is not set`, "ShutdownTimeout", "Timeout", `"later"`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var asked []string
+			got, err := Load[embeddingConfig](func(k string) string { asked = append(asked, k); return tt.env[k] })
+			wantAsked := []string{"DATABASE_URL", "NATS_URL", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "HTTP_ADDR", "OWN_TIMEOUT"}
+			if !slices.Equal(asked, wantAsked) {
+				t.Errorf("getenv asked for %v, want %v", asked, wantAsked)
+			}
+			if len(tt.wantErrs) > 0 {
+				if err == nil {
+					t.Fatalf("Load = %+v, want an error", got)
+				}
+				for _, s := range tt.wantErrs {
+					if !strings.Contains(err.Error(), s) {
+						t.Errorf("error %q lacks %q", err, s)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			want := defaults
+			tt.want(&want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Load = %+v\nwant   %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestServiceValidate(t *testing.T) {
+	t.Parallel()
+	for _, d := range []time.Duration{0, -time.Second} {
+		err := Service{ShutdownTimeout: d}.Validate()
+		if err == nil || !strings.Contains(err.Error(), "SHUTDOWN_TIMEOUT") {
+			t.Errorf("Validate with SHUTDOWN_TIMEOUT %s = %v, want an error naming it", d, err)
+		}
+	}
+	if err := (Service{ShutdownTimeout: time.Second}).Validate(); err != nil {
+		t.Errorf("Validate = %v, want nil", err)
+	}
+}
+
+func TestServiceLogValueRedactsURLs(t *testing.T) {
+	t.Parallel()
+	s := Service{
+		DatabaseURL:     "postgres://email:s3cret-db@db:5432/email?sslmode=disable",
+		NATSURL:         "nats://svc:s3cret-nats@n1:4222, nats://svc:s3cret-nats@n2:4222",
+		LogLevel:        "info",
+		LogFormat:       "json",
+		ShutdownTimeout: 20 * time.Second,
+	}
+	// As a service logs it: inlined into its own group.
+	own := slog.GroupValue(slog.Attr{Value: s.LogValue()}, slog.String("http_addr", ":8083"))
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", own)
+	out := buf.String()
+	if strings.Contains(out, "s3cret") {
+		t.Errorf("log line holds a password: %s", out)
+	}
+	for _, want := range []string{
+		`"database_url":"postgres://email:xxxxx@db:5432/email?sslmode=disable"`,
+		`"nats_url":"nats://svc:xxxxx@n1:4222,nats://svc:xxxxx@n2:4222"`,
+		`"shutdown_timeout":"20s"`, `"http_addr":":8083"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log line lacks %s: %s", want, out)
+		}
+	}
+	if strings.Contains(out, `"":`) {
+		t.Errorf("the service settings were not inlined: %s", out)
+	}
+}

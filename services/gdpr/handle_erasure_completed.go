@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/natsjs"
+)
+
+// answerTimeout bounds the transaction recording an answer.
+const answerTimeout = 10 * time.Second
+
+// handleErasureCompleted records a participant's answer to an erasure
+// (Store.RecordAnswer) and then, in a step of its own, completes the
+// erasure when every participant has answered: it purges the customer's
+// messages from the streams and marks the erasure completed
+// (completer.complete). The answer is committed before the purge starts,
+// so a failed purge loses no answer: the error is returned, the runner
+// redelivers the message, its inbox record makes the answer a duplicate,
+// and the completion is tried again. That is also why a duplicate still
+// goes on to the completion step.
+//
+// An answer from a service that is not a participant of the erasure is
+// logged at warn and acknowledged without recording anything. A payload
+// that does not decode, lacks a UUID erasure or customer id or a service,
+// was published on another service's subject or has negative counts, an
+// answer for an unknown erasure and one naming another customer are
+// permanent failures: the runner dead-letters them. Database and purge
+// failures are returned as is, to be retried with backoff.
+func handleErasureCompleted(logger *slog.Logger, store *Store, c *completer, m *metrics) natsjs.Handler {
+	return func(ctx context.Context, msg natsjs.Message) error {
+		ev := msg.Event
+		var p events.ErasureCompleted
+		if err := ev.Decode(&p); err != nil {
+			return natsjs.Permanent(err)
+		}
+		a, err := newAnswer(ev, p, msg.Subject)
+		if err != nil {
+			return natsjs.Permanent(fmt.Errorf("erasure completed event %s: %w", ev.ID, err))
+		}
+		log := logger.With("event_id", ev.ID, "erasure_id", a.ErasureID, "participant", a.Service,
+			"delivery", msg.NumDelivered)
+
+		actx, cancel := context.WithTimeout(ctx, answerTimeout)
+		outcome, err := store.RecordAnswer(actx, a)
+		cancel()
+		if errors.Is(err, errErasureNotFound) || errors.Is(err, errCustomerMismatch) {
+			return natsjs.Permanent(err)
+		}
+		if err != nil {
+			return err
+		}
+		m.answers.WithLabelValues(outcome).Inc()
+		switch outcome {
+		case answerIgnored:
+			log.Warn("answer from a service that is not a participant of the erasure; ignored")
+			return nil
+		case answerDuplicate:
+			log.Info("answer already recorded")
+		default:
+			log.Info("answer recorded", "erased", a.Erased)
+		}
+		if _, err := c.complete(ctx, a.ErasureID); err != nil {
+			return fmt.Errorf("answer recorded; completion: %w", err)
+		}
+		return nil
+	}
+}
+
+// newAnswer checks a participant's answer and returns it for the store.
+// The answer's time is the participant's completed_at, else the event's
+// time, else now. Errors name the field, never a value.
+func newAnswer(ev events.Event, p events.ErasureCompleted, subject string) (answer, error) {
+	erasureID, err := uuid.Parse(p.ErasureID)
+	if err != nil {
+		return answer{}, errors.New("erasure_id is not a UUID")
+	}
+	customerID, err := uuid.Parse(p.CustomerID)
+	if err != nil {
+		return answer{}, errors.New("customer_id is not a UUID")
+	}
+	if p.Service == "" {
+		return answer{}, errors.New("service is empty")
+	}
+	if want := events.ErasureCompletedSubject(p.Service); subject != want {
+		return answer{}, fmt.Errorf("published on %s, not on its service's subject %s", subject, want)
+	}
+	erased := make(map[string]int64, len(p.Erased))
+	for kind, n := range p.Erased {
+		if n < 0 {
+			return answer{}, fmt.Errorf("erased count of %q is negative", kind)
+		}
+		erased[kind] = n
+	}
+	at := p.CompletedAt
+	if at.IsZero() {
+		at = ev.Time
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	return answer{
+		Consumer:   durableCompletions,
+		MessageID:  ev.ID,
+		ErasureID:  erasureID,
+		CustomerID: customerID,
+		Service:    p.Service,
+		Erased:     erased,
+		// PostgreSQL keeps microseconds: the later-answer comparison and
+		// GET see what is stored.
+		AnsweredAt: at.UTC().Truncate(time.Microsecond),
+	}, nil
+}

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+
+	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/outbox"
+	"github.com/orderbus/orderbus/pkg/web"
+)
+
+// maxBodyBytes limits request bodies: an erasure request is one id.
+const maxBodyBytes = 4 << 10
+
+// erasurePath is the URL path of an erasure, used in Location and links.
+func erasurePath(id uuid.UUID) string { return "/v1/erasures/" + id.String() }
+
+// links are the hypermedia links of an erasure in responses.
+type links struct {
+	Self string `json:"self"`
+}
+
+// handleCreateErasure asks every participant to erase a customer. A new
+// erasure, its participants (pending) and the erasure requested event are
+// stored in one transaction; the event is then published at once when
+// NATS is connected, waiting up to publishTimeout for the PubAck, and the
+// answer is 202 whether or not that succeeded (the outbox relay publishes
+// what is left). While the customer has an open erasure, a request
+// returns it with 200 and stores and publishes nothing. A body that is not
+// JSON, has unknown fields or lacks a UUID customer_id is a 400.
+func handleCreateErasure(logger *slog.Logger, store *Store, relay *outbox.Relay, nc *nats.Conn, m *metrics,
+	participants []string, publishTimeout time.Duration) http.Handler {
+	type request struct {
+		CustomerID string `json:"customer_id"`
+	}
+	type response struct {
+		ID           string    `json:"id"`
+		CustomerID   string    `json:"customer_id"`
+		Status       string    `json:"status"`
+		Participants []string  `json:"participants"`
+		RequestedAt  time.Time `json:"requested_at"`
+		Links        links     `json:"links"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := web.Decode[request](w, r, maxBodyBytes)
+		if err != nil {
+			web.WriteError(w, r, logger, err)
+			return
+		}
+		customerID, err := parseCustomerID(req.CustomerID)
+		if err != nil {
+			web.WriteError(w, r, logger, err)
+			return
+		}
+		n, err := newErasureFor(customerID, participants)
+		if err != nil {
+			web.WriteError(w, r, logger, err)
+			return
+		}
+		e, created, err := store.RequestErasure(r.Context(), n)
+		if err != nil {
+			web.WriteError(w, r, logger, err)
+			return
+		}
+		status := http.StatusOK
+		if created {
+			status = http.StatusAccepted
+			m.erasures.WithLabelValues(erasureRequested).Inc()
+			published := publishNow(r.Context(), logger, relay, nc, n.Event.ID, publishTimeout)
+			logger.Info("erasure requested", "erasure_id", e.ID, "event_id", n.Event.ID,
+				"participants", len(participants), "published", published, "request_id", web.RequestID(r.Context()))
+		} else {
+			m.erasures.WithLabelValues(erasureRepeated).Inc()
+			logger.Info("erasure already open; returned it", "erasure_id", e.ID,
+				"request_id", web.RequestID(r.Context()))
+		}
+		resp := response{
+			ID: e.ID.String(), CustomerID: e.CustomerID.String(), Status: e.Status,
+			Participants: make([]string, len(e.Participants)),
+			RequestedAt:  e.RequestedAt.UTC(), Links: links{Self: erasurePath(e.ID)},
+		}
+		for i, p := range e.Participants {
+			resp.Participants[i] = p.Service
+		}
+		w.Header().Set("Location", erasurePath(e.ID))
+		web.Encode(w, status, resp)
+	})
+}
+
+// parseCustomerID returns the customer id in canonical (lower-case) form,
+// the form the order service puts in subjects, or a 400 problem naming
+// the field. Only the 36-character hyphenated form is accepted.
+func parseCustomerID(raw string) (uuid.UUID, error) {
+	bad := func(problem string) (uuid.UUID, error) {
+		p := web.NewProblem(web.ProblemMalformed, http.StatusBadRequest, "Invalid customer_id; see errors.")
+		p.Errors = map[string]string{"customer_id": problem}
+		return uuid.Nil, p
+	}
+	if raw == "" {
+		return bad("is required")
+	}
+	id, err := uuid.Parse(raw)
+	if err != nil || len(raw) != 36 {
+		return bad("must be a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
+	}
+	return id, nil
+}
+
+// newErasureFor builds a pending erasure of customerID, to be answered by
+// participants, and its erasure requested event.
+func newErasureFor(customerID uuid.UUID, participants []string) (newErasure, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return newErasure{}, fmt.Errorf("new erasure id: %w", err)
+	}
+	e := erasure{
+		ID: id, CustomerID: customerID, Status: statusPending,
+		// PostgreSQL keeps microseconds: the answer and the event show what is stored.
+		RequestedAt:  time.Now().UTC().Truncate(time.Microsecond),
+		Participants: make([]participant, len(participants)),
+	}
+	for i, p := range participants {
+		e.Participants[i] = participant{Service: p, State: statusPending}
+	}
+	ev, err := events.New(eventSource, events.TypeErasureRequested, id.String(), events.ErasureRequested{
+		ErasureID: id.String(), CustomerID: customerID.String(), RequestedAt: e.RequestedAt,
+	})
+	if err != nil {
+		return newErasure{}, fmt.Errorf("build erasure requested event: %w", err)
+	}
+	return newErasure{Erasure: e, Event: ev}, nil
+}
+
+// publishNow publishes the committed event through the relay when NATS is
+// connected and reports whether that succeeded. A failure is only logged:
+// the event is safe in the outbox and the relay publishes it later.
+func publishNow(ctx context.Context, logger *slog.Logger, relay *outbox.Relay, nc *nats.Conn, eventID string, timeout time.Duration) bool {
+	if status := nc.Status(); status != nats.CONNECTED {
+		logger.Warn("nats not connected; the outbox relay will publish the event",
+			"event_id", eventID, "nats_status", status.String())
+		return false
+	}
+	// The event goes out even if the client hangs up: it is committed.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	if err := relay.Publish(ctx, eventID); err != nil {
+		logger.Warn("publish failed; the outbox relay will retry", "event_id", eventID, "error", err)
+		return false
+	}
+	return true
+}
+
+// handleGetErasure answers an erasure with each participant's state, or a
+// 404 problem when the id is unknown or not a UUID.
+func handleGetErasure(logger *slog.Logger, store *Store) http.Handler {
+	type participantJSON struct {
+		Service    string           `json:"service"`
+		State      string           `json:"state"`
+		AnsweredAt *time.Time       `json:"answered_at"`
+		Erased     map[string]int64 `json:"erased"`
+	}
+	type response struct {
+		ID           string            `json:"id"`
+		CustomerID   string            `json:"customer_id"`
+		Status       string            `json:"status"`
+		RequestedAt  time.Time         `json:"requested_at"`
+		CompletedAt  *time.Time        `json:"completed_at"`
+		Participants []participantJSON `json:"participants"`
+		Links        links             `json:"links"`
+	}
+	utc := func(t *time.Time) *time.Time {
+		if t == nil {
+			return nil
+		}
+		u := t.UTC()
+		return &u
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		notFound := web.NewProblem(web.ProblemNotFound, http.StatusNotFound, "There is no erasure with this id.")
+		id, err := uuid.Parse(chi.URLParam(r, "id"))
+		if err != nil {
+			web.WriteProblem(w, r, notFound)
+			return
+		}
+		e, err := store.Erasure(r.Context(), id)
+		if errors.Is(err, errErasureNotFound) {
+			web.WriteProblem(w, r, notFound)
+			return
+		}
+		if err != nil {
+			web.WriteError(w, r, logger, err)
+			return
+		}
+		resp := response{
+			ID: e.ID.String(), CustomerID: e.CustomerID.String(), Status: e.Status,
+			RequestedAt: e.RequestedAt.UTC(), CompletedAt: utc(e.CompletedAt),
+			Participants: make([]participantJSON, len(e.Participants)),
+			Links:        links{Self: erasurePath(e.ID)},
+		}
+		for i, p := range e.Participants {
+			resp.Participants[i] = participantJSON{Service: p.Service, State: p.State,
+				AnsweredAt: utc(p.AnsweredAt), Erased: p.Erased}
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		web.Encode(w, http.StatusOK, resp)
+	})
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/servicetest"
+)
+
+// erasureJSON is an erasure as GET /v1/erasures/{id} answers it.
+type erasureJSON struct {
+	ID           string     `json:"id"`
+	CustomerID   string     `json:"customer_id"`
+	Status       string     `json:"status"`
+	RequestedAt  time.Time  `json:"requested_at"`
+	CompletedAt  *time.Time `json:"completed_at"`
+	Participants []struct {
+		Service    string           `json:"service"`
+		State      string           `json:"state"`
+		AnsweredAt *time.Time       `json:"answered_at"`
+		Erased     map[string]int64 `json:"erased"`
+	} `json:"participants"`
+	Links struct {
+		Self string `json:"self"`
+	} `json:"links"`
+}
+
+// states returns "service=state" for each participant, in order.
+func (e erasureJSON) states() string {
+	var out []string
+	for _, p := range e.Participants {
+		out = append(out, p.Service+"="+p.State)
+	}
+	return strings.Join(out, " ")
+}
+
+// erasure GETs the erasure id, failing the test unless it answers 200.
+func (e *testEnv) erasure(t *testing.T, id string) erasureJSON {
+	t.Helper()
+	res := e.do(http.MethodGet, "/v1/erasures/"+id, testToken, "")
+	if res.code != http.StatusOK {
+		t.Fatalf("GET /v1/erasures/%s = %d %s", id, res.code, res.body)
+	}
+	var out erasureJSON
+	if err := json.Unmarshal([]byte(res.body), &out); err != nil {
+		t.Fatalf("decode erasure: %v: %s", err, res.body)
+	}
+	return out
+}
+
+// waitErasure polls the erasure id until cond holds.
+func (e *testEnv) waitErasure(t *testing.T, id, what string, cond func(erasureJSON) bool) erasureJSON {
+	t.Helper()
+	var last erasureJSON
+	e.waitFor(20*time.Second, what, func() (bool, string) {
+		last = e.erasure(t, id)
+		return cond(last), fmt.Sprintf("status %s, participants %s", last.Status, last.states())
+	})
+	return last
+}
+
+// answerEvent returns a participant's erasure completed event.
+func answerEvent(t *testing.T, erasureID, customerID, service string, erased map[string]int64) events.Event {
+	t.Helper()
+	ev, err := events.New("/orderbus/"+service, events.TypeErasureCompleted, erasureID, events.ErasureCompleted{
+		ErasureID: erasureID, CustomerID: customerID, Service: service, Erased: erased,
+		CompletedAt: time.Now().UTC(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+// answer publishes a participant's answer on its subject and returns the
+// event and its GDPR stream sequence.
+func (e *testEnv) answer(t *testing.T, erasureID, customerID, service string, erased map[string]int64) (events.Event, uint64) {
+	t.Helper()
+	ev := answerEvent(t, erasureID, customerID, service, erased)
+	return ev, e.publish(t, &nats.Msg{Subject: events.ErasureCompletedSubject(service), Header: ev.Header(), Data: ev.Data})
+}
+
+// publish publishes msg as is and returns its stream sequence; a message
+// dropped as a duplicate fails the test.
+func (e *testEnv) publish(t *testing.T, msg *nats.Msg) uint64 {
+	t.Helper()
+	return servicetest.MustPublish(t, e.js, msg)
+}
+
+// settled waits until the completions consumer has acknowledged (or
+// terminated) every GDPR message up to sequence seq and holds none.
+func (e *testEnv) settled(t *testing.T, seq uint64) {
+	t.Helper()
+	e.waitFor(20*time.Second, "the completions consumer to settle", func() (bool, string) {
+		return servicetest.Settled(e.js, events.StreamGDPR, durableCompletions, seq)
+	})
+}
+
+// subjects returns how many messages stream holds on each subject
+// matching filter.
+func (e *testEnv) subjects(t *testing.T, stream, filter string) map[string]uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := e.js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatalf("stream %s: %v", stream, err)
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(filter))
+	if err != nil {
+		t.Fatalf("stream %s info: %v", stream, err)
+	}
+	if info.State.Subjects == nil {
+		return map[string]uint64{}
+	}
+	return info.State.Subjects
+}
+
+// messages returns the messages of stream on subjects matching filter, oldest first.
+func (e *testEnv) messages(t *testing.T, stream, filter string) []*jetstream.RawStreamMsg {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cons, err := e.js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*jetstream.RawStreamMsg
+	for {
+		batch, err := cons.FetchNoWait(100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			out = append(out, &jetstream.RawStreamMsg{Subject: m.Subject(), Header: m.Headers(), Data: m.Data()})
+		}
+		if n == 0 {
+			return out
+		}
+	}
+}
+
+// deadLettered returns the DLQ copy the completions consumer made of the
+// event eventID, published on subject, or nil.
+func (e *testEnv) deadLettered(t *testing.T, subject, eventID string) *jetstream.RawStreamMsg {
+	t.Helper()
+	for _, m := range servicetest.DeadLetters(t, e.js, durableCompletions, subject) {
+		if m.Header.Get(events.HeaderID) == eventID {
+			return m
+		}
+	}
+	return nil
+}
+
+// count returns the number of rows of table matching where ("" for all).
+func (e *testEnv) count(t *testing.T, table, where string, args ...any) int {
+	t.Helper()
+	q := "SELECT count(*) FROM " + table
+	if where != "" {
+		q += " WHERE " + where
+	}
+	var n int
+	if err := e.db.QueryRow(context.Background(), q, args...).Scan(&n); err != nil {
+		t.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}
+
+// metric returns the value of the /metrics sample series, e.g.
+// gdpr_erasures_total{outcome="completed"}, or -1 when absent.
+func (e *testEnv) metric(t *testing.T, series string) float64 {
+	t.Helper()
+	v, ok := e.Metric(t, series)
+	if !ok {
+		return -1
+	}
+	return v
+}
+
+// seedCustomerMessages publishes one message on each customer subject of
+// ORDERS, INVENTORY and DLQ for customerID, and returns the subjects.
+func (e *testEnv) seedCustomerMessages(t *testing.T, customerID string) []string {
+	t.Helper()
+	subjects := []string{
+		events.OrderPlacedSubject(customerID),
+		events.OrderConfirmedSubject(customerID),
+		events.InventoryReservedSubject(customerID),
+		events.InventoryRejectedSubject(customerID),
+		events.DLQSubject("email", events.OrderPlacedSubject(customerID)),
+		events.DLQSubject("order-inventory", events.InventoryRejectedSubject(customerID)),
+	}
+	for _, s := range subjects {
+		e.publish(t, &nats.Msg{Subject: s, Header: nats.Header{events.HeaderMsgID: {uuid.NewString()}},
+			Data: []byte(`{"customer":{"id":"` + customerID + `","email":"someone@example.com"}}`)})
+	}
+	return subjects
+}
+
+// customerMessages returns how many messages ORDERS, INVENTORY and DLQ
+// hold on each subject ending with customerID.
+func (e *testEnv) customerMessages(t *testing.T, customerID string) map[string]uint64 {
+	t.Helper()
+	out := map[string]uint64{}
+	for stream, filter := range map[string]string{
+		events.StreamOrders: "orders.>", events.StreamInventory: "inventory.>", events.StreamDLQ: "dlq.>",
+	} {
+		for subj, n := range e.subjects(t, stream, filter) {
+			if strings.HasSuffix(subj, "."+customerID) {
+				out[subj] = n
+			}
+		}
+	}
+	return out
+}
+
+// postErasure POSTs an erasure request for customerID with the test token.
+func (e *testEnv) postErasure(customerID string) response {
+	return e.do(http.MethodPost, "/v1/erasures", testToken, `{"customer_id":"`+customerID+`"}`)
+}

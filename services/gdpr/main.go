@@ -1,0 +1,176 @@
+// Command gdpr is the orderbus erasure coordinator. POST /v1/erasures
+// stores an erasure request for a customer and publishes
+// gdpr.erasure.requested through the transactional outbox; every
+// participant (GDPR_PARTICIPANTS: order, email, sms, inventory) erases the
+// customer's personal data and answers on gdpr.erasure.completed.<service>.
+// When all have answered, the service purges the customer's messages from
+// the ORDERS, INVENTORY and DLQ streams and marks the erasure completed.
+// It keeps an audit record of each erasure and no personal data besides
+// the customer id the erasure is about. Configuration is read from the
+// environment (see Config); logs go to stdout.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/orderbus/orderbus/pkg/config"
+	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/lifecycle"
+	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/outbox"
+	"github.com/orderbus/orderbus/pkg/pgdb"
+	"github.com/orderbus/orderbus/pkg/web"
+)
+
+// eventSource is the CloudEvents source of every event this service publishes.
+const eventSource = "/orderbus/gdpr"
+
+// serviceName names the NATS connection and the service in logs.
+const serviceName = "gdpr"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gdpr: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the service and blocks until ctx is done, then shuts down:
+// HTTP stops and the completions consumer stops fetching and finishes the
+// messages in flight (both within SHUTDOWN_TIMEOUT), then the completion
+// sweep and the outbox relay stop, the NATS connection is drained and the
+// database pool closed. Start-up waits for PostgreSQL but not for NATS:
+// while the broker is down erasures are accepted and published later. It
+// returns an error when the service cannot start or a component fails;
+// nil after a clean shutdown. Logs go to stdout; stderr is for main.
+func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	logger, err := config.NewLogger(stdout, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return fmt.Errorf("logger: %w", err)
+	}
+	logger = logger.With("service", serviceName)
+	logger.Info("starting", "config", cfg)
+	if len(cfg.Token) < minTokenLength {
+		logger.Warn("GDPR_TOKEN is short and can be guessed; use at least 32 random characters",
+			"length", len(cfg.Token))
+	}
+
+	sets, err := migrationSets()
+	if err != nil {
+		return err
+	}
+	pool, err := pgdb.OpenWait(ctx, logger, cfg.DatabaseURL, databaseWaitTimeout)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := pgdb.Migrate(ctx, pool, sets...); err != nil {
+		return fmt.Errorf("migrate database: %w", err)
+	}
+	store := &Store{pool: pool}
+
+	nc, err := natsjs.Connect(ctx, cfg.NATSURL, serviceName, logger)
+	if err != nil {
+		return fmt.Errorf("connect to nats: %w", err)
+	}
+	defer nc.Close() // a no-op after the drain below
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	streams := natsjs.NewStreamSetup(js, logger, events.Streams()...)
+
+	reg := web.NewRegistry()
+	m, err := newMetrics(reg, store)
+	if err != nil {
+		return err
+	}
+	relay, err := outbox.NewRelay(outbox.RelayConfig{
+		Pool:      pool,
+		Publisher: natsjs.NewPublisher(js),
+		Logger:    logger,
+		Interval:  cfg.OutboxInterval,
+		Metrics:   reg,
+	})
+	if err != nil {
+		return fmt.Errorf("create outbox relay: %w", err)
+	}
+	comp := &completer{store: store, purger: &purger{js: js}, logger: logger, metrics: m}
+	var consumers []*natsjs.Consumer
+	for _, s := range subscriptions(logger, store, comp, m) {
+		ccfg := s.ConsumerConfig(cfg.ConsumerSettings, cfg.ackWait(), logger, reg)
+		c, err := natsjs.NewConsumer(ctx, js, ccfg, s.Handler())
+		if err != nil {
+			return fmt.Errorf("consumer %s: %w", s.Durable, err)
+		}
+		consumers = append(consumers, c)
+	}
+	srv := newServer(logger, serverDeps{
+		store:    store,
+		relay:    relay,
+		nc:       nc,
+		metrics:  m,
+		registry: reg,
+		checks: map[string]web.Check{
+			"postgres": store.Ping,
+			"nats":     natsjs.ReadyCheck(nc, js, streams),
+		},
+		token:          cfg.Token,
+		participants:   cfg.Participants,
+		publishTimeout: cfg.PublishTimeout,
+	})
+
+	// The stream setup, the relay and the sweep outlive HTTP and the
+	// consumer, so that a request in flight at SIGTERM still has its
+	// event published.
+	background := lifecycle.NewGroup(context.WithoutCancel(ctx))
+	defer background.Stop()
+	background.Go("stream setup", func(ctx context.Context) error { streams.Run(ctx); return nil })
+	background.Go("outbox relay", relay.Run)
+	background.Go("completion sweep", func(ctx context.Context) error { comp.run(ctx, sweepInterval); return nil })
+
+	// A part that fails stops them all.
+	parts := lifecycle.NewGroup(ctx)
+	for _, c := range consumers {
+		parts.Go("consumer", c.Run)
+	}
+	parts.Go("http", func(ctx context.Context) error {
+		return web.Serve(ctx, logger, cfg.HTTPAddr, srv, cfg.ShutdownTimeout)
+	})
+
+	<-parts.Context().Done() // SIGTERM, or a part failed
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancelShutdown()
+	// In order: HTTP and the consumer finish, then the relay (publishing
+	// the last requests) and the sweep, NATS drains; the deferred
+	// pool.Close comes last.
+	errs := []error{parts.Wait(shutdownCtx)}
+	background.Stop()
+	if err := background.Wait(shutdownCtx); err != nil {
+		errs = append(errs, err)
+	} else {
+		logger.Info("outbox relay and completion sweep stopped")
+	}
+	errs = append(errs, natsjs.Drain(nc, cfg.ShutdownTimeout))
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}

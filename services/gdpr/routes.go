@@ -1,0 +1,64 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/orderbus/orderbus/pkg/outbox"
+	"github.com/orderbus/orderbus/pkg/web"
+)
+
+// serverDeps is what the HTTP handlers need.
+type serverDeps struct {
+	store          *Store
+	relay          *outbox.Relay
+	nc             *nats.Conn
+	metrics        *metrics
+	registry       *prometheus.Registry
+	checks         map[string]web.Check
+	token          string
+	participants   []string
+	publishTimeout time.Duration
+}
+
+// newServer returns the service's HTTP handler: every route, wrapped in the
+// shared logging, metrics and recovery middleware.
+func newServer(logger *slog.Logger, deps serverDeps) http.Handler {
+	r := chi.NewRouter()
+	r.Use(web.Logging(logger), web.Metrics(deps.registry), web.Recover(logger))
+	addRoutes(r, logger, deps)
+	return r
+}
+
+// addRoutes is the one place listing every route of the service. The
+// erasure endpoints require the bearer token; the operational ones stay
+// open, for probes and scrapers.
+func addRoutes(r chi.Router, logger *slog.Logger, deps serverDeps) {
+	r.NotFound(web.HandleNotFound())
+	r.MethodNotAllowed(handleMethodNotAllowed())
+
+	r.Group(func(r chi.Router) {
+		r.Use(requireBearer(deps.token))
+		r.Method(http.MethodPost, "/v1/erasures", handleCreateErasure(logger, deps.store, deps.relay, deps.nc,
+			deps.metrics, deps.participants, deps.publishTimeout))
+		r.Method(http.MethodGet, "/v1/erasures/{id}", handleGetErasure(logger, deps.store))
+	})
+
+	r.Method(http.MethodGet, "/healthz", web.HandleHealthz())
+	r.Method(http.MethodGet, "/readyz", web.HandleReadyz(deps.checks))
+	r.Method(http.MethodGet, "/metrics", web.HandleMetrics(deps.registry))
+}
+
+// handleMethodNotAllowed answers 405 as problem+json; chi has already set
+// the Allow header.
+func handleMethodNotAllowed() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		web.WriteProblem(w, r, web.NewProblem("", http.StatusMethodNotAllowed,
+			"The method is not allowed on this resource; see the Allow header."))
+	}
+}
