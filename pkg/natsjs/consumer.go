@@ -48,6 +48,7 @@ type Consumer struct {
 	log     *slog.Logger
 	metrics *metrics
 	running atomic.Bool
+	created atomic.Bool // the durable exists on the server: set by ensure
 
 	// Fetch tuning, set in one place by NewConsumer.
 	fetchWait      time.Duration // one pull request's lifetime; bounds a fetch lost to an outage
@@ -112,8 +113,14 @@ func (c *Consumer) ensure(ctx context.Context) error {
 		return fmt.Errorf("create consumer %s on %s: %w", c.cfg.Durable, c.cfg.Stream, err)
 	}
 	c.cons = cons
+	c.created.Store(true)
 	return nil
 }
+
+// Created reports whether the durable consumer has been created (or
+// found) on the server, so that messages published from now on reach it.
+// It stays false while NewConsumer or Run could not reach JetStream.
+func (c *Consumer) Created() bool { return c.created.Load() }
 
 // Run fetches messages in batches and runs the handler on them, at most
 // Concurrency at once, until ctx is done. Then it stops fetching, NAKs the

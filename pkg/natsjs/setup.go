@@ -103,3 +103,17 @@ func Drain(nc *nats.Conn, timeout time.Duration) error {
 		return fmt.Errorf("drain nats: not closed after %s", timeout)
 	}
 }
+
+// ConsumersCheck returns a readiness check that passes once every consumer
+// has created its durable on the server: before that, a service that has
+// just started would be "ready" without consuming yet.
+func ConsumersCheck(consumers ...*Consumer) func(context.Context) error {
+	return func(context.Context) error {
+		for _, c := range consumers {
+			if !c.Created() {
+				return fmt.Errorf("consumer %s not created yet", c.cfg.Durable)
+			}
+		}
+		return nil
+	}
+}

@@ -2,6 +2,7 @@ package natsjs_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -61,8 +62,12 @@ func TestStartWhileServerDown(t *testing.T) {
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	consumersReady := natsjs.ConsumersCheck(cons)
+	if err := consumersReady(ctx); err == nil && !cons.Created() {
+		t.Fatal("consumers check passed before the durable was created")
+	}
 	waitFor(t, 20*time.Second, "readiness", func() (bool, string) {
-		err := ready(ctx)
+		err := errors.Join(ready(ctx), consumersReady(ctx))
 		return err == nil, errString(err)
 	})
 	publish(t, js, newEvent(t, "c-1"))

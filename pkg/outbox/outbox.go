@@ -85,3 +85,18 @@ func scanEntries(rows pgx.Rows) ([]entry, error) {
 		return e, err
 	})
 }
+
+// DeleteCustomer deletes, in tx, every event still waiting to be published
+// on a subject that ends with customerID's token (the subjects of the
+// event contract end with the customer id), and returns how many. A GDPR
+// erasure calls it so that no copy of the customer's data outlives it in
+// the outbox. The suffix is compared as a string, not a LIKE pattern, so
+// escaped tokens (events.SubjectToken) match exactly.
+func DeleteCustomer(ctx context.Context, tx pgx.Tx, customerID string) (int64, error) {
+	suffix := "." + events.SubjectToken(customerID)
+	tag, err := tx.Exec(ctx, `DELETE FROM outbox WHERE right(subject, length($1)) = $1`, suffix)
+	if err != nil {
+		return 0, fmt.Errorf("outbox: delete events of a customer: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}

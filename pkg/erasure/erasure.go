@@ -1,0 +1,130 @@
+// Package erasure makes a service a participant in GDPR erasure: it
+// consumes gdpr.erasure.requested on the durable "<service>-erasure",
+// erases the customer's personal data with the service's own Eraser, and
+// answers gdpr.erasure.completed.<service> with the counts — all in one
+// transaction with the inbox record and the outbox row, so an erasure is
+// done and answered exactly once per request however often it is
+// delivered, and a service that is down when it is requested does it when
+// it is back.
+package erasure
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/inbox"
+	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/outbox"
+)
+
+// Eraser deletes, in tx, everything the service holds about the customer,
+// or strips of its personal fields what must stay (such as a stock
+// reservation, kept for accounting), and returns how many records of each
+// kind it erased ("orders": 3, ...). It must be idempotent: a later request
+// for the same customer erases what has arrived since, and reports zero
+// for what is already gone. Returning an error rolls the erasure back and
+// retries it.
+type Eraser func(ctx context.Context, tx pgx.Tx, customerID string) (map[string]int64, error)
+
+// Participant is one service's part in erasures.
+type Participant struct {
+	// Service is the service's name, as the gdpr service lists it among
+	// the participants ("order", "email", ...).
+	Service string
+	// Pool is the service's database, which must hold the inbox and outbox tables.
+	Pool *pgxpool.Pool
+	// Relay publishes the answer right after the commit; the relay's Run
+	// publishes it later if that fails.
+	Relay *outbox.Relay
+	// Erase is the service's own erasure.
+	Erase Eraser
+	// PublishTimeout bounds the publish right after the commit.
+	PublishTimeout time.Duration
+	Logger         *slog.Logger
+}
+
+// Durable returns the participant's durable consumer name,
+// "<service>-erasure". Renaming it would deliver every erasure request in
+// the stream again: harmless (erasure is idempotent) but needless.
+func (p Participant) Durable() string { return p.Service + "-erasure" }
+
+// Subscription returns the participant's subscription: the durable
+// "<service>-erasure" on stream GDPR, for gdpr.erasure.requested.
+func (p Participant) Subscription() natsjs.Subscription {
+	return natsjs.Subscription{
+		Stream:  events.StreamGDPR,
+		Durable: p.Durable(),
+		Routes: []natsjs.Route{{
+			Filter: events.FilterErasureRequested, Type: events.TypeErasureRequested, Handler: p.handle,
+		}},
+	}
+}
+
+// handle erases the customer named by an erasure request and answers.
+func (p Participant) handle(ctx context.Context, msg natsjs.Message) error {
+	var req events.ErasureRequested
+	if err := msg.Event.Decode(&req); err != nil {
+		return natsjs.Permanent(err)
+	}
+	if _, err := uuid.Parse(req.ErasureID); err != nil {
+		return natsjs.Permanent(fmt.Errorf("erasure request: erasure id: %w", err))
+	}
+	customer, err := uuid.Parse(req.CustomerID)
+	if err != nil {
+		return natsjs.Permanent(fmt.Errorf("erasure request %s: customer id: %w", req.ErasureID, err))
+	}
+
+	var answer events.Event
+	var erased map[string]int64
+	err = pgx.BeginFunc(ctx, p.Pool, func(tx pgx.Tx) error {
+		first, err := inbox.Record(ctx, tx, p.Durable(), msg.Event.ID)
+		if err != nil || !first {
+			return err // a redelivery: erased and answered in the transaction that recorded it
+		}
+		erased, err = p.Erase(ctx, tx, customer.String())
+		if err != nil {
+			return fmt.Errorf("erase: %w", err)
+		}
+		if erased == nil {
+			erased = map[string]int64{}
+		}
+		n, err := outbox.DeleteCustomer(ctx, tx, customer.String())
+		if err != nil {
+			return err
+		}
+		erased["outbox"] += n
+		answer, err = events.New("/orderbus/"+p.Service, events.TypeErasureCompleted, req.ErasureID,
+			events.ErasureCompleted{
+				ErasureID: req.ErasureID, CustomerID: customer.String(), Service: p.Service,
+				Erased: erased, CompletedAt: time.Now().UTC(),
+			})
+		if err != nil {
+			return err
+		}
+		return outbox.Enqueue(ctx, tx, events.ErasureCompletedSubject(p.Service), answer)
+	})
+	if err != nil {
+		return fmt.Errorf("erasure %s: %w", req.ErasureID, err)
+	}
+	if answer.ID == "" {
+		p.Logger.Info("erasure request already handled", "erasure_id", req.ErasureID, "event_id", msg.Event.ID)
+		return nil
+	}
+	p.Logger.Info("customer erased", "erasure_id", req.ErasureID, "erased", erased)
+
+	pctx, cancel := context.WithTimeout(ctx, p.PublishTimeout)
+	defer cancel()
+	if err := p.Relay.Publish(pctx, answer.ID); err != nil {
+		// Committed: the relay's Run publishes the answer later.
+		p.Logger.Warn("publish erasure answer failed; the outbox relay will retry",
+			"erasure_id", req.ErasureID, "error", err)
+	}
+	return nil
+}
