@@ -33,6 +33,13 @@ type Config struct {
 	MailFrom    string        `env:"MAIL_FROM" envDefault:"orderbus <orders@orderbus.example>"`
 	// MailDomain is the right-hand side of every Message-ID (<event id@domain>).
 	MailDomain string `env:"MAIL_DOMAIN" envDefault:"orderbus.example"`
+
+	// PublishTimeout is how long the erasure handler waits for the PubAck
+	// of the answer it has just committed before acknowledging the request
+	// anyway (the outbox relay publishes the answer later).
+	PublishTimeout time.Duration `env:"PUBLISH_TIMEOUT" envDefault:"2s"`
+	// OutboxInterval is how often the outbox relay looks for unpublished events.
+	OutboxInterval time.Duration `env:"OUTBOX_INTERVAL" envDefault:"1s"`
 }
 
 // loadConfig reads the configuration with getenv and validates it.
@@ -68,6 +75,12 @@ func (c Config) Validate() error {
 	if !isHostName(c.MailDomain) {
 		errs = append(errs, fmt.Errorf("MAIL_DOMAIN %q: want a host name", c.MailDomain))
 	}
+	if c.PublishTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("PUBLISH_TIMEOUT %s: want > 0", c.PublishTimeout))
+	}
+	if c.OutboxInterval <= 0 {
+		errs = append(errs, fmt.Errorf("OUTBOX_INTERVAL %s: want > 0", c.OutboxInterval))
+	}
 	return errors.Join(errs...)
 }
 
@@ -84,11 +97,13 @@ func (c Config) tlsPolicy() (gomail.TLSPolicy, error) {
 	return 0, fmt.Errorf("SMTP_TLS %q: want none, opportunistic or mandatory", c.SMTPTLS)
 }
 
-// ackWait is the consumer's AckWait: above the slowest handler, which may
-// dial (SMTP_TIMEOUT) and then wait on a few SMTP commands, and never below
-// 30 s. The runner also sends InProgress while a handler runs.
+// ackWait is the consumers' AckWait: above the slowest handler, a mail
+// handler, which may dial (SMTP_TIMEOUT) and then wait on a few SMTP
+// commands, or the erasure handler, which runs one transaction and then
+// waits for a PubAck (PUBLISH_TIMEOUT); never below 30 s. The runner also
+// sends InProgress while a handler runs.
 func (c Config) ackWait() time.Duration {
-	return max(30*time.Second, 3*c.SMTPTimeout)
+	return max(30*time.Second, 3*c.SMTPTimeout, 3*c.PublishTimeout)
 }
 
 // LogValue logs the configuration with the database password and the SMTP
@@ -109,6 +124,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("smtp_timeout", c.SMTPTimeout),
 		slog.String("mail_from", c.MailFrom),
 		slog.String("mail_domain", c.MailDomain),
+		slog.Duration("publish_timeout", c.PublishTimeout),
+		slog.Duration("outbox_interval", c.OutboxInterval),
 		slog.Attr{Value: c.ConsumerSettings.LogValue()},
 	)
 }

@@ -22,7 +22,8 @@ func TestLoadConfig(t *testing.T) {
 			if c.HTTPAddr != ":8083" || c.SMTPHost != "localhost" || c.SMTPPort != 1025 || c.SMTPTLS != "none" ||
 				c.SMTPTimeout != 10*time.Second || c.MailFrom != "orderbus <orders@orderbus.example>" ||
 				c.MailDomain != "orderbus.example" || c.Concurrency != 8 || c.MaxDeliver != 10 ||
-				c.ShutdownTimeout != 20*time.Second || c.NATSURL != "nats://127.0.0.1:4222" {
+				c.ShutdownTimeout != 20*time.Second || c.NATSURL != "nats://127.0.0.1:4222" ||
+				c.PublishTimeout != 2*time.Second || c.OutboxInterval != time.Second {
 				t.Errorf("defaults = %+v", c)
 			}
 			want := []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute}
@@ -48,7 +49,19 @@ func TestLoadConfig(t *testing.T) {
 					t.Errorf("ack wait = %v, want 3 x SMTP_TIMEOUT", c.ackWait())
 				}
 			}},
+		{name: "publish timeout raises the ack wait", env: with(base, "PUBLISH_TIMEOUT", "25s", "OUTBOX_INTERVAL", "250ms"),
+			check: func(t *testing.T, c Config) {
+				if c.PublishTimeout != 25*time.Second || c.OutboxInterval != 250*time.Millisecond {
+					t.Errorf("publish timeout %v, outbox interval %v", c.PublishTimeout, c.OutboxInterval)
+				}
+				if c.ackWait() != 75*time.Second {
+					t.Errorf("ack wait = %v, want 3 x PUBLISH_TIMEOUT", c.ackWait())
+				}
+			}},
 		{name: "database url required", env: map[string]string{}, wantErr: "DATABASE_URL"},
+		{name: "bad publish timeout", env: with(base, "PUBLISH_TIMEOUT", "soon"), wantErr: "PublishTimeout"},
+		{name: "zero publish timeout", env: with(base, "PUBLISH_TIMEOUT", "0s"), wantErr: "PUBLISH_TIMEOUT"},
+		{name: "negative outbox interval", env: with(base, "OUTBOX_INTERVAL", "-1s"), wantErr: "OUTBOX_INTERVAL"},
 		{name: "unknown tls policy", env: with(base, "SMTP_TLS", "starttls"), wantErr: "SMTP_TLS"},
 		{name: "bad backoff", env: with(base, "CONSUMER_BACKOFF", "1s,soon"), wantErr: "BackOff"},
 		{name: "negative backoff", env: with(base, "CONSUMER_BACKOFF", "-1s"), wantErr: "CONSUMER_BACKOFF"},

@@ -1,7 +1,9 @@
 // Command email is the orderbus email service: it consumes orders.placed
 // and orders.rejected from JetStream and mails the customer a receipt or
 // an apology over SMTP, at most once per event as far as its database can
-// tell (see mailSender.send), and keeps a record of every mail.
+// tell (see mailSender.send), and keeps a record of every mail. As a GDPR
+// erasure participant it deletes a customer's records on request and
+// answers through its transactional outbox.
 // Configuration is read from the environment (see Config); logs go to
 // stdout.
 package main
@@ -20,9 +22,9 @@ import (
 
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/events"
-	"github.com/orderbus/orderbus/pkg/inbox"
 	"github.com/orderbus/orderbus/pkg/lifecycle"
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/pgdb"
 	"github.com/orderbus/orderbus/pkg/web"
 )
@@ -41,12 +43,14 @@ func main() {
 // (it may start at the same time as the service, as in docker compose).
 const databaseWaitTimeout = time.Minute
 
-// run starts the service and blocks until ctx is done, then shuts down:
-// HTTP stops and the consumers stop fetching and finish the messages in
-// flight (both within SHUTDOWN_TIMEOUT), then the SMTP connections are
-// closed, the NATS connection drained and the database pool closed. It
-// returns an error when the service cannot start or a component fails;
-// nil after a clean shutdown. Logs go to stdout; stderr is for main.
+// run starts the service and blocks until ctx is done, then shuts down,
+// in order: HTTP stops and the consumers stop fetching and finish the
+// messages in flight (both within SHUTDOWN_TIMEOUT); then the outbox relay
+// stops, after publishing what the last erasures enqueued; then the SMTP
+// connections are closed, the NATS connection drained and the database
+// pool closed. It returns an error when the service cannot start or a
+// component fails; nil after a clean shutdown. Logs go to stdout; stderr
+// is for main.
 func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ io.Writer) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -56,14 +60,14 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return fmt.Errorf("logger: %w", err)
 	}
-	logger = logger.With("service", "email")
+	logger = logger.With("service", serviceName)
 	logger.Info("starting", "config", cfg)
 
 	tmpl, err := parseTemplates()
 	if err != nil {
 		return err
 	}
-	ownMigrations, err := migrations()
+	sets, err := migrationSets()
 	if err != nil {
 		return err
 	}
@@ -72,12 +76,12 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		return err
 	}
 	defer pool.Close()
-	if err := pgdb.Migrate(ctx, pool, inbox.Migrations(), ownMigrations); err != nil {
+	if err := pgdb.Migrate(ctx, pool, sets...); err != nil {
 		return err
 	}
 	store := newStore(pool)
 
-	nc, err := natsjs.Connect(ctx, cfg.NATSURL, "email", logger)
+	nc, err := natsjs.Connect(ctx, cfg.NATSURL, serviceName, logger)
 	if err != nil {
 		return err
 	}
@@ -93,30 +97,49 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
+	relay, err := outbox.NewRelay(outbox.RelayConfig{
+		Pool:      pool,
+		Publisher: natsjs.NewPublisher(js),
+		Logger:    logger,
+		Interval:  cfg.OutboxInterval,
+		Metrics:   reg,
+	})
+	if err != nil {
+		return fmt.Errorf("create outbox relay: %w", err)
+	}
 	mailer, err := newMailer(cfg, cfg.Concurrency, logger)
 	if err != nil {
 		return err
 	}
 	var consumers []*natsjs.Consumer
-	for _, s := range subscriptions(logger, store, mailer, tmpl, metrics) {
+	var durables []string
+	for _, s := range subscriptions(logger, store, relay, cfg.PublishTimeout, mailer, tmpl, metrics) {
 		c, err := natsjs.NewConsumer(ctx, js, s.ConsumerConfig(cfg.ConsumerSettings, cfg.ackWait(), logger, reg), s.Handler())
 		if err != nil {
 			return fmt.Errorf("consumer %s: %w", s.Durable, err)
 		}
 		consumers = append(consumers, c)
+		durables = append(durables, s.Durable)
 	}
 
 	checks := map[string]web.Check{
-		"postgres": store.Ping,
-		"nats":     natsjs.ReadyCheck(nc, js, streams),
+		"postgres":  store.Ping,
+		"nats":      natsjs.ReadyCheck(nc, js, streams),
+		"consumers": natsjs.ConsumersCheck(consumers...),
 	}
 	srv := newServer(logger, reg, store, checks)
 
+	// The stream setup and the relay outlive the consumers, so that an
+	// erasure in flight at SIGTERM still has its answer published.
+	background := lifecycle.NewGroup(context.WithoutCancel(ctx))
+	defer background.Stop()
+	background.Go("stream setup", func(ctx context.Context) error { streams.Run(ctx); return nil })
+	background.Go("outbox relay", relay.Run)
+
 	// A part that fails stops them all.
 	parts := lifecycle.NewGroup(ctx)
-	parts.Go("stream setup", func(ctx context.Context) error { streams.Run(ctx); return nil })
-	for _, c := range consumers {
-		parts.Go("consumer", c.Run)
+	for i, c := range consumers {
+		parts.Go("consumer "+durables[i], c.Run)
 	}
 	parts.Go("http", func(ctx context.Context) error {
 		return web.Serve(ctx, logger, cfg.HTTPAddr, srv, cfg.ShutdownTimeout)
@@ -126,9 +149,17 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancelShutdown()
-	// In order: HTTP and the consumers finish, the SMTP connections close,
+	// In order: HTTP and the consumers finish; the relay stops (after
+	// publishing the answers they enqueued); the SMTP connections close;
 	// NATS drains; the deferred pool.Close comes last.
 	errs := []error{parts.Wait(shutdownCtx)}
+	logger.Info("consumers stopped")
+	background.Stop()
+	if err := background.Wait(shutdownCtx); err != nil {
+		errs = append(errs, err)
+	} else {
+		logger.Info("outbox relay stopped")
+	}
 	errs = append(errs, mailer.Close(shutdownCtx))
 	errs = append(errs, natsjs.Drain(nc, cfg.ShutdownTimeout))
 	if err := errors.Join(errs...); err != nil {

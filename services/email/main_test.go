@@ -67,6 +67,7 @@ func startService(t *testing.T, srv *stack.NATS, env map[string]string) *testEnv
 		"SMTP_TIMEOUT":         "2s",
 		"CONSUMER_CONCURRENCY": "4",
 		"CONSUMER_BACKOFF":     "50ms,100ms,200ms",
+		"OUTBOX_INTERVAL":      "100ms",
 	}
 	for k, v := range env {
 		vars[k] = v

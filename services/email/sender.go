@@ -44,7 +44,8 @@ func newMailSender(logger *slog.Logger, store *Store, mailer *Mailer, metrics *m
 
 // send sends m for the event of msg:
 //
-//   - an event whose mail is already recorded (sent or failed) is
+//   - an event whose mail is already recorded (sent or failed), or was
+//     recorded and then erased (its id stays in the inbox), is
 //     acknowledged without sending anything;
 //   - otherwise the mail is sent, with the Message-ID <event id@MAIL_DOMAIN>
 //     and an X-Order-Id header, then the mail row (of kind m.Kind) and the
@@ -73,7 +74,7 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 	}
 	defer s.inFlight.Delete(ev.ID)
 
-	if status, found, err := s.store.MailStatus(ctx, ev.ID); err != nil {
+	if status, found, err := s.store.MailStatus(ctx, s.consumer, ev.ID); err != nil {
 		return err
 	} else if found {
 		s.metrics.count(m.Kind, outcomeDuplicate)

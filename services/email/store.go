@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"time"
@@ -12,19 +11,22 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/orderbus/orderbus/pkg/inbox"
+	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/pgdb"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migrations returns the service's own migration set, "email".
-func migrations() (pgdb.MigrationSet, error) {
+// migrationSets returns the migration sets run applies, in order: the
+// shared inbox and outbox tables (the outbox holds erasure answers until
+// they are published), then the service's own set, "email".
+func migrationSets() ([]pgdb.MigrationSet, error) {
 	sub, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
-		return pgdb.MigrationSet{}, fmt.Errorf("email migrations: %w", err)
+		return nil, fmt.Errorf("email migrations: %w", err)
 	}
-	return pgdb.MigrationSet{Name: "email", FS: sub}, nil
+	return []pgdb.MigrationSet{inbox.Migrations(), outbox.Migrations(), {Name: "email", FS: sub}}, nil
 }
 
 // Mail kinds and statuses as stored in mails.
@@ -33,6 +35,9 @@ const (
 	kindApology  = "apology" // for orders.rejected
 	statusSent   = "sent"
 	statusFailed = "failed"
+	// statusErased is never stored: MailStatus reports it for an event
+	// whose mail was handled and whose row an erasure deleted since.
+	statusErased = "erased"
 )
 
 // Mail is the record of one mail the service handled: sent, or refused for
@@ -70,19 +75,31 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// MailStatus returns the status of the mail recorded for eventID and true,
-// or "" and false when there is none. It returns an error when the query
-// fails.
-func (s *Store) MailStatus(ctx context.Context, eventID string) (string, bool, error) {
-	var status string
-	err := s.pool.QueryRow(ctx, `SELECT status FROM mails WHERE event_id = $1`, eventID).Scan(&status)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", false, nil
-	}
-	if err != nil {
+// MailStatus returns the status of the mail handled for eventID by the
+// inbox consumer consumer and true, or "" and false when there is none.
+// The status is the mails row's (sent or failed), or statusErased when
+// only the inbox remembers the event: a GDPR erasure deleted the row,
+// which held the customer's address, but not the inbox record, which
+// holds ids only, so a redelivery of the event still sends nothing. It
+// returns an error when the query fails.
+func (s *Store) MailStatus(ctx context.Context, consumer, eventID string) (string, bool, error) {
+	var (
+		status  *string
+		inInbox bool
+	)
+	err := s.pool.QueryRow(ctx, `
+		SELECT (SELECT status FROM mails WHERE event_id = $2),
+		       EXISTS (SELECT 1 FROM inbox WHERE consumer = $1 AND message_id = $2)`,
+		consumer, eventID).Scan(&status, &inInbox)
+	switch {
+	case err != nil:
 		return "", false, fmt.Errorf("mail status for event %s: %w", eventID, err)
+	case status != nil:
+		return *status, true, nil
+	case inInbox:
+		return statusErased, true, nil
 	}
-	return status, true, nil
+	return "", false, nil
 }
 
 // RecordMail stores m and records m.EventID in the inbox of consumer, in
@@ -138,4 +155,18 @@ func (s *Store) MailsByOrder(ctx context.Context, orderID string) ([]Mail, error
 		return nil, fmt.Errorf("mails of order %s: %w", orderID, err)
 	}
 	return mails, nil
+}
+
+// eraseCustomer is the email service's erasure.Eraser: it deletes, in tx,
+// every mails row of customerID (receipts and apologies, sent or failed),
+// and with them the recipient addresses, subjects and refusal texts they
+// hold, and reports how many as "mails". The inbox keeps the events' ids,
+// which are no personal data and keep redeliveries from mailing again
+// (see MailStatus).
+func eraseCustomer(ctx context.Context, tx pgx.Tx, customerID string) (map[string]int64, error) {
+	tag, err := tx.Exec(ctx, `DELETE FROM mails WHERE customer_id = $1`, customerID)
+	if err != nil {
+		return nil, fmt.Errorf("delete mails of a customer: %w", err)
+	}
+	return map[string]int64{"mails": tag.RowsAffected()}, nil
 }

@@ -2,23 +2,42 @@ package main
 
 import (
 	"log/slog"
+	"time"
 
+	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/outbox"
 )
+
+// serviceName names the service: its participant name in erasures (as the
+// gdpr service lists it), its erasure durable "email-erasure", its NATS
+// connection and its logs.
+const serviceName = "email"
 
 // durableEmail is the email service's durable consumer on ORDERS, and its
 // inbox consumer name. Renaming it makes JetStream deliver the whole
-// stream again: every receipt and apology not yet in the mails table
-// would be sent. Adding a route (a filter) updates the consumer in place
-// and keeps its position.
+// stream again: every receipt and apology whose event id is in neither the
+// mails table nor the inbox would be sent. Adding a route (a filter)
+// updates the consumer in place and keeps its position.
 const durableEmail = "email"
 
 // subscriptions lists every stream, durable consumer and subject the
-// email service consumes. To handle another event type, add a route: its
-// filter joins the consumer's FilterSubjects and its type the dispatch.
-func subscriptions(logger *slog.Logger, store *Store, mailer *Mailer, tmpl *Templates, metrics *mailMetrics) []natsjs.Subscription {
+// email service consumes:
+//
+//   - "email" on ORDERS: orders.placed (receipt) and orders.rejected
+//     (apology). To handle another event type, add a route: its filter
+//     joins the consumer's FilterSubjects and its type the dispatch.
+//   - "email-erasure" on GDPR: gdpr.erasure.requested, answered on
+//     gdpr.erasure.completed.email through the outbox (see pkg/erasure
+//     and eraseCustomer).
+func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, publishTimeout time.Duration,
+	mailer *Mailer, tmpl *Templates, metrics *mailMetrics) []natsjs.Subscription {
 	sender := newMailSender(logger, store, mailer, metrics, durableEmail)
+	participant := erasure.Participant{
+		Service: serviceName, Pool: store.pool, Relay: relay, Erase: eraseCustomer,
+		PublishTimeout: publishTimeout, Logger: logger,
+	}
 	return []natsjs.Subscription{{
 		Stream:  events.StreamOrders,
 		Durable: durableEmail,
@@ -28,5 +47,5 @@ func subscriptions(logger *slog.Logger, store *Store, mailer *Mailer, tmpl *Temp
 			{Filter: events.FilterOrderRejected, Type: events.TypeOrderRejected,
 				Handler: handleOrderRejected(tmpl, sender)},
 		},
-	}}
+	}, participant.Subscription()}
 }

@@ -50,12 +50,12 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// ackWait is the consumer's AckWait: above the slowest handler, which runs
-// one transaction (reserveTimeout) and then waits for a PubAck
-// (PUBLISH_TIMEOUT), and never below 30 s. The runner also sends
+// ackWait is the consumers' AckWait: above the slowest handler, which runs
+// one transaction (reserveTimeout, or eraseTimeout for an erasure) and
+// then waits for a PubAck (PUBLISH_TIMEOUT), and never below 30 s. The runner also sends
 // InProgress while a handler runs.
 func (c Config) ackWait() time.Duration {
-	return max(30*time.Second, 2*(reserveTimeout+c.PublishTimeout))
+	return max(30*time.Second, 2*(max(reserveTimeout, eraseTimeout)+c.PublishTimeout))
 }
 
 // LogValue logs the configuration with the credentials in the URLs

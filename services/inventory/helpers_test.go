@@ -115,7 +115,7 @@ func (e *testEnv) level(t *testing.T, sku string) int {
 // storedReservation is a reservations row with its lines.
 type storedReservation struct {
 	Status     string
-	CustomerID string
+	CustomerID string // "" when cleared by an erasure
 	Missing    []string
 	Lines      map[string]int
 	CreatedAt  time.Time
@@ -125,7 +125,7 @@ type storedReservation struct {
 func (e *testEnv) reservation(t *testing.T, orderID string) *storedReservation {
 	t.Helper()
 	r := storedReservation{Lines: map[string]int{}}
-	err := e.db.QueryRow(context.Background(), `SELECT status, customer_id::text, missing_skus, created_at
+	err := e.db.QueryRow(context.Background(), `SELECT status, COALESCE(customer_id::text, ''), missing_skus, created_at
 		FROM reservations WHERE order_id = $1`, orderID).Scan(&r.Status, &r.CustomerID, &r.Missing, &r.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil

@@ -2,7 +2,9 @@
 // orders.placed from JetStream and reserves each order's stock in
 // PostgreSQL, all or nothing and at most once per order, then announces
 // the result (inventory.reserved or inventory.rejected) through its
-// transactional outbox. Its HTTP API shows and sets stock levels.
+// transactional outbox. Its HTTP API shows and sets stock levels. As a
+// participant in GDPR erasure it clears the customer from their
+// reservations on request.
 // Configuration is read from the environment (see Config); logs go to
 // stdout.
 package main
@@ -113,8 +115,9 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		store:    store,
 		registry: reg,
 		checks: map[string]web.Check{
-			"postgres": store.Ping,
-			"nats":     natsjs.ReadyCheck(nc, js, streams),
+			"postgres":  store.Ping,
+			"nats":      natsjs.ReadyCheck(nc, js, streams),
+			"consumers": natsjs.ConsumersCheck(consumers...),
 		},
 	})
 

@@ -111,7 +111,7 @@ func TestHealthAndMetrics(t *testing.T) {
 		want       []string
 	}{
 		{name: "healthz", path: "/healthz", want: []string{`"status":"ok"`}},
-		{name: "readyz", path: "/readyz", want: []string{"postgres", "nats"}},
+		{name: "readyz", path: "/readyz", want: []string{"postgres", "nats", `"consumers":{"status":"ok"`}},
 		{name: "metrics", path: "/metrics", want: []string{
 			`inventory_reservations_total{outcome="reserved"} 0`,
 			`inventory_reservations_total{outcome="rejected"} 0`,

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,8 +28,9 @@ func TestStartsWhileNATSDown(t *testing.T) {
 	if elapsed := time.Since(e.Started); elapsed > 4*time.Second {
 		t.Errorf("the service took %s to serve /healthz with NATS down, want it not to wait for NATS", elapsed)
 	}
-	if code, body := e.do(http.MethodGet, "/readyz", ""); code != http.StatusServiceUnavailable {
-		t.Errorf("/readyz = %d %s with NATS down, want 503", code, body)
+	if code, body := e.do(http.MethodGet, "/readyz", ""); code != http.StatusServiceUnavailable ||
+		!strings.Contains(body, `"consumers":{"status":"error"`) {
+		t.Errorf("/readyz = %d %s with NATS down, want 503 with the consumers not created", code, body)
 	}
 	sku := newSKU("S")
 	e.setStock(t, sku, 3)

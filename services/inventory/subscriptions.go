@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
@@ -16,9 +17,15 @@ import (
 const durableInventory = "inventory"
 
 // subscriptions lists every stream, durable consumer and subject the
-// inventory service consumes. To handle another event type, add a route:
-// its filter joins the consumer's FilterSubjects and its type the dispatch.
+// inventory service consumes: the orders placed on "inventory", and the
+// erasure requests on "inventory-erasure" (stream GDPR; see
+// eraseCustomer). To handle another event type, add a route: its filter
+// joins the consumer's FilterSubjects and its type the dispatch.
 func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, metrics *reservationMetrics, publishTimeout time.Duration) []natsjs.Subscription {
+	erasures := erasure.Participant{
+		Service: serviceName, Pool: store.pool, Relay: relay, Erase: eraseCustomer,
+		PublishTimeout: publishTimeout, Logger: logger,
+	}
 	return []natsjs.Subscription{{
 		Stream:  events.StreamOrders,
 		Durable: durableInventory,
@@ -26,5 +33,5 @@ func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, metri
 			{Filter: events.FilterOrderPlaced, Type: events.TypeOrderPlaced,
 				Handler: handleOrderPlaced(logger, store, relay, metrics, publishTimeout)},
 		},
-	}}
+	}, erasures.Subscription()}
 }

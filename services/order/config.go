@@ -12,7 +12,8 @@ import (
 
 // serviceConfig is the order service's configuration, read from the
 // environment; the defaults live in the envDefault tags and nowhere else.
-// The consumer settings tune the inventory results' consumer.
+// The consumer settings tune both consumers: the inventory results' and
+// the erasure requests'.
 type serviceConfig struct {
 	config.Service
 	natsjs.ConsumerSettings
@@ -42,10 +43,11 @@ func loadConfig(getenv func(string) string) (serviceConfig, error) {
 	return cfg, errors.Join(errs...)
 }
 
-// ackWait is the inventory consumer's AckWait: above the slowest handler,
-// one transaction and then up to PUBLISH_TIMEOUT waiting for the PubAck of
-// the event it publishes, and never below natsjs's default. The runner
-// also sends InProgress while a handler runs.
+// ackWait is the consumers' AckWait: above the slowest handler, one
+// transaction (changeTimeout or eraseTimeout, 10 s) and then up to
+// PUBLISH_TIMEOUT waiting for the PubAck of the event it publishes, and
+// never below natsjs's default. The runner also sends InProgress while a
+// handler runs.
 func (c serviceConfig) ackWait() time.Duration {
 	return max(natsjs.DefaultAckWait, 3*c.PublishTimeout)
 }

@@ -25,8 +25,10 @@ const (
 )
 
 // idempotencyRecord is the first answer given to an Idempotency-Key. Records
-// are kept without expiry: one holds only the order id and the 202 body (no
-// personal data), and the table grows no faster than orders.
+// are kept without expiry (the table grows no faster than orders) until
+// their order's customer is erased: the request hash is a hash of the
+// customer's details, so an erasure deletes the record with the order (see
+// eraseCustomer), and a retry with the key after that is a new order.
 type idempotencyRecord struct {
 	Key         string
 	RequestHash []byte // SHA-256 of the request body

@@ -2,7 +2,8 @@
 // stores them in PostgreSQL together with an "order placed" event in the
 // transactional outbox, and publishes that event to NATS JetStream. It
 // consumes the inventory's results to confirm or reject each order, and
-// announces that with orders.confirmed or orders.rejected.
+// announces that with orders.confirmed or orders.rejected. As a
+// participant in GDPR erasure it deletes a customer's orders on request.
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/orderbus/orderbus/pkg/config"
+	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/lifecycle"
 	"github.com/orderbus/orderbus/pkg/natsjs"
@@ -42,12 +44,13 @@ func main() {
 }
 
 // run starts the service and blocks until ctx is done, then shuts down in
-// order: HTTP first (in-flight requests finish), then the inventory
-// consumer (stops fetching; in-flight messages finish), then the outbox
-// relay, then the NATS connection (drained), then the database pool.
-// Start-up waits for PostgreSQL but not for NATS: while the broker is
-// down the service takes orders, which the relay publishes later, and the
-// consumer starts consuming once it is back. It returns an error when the
+// order: HTTP first (in-flight requests finish), then the consumers
+// (inventory results, erasure requests: they stop fetching; in-flight
+// messages finish), then the outbox relay, then the NATS connection
+// (drained), then the database pool. Start-up waits for PostgreSQL but
+// not for NATS: while the broker is down the service takes orders, which
+// the relay publishes later, and the consumers start consuming once it is
+// back (/readyz answers 200 only then). It returns an error when the
 // service cannot start, a consumer stopped for good, or it did not stop
 // cleanly.
 func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ io.Writer) error {
@@ -101,8 +104,12 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	changer := &statusChanger{
 		logger: logger, store: store, relay: relay, nc: nc, metrics: m, publishTimeout: cfg.PublishTimeout,
 	}
+	erasures := erasure.Participant{
+		Service: serviceName, Pool: pool, Relay: relay, Erase: eraseCustomer,
+		PublishTimeout: cfg.PublishTimeout, Logger: logger,
+	}
 	var consumers []*natsjs.Consumer
-	for _, s := range subscriptions(changer) {
+	for _, s := range subscriptions(changer, erasures) {
 		c, err := natsjs.NewConsumer(ctx, js, s.ConsumerConfig(cfg.ConsumerSettings, cfg.ackWait(), logger, reg), s.Handler())
 		if err != nil {
 			return fmt.Errorf("create consumer %s: %w", s.Durable, err)
@@ -143,8 +150,9 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		metrics:  m,
 		registry: reg,
 		checks: map[string]web.Check{
-			"postgres": pool.Ping,
-			"nats":     natsjs.ReadyCheck(nc, js, streams),
+			"postgres":  pool.Ping,
+			"nats":      natsjs.ReadyCheck(nc, js, streams),
+			"consumers": natsjs.ConsumersCheck(consumers...),
 		},
 		publishTimeout: cfg.PublishTimeout,
 	})

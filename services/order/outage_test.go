@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,8 +81,9 @@ func TestStartsWhileNATSDown(t *testing.T) {
 	if elapsed := time.Since(s.Started); elapsed > 4*time.Second {
 		t.Errorf("the service took %s to serve /healthz with NATS down, want it not to wait for NATS", elapsed)
 	}
-	if r := s.do(t, http.MethodGet, "/readyz", nil, nil); r.status != http.StatusServiceUnavailable {
-		t.Errorf("/readyz = %d with NATS down, want 503", r.status)
+	if r := s.do(t, http.MethodGet, "/readyz", nil, nil); r.status != http.StatusServiceUnavailable ||
+		!strings.Contains(string(r.body), `"consumers":{"status":"error"`) {
+		t.Errorf("/readyz = %d %s with NATS down, want 503 with the consumers not created", r.status, r.body)
 	}
 	customer := uuid.NewString()
 	orderID := s.placeOrder(t, customer, "SKU-1")

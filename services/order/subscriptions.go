@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 )
@@ -12,9 +13,11 @@ import (
 const durableOrderInventory = "order-inventory"
 
 // subscriptions lists every stream, durable consumer and subject the order
-// service consumes. To handle another event type, add a route: its filter
-// joins the consumer's FilterSubjects and its type the dispatch.
-func subscriptions(sc *statusChanger) []natsjs.Subscription {
+// service consumes: the inventory results on "order-inventory", and the
+// erasure requests on "order-erasure" (stream GDPR; see eraseCustomer). To
+// handle another event type, add a route: its filter joins the consumer's
+// FilterSubjects and its type the dispatch.
+func subscriptions(sc *statusChanger, erasures erasure.Participant) []natsjs.Subscription {
 	return []natsjs.Subscription{{
 		Stream:  events.StreamInventory,
 		Durable: durableOrderInventory,
@@ -24,5 +27,5 @@ func subscriptions(sc *statusChanger) []natsjs.Subscription {
 			{Filter: events.FilterInventory, Type: events.TypeInventoryRejected,
 				Handler: handleInventoryRejected(sc)},
 		},
-	}}
+	}, erasures.Subscription()}
 }

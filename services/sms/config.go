@@ -33,6 +33,13 @@ type Config struct {
 	TwilioFrom       string `env:"TWILIO_FROM"`
 	// TwilioBaseURL is the Twilio API's root, replaceable for a proxy.
 	TwilioBaseURL string `env:"TWILIO_BASE_URL" envDefault:"https://api.twilio.com"`
+
+	// PublishTimeout is how long the erasure handler waits for the PubAck
+	// of the answer it has just committed before acknowledging the request
+	// anyway (the outbox relay publishes the answer later).
+	PublishTimeout time.Duration `env:"PUBLISH_TIMEOUT" envDefault:"2s"`
+	// OutboxInterval is how often the outbox relay looks for unpublished events.
+	OutboxInterval time.Duration `env:"OUTBOX_INTERVAL" envDefault:"1s"`
 }
 
 // twilioTimeout bounds one Twilio request, answer included. Twilio answers
@@ -54,7 +61,14 @@ func loadConfig(getenv func(string) string) (Config, error) {
 // Validate returns an error naming every invalid setting, including the
 // settings the chosen SMS_PROVIDER needs.
 func (c Config) Validate() error {
-	return errors.Join(c.Service.Validate(), c.validateProvider(), c.ConsumerSettings.Validate())
+	errs := []error{c.Service.Validate(), c.validateProvider(), c.ConsumerSettings.Validate()}
+	if c.PublishTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("PUBLISH_TIMEOUT %s: want > 0", c.PublishTimeout))
+	}
+	if c.OutboxInterval <= 0 {
+		errs = append(errs, fmt.Errorf("OUTBOX_INTERVAL %s: want > 0", c.OutboxInterval))
+	}
+	return errors.Join(errs...)
 }
 
 // validateProvider checks SMS_PROVIDER and the settings it needs; those of
@@ -106,11 +120,13 @@ func (c Config) providerTimeout() time.Duration {
 	return 0
 }
 
-// ackWait is the consumer's AckWait: above the slowest handler, which
-// waits on the provider for up to providerTimeout, and never below 30 s.
-// The runner also sends InProgress while a handler runs.
+// ackWait is the consumers' AckWait: above the slowest handler, the SMS
+// handler, which waits on the provider for up to providerTimeout, or the
+// erasure handler, which runs one transaction and then waits for a PubAck
+// (PUBLISH_TIMEOUT); never below 30 s. The runner also sends InProgress
+// while a handler runs.
 func (c Config) ackWait() time.Duration {
-	return max(30*time.Second, 3*c.providerTimeout())
+	return max(30*time.Second, 3*c.providerTimeout(), 3*c.PublishTimeout)
 }
 
 // LogValue logs the configuration with the database password, secrets in
@@ -130,6 +146,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("twilio_auth_token", token),
 		slog.String("twilio_from", c.TwilioFrom),
 		slog.String("twilio_base_url", config.Redact(c.TwilioBaseURL)),
+		slog.Duration("publish_timeout", c.PublishTimeout),
+		slog.Duration("outbox_interval", c.OutboxInterval),
 		slog.Attr{Value: c.ConsumerSettings.LogValue()},
 	)
 }

@@ -16,7 +16,8 @@ import (
 // handleOrderPlaced texts the customer that the order was received, at
 // most once per event as far as the database can tell:
 //
-//   - an event whose message is already recorded (sent or failed) is
+//   - an event whose message is already recorded (sent or failed), or was
+//     recorded and then erased (its id stays in the inbox), is
 //     acknowledged without sending anything;
 //   - otherwise the SMS is sent, then the message row and the inbox record
 //     are committed in one transaction.
@@ -58,7 +59,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, provider Provider, met
 		}
 		defer inFlight.Delete(ev.ID)
 
-		if status, found, err := store.MessageStatus(ctx, ev.ID); err != nil {
+		if status, found, err := store.MessageStatus(ctx, durableSMS, ev.ID); err != nil {
 			return err
 		} else if found {
 			metrics.count(name, outcomeDuplicate)

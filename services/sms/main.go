@@ -2,8 +2,10 @@
 // JetStream and texts the customer that the order was received, through a
 // provider chosen by SMS_PROVIDER (log, webhook or twilio), at most once
 // per event as far as its database can tell (see handleOrderPlaced), and
-// keeps a record of every message. Configuration is read from the
-// environment (see Config); logs go to stdout.
+// keeps a record of every message. As a GDPR erasure participant it
+// deletes a customer's records on request and answers through its
+// transactional outbox. Configuration is read from the environment (see
+// Config); logs go to stdout.
 package main
 
 import (
@@ -20,9 +22,9 @@ import (
 
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/events"
-	"github.com/orderbus/orderbus/pkg/inbox"
 	"github.com/orderbus/orderbus/pkg/lifecycle"
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/pgdb"
 	"github.com/orderbus/orderbus/pkg/web"
 )
@@ -41,14 +43,15 @@ func main() {
 // (it may start at the same time as the service, as in docker compose).
 const databaseWaitTimeout = time.Minute
 
-// run starts the service and blocks until ctx is done, then shuts down:
-// HTTP stops and the consumers stop fetching and finish the messages in
-// flight (both within SHUTDOWN_TIMEOUT), then the provider's idle HTTP
-// connections are closed, the NATS connection drained and the database
-// pool closed. It returns an error when the service cannot start (an
-// invalid configuration, such as a provider without its settings) or a
-// component fails; nil after a clean shutdown. Logs go to stdout; stderr
-// is for main.
+// run starts the service and blocks until ctx is done, then shuts down,
+// in order: HTTP stops and the consumers stop fetching and finish the
+// messages in flight (both within SHUTDOWN_TIMEOUT); then the outbox relay
+// stops, after publishing what the last erasures enqueued; then the
+// provider's idle HTTP connections are closed, the NATS connection drained
+// and the database pool closed. It returns an error when the service
+// cannot start (an invalid configuration, such as a provider without its
+// settings) or a component fails; nil after a clean shutdown. Logs go to
+// stdout; stderr is for main.
 func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ io.Writer) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -58,7 +61,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return fmt.Errorf("logger: %w", err)
 	}
-	logger = logger.With("service", "sms")
+	logger = logger.With("service", serviceName)
 	logger.Info("starting", "config", cfg)
 
 	hc := newHTTPClient(cfg.providerTimeout(), cfg.Concurrency)
@@ -66,7 +69,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
-	ownMigrations, err := migrations()
+	sets, err := migrationSets()
 	if err != nil {
 		return err
 	}
@@ -75,12 +78,12 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		return err
 	}
 	defer pool.Close()
-	if err := pgdb.Migrate(ctx, pool, inbox.Migrations(), ownMigrations); err != nil {
+	if err := pgdb.Migrate(ctx, pool, sets...); err != nil {
 		return err
 	}
 	store := newStore(pool)
 
-	nc, err := natsjs.Connect(ctx, cfg.NATSURL, "sms", logger)
+	nc, err := natsjs.Connect(ctx, cfg.NATSURL, serviceName, logger)
 	if err != nil {
 		return err
 	}
@@ -96,26 +99,45 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
+	relay, err := outbox.NewRelay(outbox.RelayConfig{
+		Pool:      pool,
+		Publisher: natsjs.NewPublisher(js),
+		Logger:    logger,
+		Interval:  cfg.OutboxInterval,
+		Metrics:   reg,
+	})
+	if err != nil {
+		return fmt.Errorf("create outbox relay: %w", err)
+	}
 	var consumers []*natsjs.Consumer
-	for _, s := range subscriptions(logger, store, provider, metrics) {
+	var durables []string
+	for _, s := range subscriptions(logger, store, relay, cfg.PublishTimeout, provider, metrics) {
 		c, err := natsjs.NewConsumer(ctx, js, s.ConsumerConfig(cfg.ConsumerSettings, cfg.ackWait(), logger, reg), s.Handler())
 		if err != nil {
 			return fmt.Errorf("consumer %s: %w", s.Durable, err)
 		}
 		consumers = append(consumers, c)
+		durables = append(durables, s.Durable)
 	}
 
 	checks := map[string]web.Check{
-		"postgres": store.Ping,
-		"nats":     natsjs.ReadyCheck(nc, js, streams),
+		"postgres":  store.Ping,
+		"nats":      natsjs.ReadyCheck(nc, js, streams),
+		"consumers": natsjs.ConsumersCheck(consumers...),
 	}
 	srv := newServer(logger, reg, store, checks)
 
+	// The stream setup and the relay outlive the consumers, so that an
+	// erasure in flight at SIGTERM still has its answer published.
+	background := lifecycle.NewGroup(context.WithoutCancel(ctx))
+	defer background.Stop()
+	background.Go("stream setup", func(ctx context.Context) error { streams.Run(ctx); return nil })
+	background.Go("outbox relay", relay.Run)
+
 	// A part that fails stops them all.
 	parts := lifecycle.NewGroup(ctx)
-	parts.Go("stream setup", func(ctx context.Context) error { streams.Run(ctx); return nil })
-	for _, c := range consumers {
-		parts.Go("consumer", c.Run)
+	for i, c := range consumers {
+		parts.Go("consumer "+durables[i], c.Run)
 	}
 	parts.Go("http", func(ctx context.Context) error {
 		return web.Serve(ctx, logger, cfg.HTTPAddr, srv, cfg.ShutdownTimeout)
@@ -125,9 +147,17 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancelShutdown()
-	// In order: HTTP and the consumers finish, the provider's idle
-	// connections close, NATS drains; the deferred pool.Close comes last.
+	// In order: HTTP and the consumers finish; the relay stops (after
+	// publishing the answers they enqueued); the provider's idle
+	// connections close; NATS drains; the deferred pool.Close comes last.
 	errs := []error{parts.Wait(shutdownCtx)}
+	logger.Info("consumers stopped")
+	background.Stop()
+	if err := background.Wait(shutdownCtx); err != nil {
+		errs = append(errs, err)
+	} else {
+		logger.Info("outbox relay stopped")
+	}
 	hc.CloseIdleConnections()
 	errs = append(errs, natsjs.Drain(nc, cfg.ShutdownTimeout))
 	if err := errors.Join(errs...); err != nil {

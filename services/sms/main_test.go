@@ -49,6 +49,7 @@ func startEnv(t *testing.T, env map[string]string) *testEnv {
 		"SMS_WEBHOOK_TIMEOUT":  "2s",
 		"CONSUMER_CONCURRENCY": "4",
 		"CONSUMER_BACKOFF":     "50ms,100ms,200ms",
+		"OUTBOX_INTERVAL":      "100ms",
 	}
 	for k, v := range env {
 		vars[k] = v

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"time"
@@ -12,25 +11,31 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/orderbus/orderbus/pkg/inbox"
+	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/pgdb"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migrations returns the service's own migration set, "sms".
-func migrations() (pgdb.MigrationSet, error) {
+// migrationSets returns the migration sets run applies, in order: the
+// shared inbox and outbox tables (the outbox holds erasure answers until
+// they are published), then the service's own set, "sms".
+func migrationSets() ([]pgdb.MigrationSet, error) {
 	sub, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
-		return pgdb.MigrationSet{}, fmt.Errorf("sms migrations: %w", err)
+		return nil, fmt.Errorf("sms migrations: %w", err)
 	}
-	return pgdb.MigrationSet{Name: "sms", FS: sub}, nil
+	return []pgdb.MigrationSet{inbox.Migrations(), outbox.Migrations(), {Name: "sms", FS: sub}}, nil
 }
 
 // Message statuses as stored in messages.
 const (
 	statusSent   = "sent"
 	statusFailed = "failed"
+	// statusErased is never stored: MessageStatus reports it for an event
+	// whose SMS was handled and whose row an erasure deleted since.
+	statusErased = "erased"
 )
 
 // Message is the record of one SMS the service handled: accepted by the
@@ -68,19 +73,31 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// MessageStatus returns the status of the message recorded for eventID and
-// true, or "" and false when there is none. It returns an error when the
-// query fails.
-func (s *Store) MessageStatus(ctx context.Context, eventID string) (string, bool, error) {
-	var status string
-	err := s.pool.QueryRow(ctx, `SELECT status FROM messages WHERE event_id = $1`, eventID).Scan(&status)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", false, nil
-	}
-	if err != nil {
+// MessageStatus returns the status of the SMS handled for eventID by the
+// inbox consumer consumer and true, or "" and false when there is none.
+// The status is the messages row's (sent or failed), or statusErased when
+// only the inbox remembers the event: a GDPR erasure deleted the row,
+// which held the customer's number, but not the inbox record, which holds
+// ids only, so a redelivery of the event still sends nothing. It returns
+// an error when the query fails.
+func (s *Store) MessageStatus(ctx context.Context, consumer, eventID string) (string, bool, error) {
+	var (
+		status  *string
+		inInbox bool
+	)
+	err := s.pool.QueryRow(ctx, `
+		SELECT (SELECT status FROM messages WHERE event_id = $2),
+		       EXISTS (SELECT 1 FROM inbox WHERE consumer = $1 AND message_id = $2)`,
+		consumer, eventID).Scan(&status, &inInbox)
+	switch {
+	case err != nil:
 		return "", false, fmt.Errorf("message status for event %s: %w", eventID, err)
+	case status != nil:
+		return *status, true, nil
+	case inInbox:
+		return statusErased, true, nil
 	}
-	return status, true, nil
+	return "", false, nil
 }
 
 // RecordMessage stores m and records m.EventID in the inbox of consumer,
@@ -139,4 +156,17 @@ func (s *Store) MessagesTo(ctx context.Context, to string, limit int) ([]Message
 		return nil, fmt.Errorf("messages to a number: %w", err)
 	}
 	return msgs, nil
+}
+
+// eraseCustomer is the SMS service's erasure.Eraser: it deletes, in tx,
+// every messages row of customerID (sent or failed), and with them the
+// phone numbers, texts and refusal texts they hold, and reports how many
+// as "messages". The inbox keeps the events' ids, which are no personal
+// data and keep redeliveries from texting again (see MessageStatus).
+func eraseCustomer(ctx context.Context, tx pgx.Tx, customerID string) (map[string]int64, error) {
+	tag, err := tx.Exec(ctx, `DELETE FROM messages WHERE customer_id = $1`, customerID)
+	if err != nil {
+		return nil, fmt.Errorf("delete messages of a customer: %w", err)
+	}
+	return map[string]int64{"messages": tag.RowsAffected()}, nil
 }

@@ -2,20 +2,40 @@ package main
 
 import (
 	"log/slog"
+	"time"
 
+	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/outbox"
 )
+
+// serviceName names the service: its participant name in erasures (as the
+// gdpr service lists it), its erasure durable "sms-erasure", its NATS
+// connection and its logs.
+const serviceName = "sms"
 
 // durableSMS is the SMS service's durable consumer on ORDERS, and its
 // inbox consumer name. Renaming it makes JetStream deliver the whole
-// stream again: every message not yet in the messages table would be sent.
+// stream again: every message whose event id is in neither the messages
+// table nor the inbox would be sent.
 const durableSMS = "sms"
 
 // subscriptions lists every stream, durable consumer and subject the SMS
-// service consumes. To handle another event type, add a route: its filter
-// joins the consumer's FilterSubjects and its type the dispatch.
-func subscriptions(logger *slog.Logger, store *Store, provider Provider, metrics *smsMetrics) []natsjs.Subscription {
+// service consumes:
+//
+//   - "sms" on ORDERS: orders.placed. To handle another event type, add a
+//     route: its filter joins the consumer's FilterSubjects and its type
+//     the dispatch.
+//   - "sms-erasure" on GDPR: gdpr.erasure.requested, answered on
+//     gdpr.erasure.completed.sms through the outbox (see pkg/erasure and
+//     eraseCustomer).
+func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, publishTimeout time.Duration,
+	provider Provider, metrics *smsMetrics) []natsjs.Subscription {
+	participant := erasure.Participant{
+		Service: serviceName, Pool: store.pool, Relay: relay, Erase: eraseCustomer,
+		PublishTimeout: publishTimeout, Logger: logger,
+	}
 	return []natsjs.Subscription{{
 		Stream:  events.StreamOrders,
 		Durable: durableSMS,
@@ -23,5 +43,5 @@ func subscriptions(logger *slog.Logger, store *Store, provider Provider, metrics
 			{Filter: events.FilterOrderPlaced, Type: events.TypeOrderPlaced,
 				Handler: handleOrderPlaced(logger, store, provider, metrics)},
 		},
-	}}
+	}, participant.Subscription()}
 }

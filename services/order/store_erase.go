@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// eraseTimeout bounds the statements of one erasure: the consumer does not
+// cancel a handler's context at shutdown, so the handler bounds its work.
+const eraseTimeout = 10 * time.Second
+
+// eraseCustomer is the order service's erasure.Eraser. It deletes, in tx,
+// the customer's orders with their items, history and idempotency keys,
+// and returns how many rows of each it deleted ("orders", "order_items",
+// "order_history", "idempotency_keys"; zeros when there is nothing left).
+//
+// The orders are deleted, not anonymised: the order service is not the
+// accounting system, and an order stripped of its customer is of no use
+// to it (the inventory keeps its reservation for stock accounting). An
+// idempotency key goes with its order: its request hash is a hash of the
+// customer's details, and a retry with the key after the erasure is a new
+// order.
+//
+// The orders are locked first (waiting for a status change in progress),
+// so that the counts are of what this erasure deleted; an order placed
+// after the lock is new data, for a later erasure. It returns the error of
+// a statement.
+func eraseCustomer(ctx context.Context, tx pgx.Tx, customerID string) (map[string]int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, eraseTimeout)
+	defer cancel()
+	rows, err := tx.Query(ctx, `SELECT id FROM orders WHERE customer_id = $1 ORDER BY id FOR UPDATE`, customerID)
+	if err != nil {
+		return nil, fmt.Errorf("lock orders: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, fmt.Errorf("lock orders: %w", err)
+	}
+	erased := map[string]int64{"orders": 0, "order_items": 0, "order_history": 0, "idempotency_keys": 0}
+	if len(ids) == 0 {
+		return erased, nil
+	}
+	// Children first, so that each count is of its own rows rather than
+	// hidden in the orders' ON DELETE CASCADE.
+	deletes := []struct{ kind, sql string }{
+		{"idempotency_keys", `DELETE FROM idempotency_keys WHERE order_id = ANY($1)`},
+		{"order_items", `DELETE FROM order_items WHERE order_id = ANY($1)`},
+		{"order_history", `DELETE FROM order_history WHERE order_id = ANY($1)`},
+		{"orders", `DELETE FROM orders WHERE id = ANY($1)`},
+	}
+	b := &pgx.Batch{}
+	for _, d := range deletes {
+		b.Queue(d.sql, ids)
+	}
+	results := tx.SendBatch(ctx, b)
+	defer results.Close()
+	for _, d := range deletes {
+		tag, err := results.Exec()
+		if err != nil {
+			return nil, fmt.Errorf("delete %s: %w", d.kind, err)
+		}
+		erased[d.kind] = tag.RowsAffected()
+	}
+	if err := results.Close(); err != nil {
+		return nil, fmt.Errorf("delete the customer's orders: %w", err)
+	}
+	return erased, nil
+}
