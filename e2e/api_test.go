@@ -184,6 +184,11 @@ func getJSON(ctx context.Context, url string, v any) (int, []byte, error) {
 // answer's JSON body into v (when not nil); it returns the status code and
 // the body as read.
 func doJSON(ctx context.Context, method, url string, body, v any) (int, []byte, error) {
+	return doJSONAuth(ctx, method, url, "", body, v)
+}
+
+// doJSONAuth is doJSON with a bearer token, when token is not empty.
+func doJSONAuth(ctx context.Context, method, url, token string, body, v any) (int, []byte, error) {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -197,6 +202,9 @@ func doJSON(ctx context.Context, method, url string, body, v any) (int, []byte, 
 		return 0, nil, err
 	}
 	req.Header.Set("Accept", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -78,9 +78,8 @@ func smsEnv(*System) map[string]string {
 }
 
 // DefaultServices are the services Start runs when Config.Services is
-// empty, in start order: the order path of issue #3 (an order is texted,
-// mailed and reserved independently, and its status follows the stock).
-func DefaultServices() []string { return []string{"order", "inventory", "email", "sms"} }
+// empty, in start order: every service of the system.
+func DefaultServices() []string { return []string{"order", "inventory", "gdpr", "email", "sms"} }
 
 // KnownServices returns the names of every service the launcher can run,
 // in start order.

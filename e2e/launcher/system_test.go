@@ -46,7 +46,7 @@ func TestSystemLifecycle(t *testing.T) {
 		}
 	})
 
-	if got, want := strings.Join(sys.Services(), ","), "order,inventory,email,sms"; got != want {
+	if got, want := strings.Join(sys.Services(), ","), "order,inventory,gdpr,email,sms"; got != want {
 		t.Errorf("default services %s, want %s", got, want)
 	}
 	if url := sys.DatabaseURL("order"); !strings.Contains(url, "/e2e_") || !strings.Contains(url, "_orders?") {
