@@ -3,7 +3,7 @@
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 GO ?= go
-SERVICES := order email sms inventory
+SERVICES := order email sms inventory gdpr
 # Test timeouts are ceilings, not expectations: the suite takes minutes.
 GOTEST_FLAGS ?= -count=1 -timeout=15m
 
@@ -24,6 +24,26 @@ build: ## Build every service binary into bin/.
 run: tools ## Run the whole system locally (NATS, PostgreSQL, Mailpit, services); RUN_FLAGS=-help for options.
 	$(GO) build -o .tools/bin/orderbus-run ./e2e/cmd/orderbus-run
 	exec .tools/bin/orderbus-run $(RUN_FLAGS)
+
+# The same system in Docker (docker-compose.yml); needs nothing but Docker
+# with Compose v2. MAIL_CATCHER_IMAGE=axllent/mailpit:v1.33.1 on arm64.
+COMPOSE ?= docker compose
+
+.PHONY: up
+up: ## Build and start the system in Docker, wait until every service is healthy, print the URLs.
+	$(COMPOSE) up --build --detach --wait
+	@echo "orders     http://127.0.0.1:8080/v1/orders   (scripts/place-order.sh)"
+	@echo "inventory  http://127.0.0.1:8081/v1/stock"
+	@echo "gdpr       http://127.0.0.1:8082/v1/erasures"
+	@echo "email      http://127.0.0.1:8083/v1/mails?order_id=<id>"
+	@echo "sms        http://127.0.0.1:8084/v1/messages?to=<E.164>"
+	@echo "mail UI    http://127.0.0.1:8025"
+	@echo "NATS       nats://127.0.0.1:4222, monitoring http://127.0.0.1:8222/jsz?consumers=true"
+	@echo "logs: $(COMPOSE) logs -f [service]; stop: make down"
+
+.PHONY: down
+down: ## Stop the Docker system and delete its volumes (databases, streams, mails).
+	$(COMPOSE) down --volumes
 
 .PHONY: test
 test: tools lint test-packages e2e ## Everything CI runs: lint, unit + integration, end-to-end.

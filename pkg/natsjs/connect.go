@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // reconnectWait is the pause between reconnect attempts (nats.go adds jitter).
@@ -76,6 +77,25 @@ func Connect(ctx context.Context, url, name string, logger *slog.Logger) (*nats.
 		logger.Warn("nats not reachable yet; retrying in the background", "url", redactURLs(url))
 	}
 	return nc, nil
+}
+
+// Dial is Connect followed by jetstream.New: it returns the connection
+// and its JetStream handle, which is what a service publishing or
+// consuming events starts with. Like Connect it does not wait for the
+// server. It returns Connect's error as is, or jetstream.New's wrapped
+// with the redacted url, closing the connection in that case. The caller
+// must Drain or Close the connection.
+func Dial(ctx context.Context, url, name string, logger *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := Connect(ctx, url, name, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("jetstream context for %s: %w", redactURLs(url), err)
+	}
+	return nc, js, nil
 }
 
 // redactURLs hides the user information (passwords, tokens) of every

@@ -12,6 +12,7 @@ import (
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/natstest"
+	"github.com/orderbus/orderbus/pkg/stack"
 )
 
 // TestConnectWhileServerDown checks that Connect returns at once when the
@@ -81,6 +82,63 @@ func TestConnectRejects(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "secret") {
 				t.Errorf("error %q leaks the password", err)
+			}
+		})
+	}
+}
+
+// TestDial checks that Dial returns a connection and a JetStream handle
+// that works once the server is up, even when it is not yet, and that it
+// refuses an invalid url without quoting its password.
+func TestDial(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	port, err := stack.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name          string
+		url           string
+		wantConnected bool
+		wantErr       bool
+	}{
+		{name: "server up", url: srv.URL(), wantConnected: true},
+		{name: "server down", url: fmt.Sprintf("nats://127.0.0.1:%d", port)},
+		{name: "invalid url", url: "nats://user:secret@[::1", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			nc, js, err := natsjs.Dial(ctxT(t), tt.url, "dial-test", natstest.Logger(t))
+			if tt.wantErr {
+				if err == nil {
+					nc.Close()
+					t.Fatal("Dial returned nil error")
+				}
+				if nc != nil || js != nil {
+					t.Error("Dial returned a connection with its error")
+				}
+				if strings.Contains(err.Error(), "secret") {
+					t.Errorf("error %q leaks the password", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Dial: %v", err)
+			}
+			t.Cleanup(nc.Close)
+			if nc.Opts.Name != "dial-test" {
+				t.Errorf("connection name = %q, want dial-test", nc.Opts.Name)
+			}
+			if nc.IsConnected() != tt.wantConnected {
+				t.Fatalf("connected = %v, want %v", nc.IsConnected(), tt.wantConnected)
+			}
+			if !tt.wantConnected {
+				return
+			}
+			if _, err := js.AccountInfo(ctxT(t)); err != nil {
+				t.Errorf("JetStream handle does not answer: %v", err)
 			}
 		})
 	}

@@ -3,11 +3,14 @@ package natsjs_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/events"
@@ -117,5 +120,92 @@ func TestConsumerSettingsLogValue(t *testing.T) {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("log line lacks %s: %s", want, buf.String())
 		}
+	}
+}
+
+// TestNewConsumers creates the consumers of a service's subscriptions on
+// a real server: each with its settings, in the order of the
+// subscriptions, and with its subscription's handler.
+func TestNewConsumers(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	_, js := natstest.Connect(t, srv)
+	set := natsjs.ConsumerSettings{Concurrency: 2, MaxDeliver: 4, BackOff: []time.Duration{time.Second}}
+	sub := func(durable, filter, typ string, rec *recorder) natsjs.Subscription {
+		return natsjs.Subscription{Stream: events.StreamOrders, Durable: durable,
+			Routes: []natsjs.Route{{Filter: filter, Type: typ, Handler: rec.handle}}}
+	}
+	placed, rejected := &recorder{}, &recorder{}
+	tests := []struct {
+		name    string
+		subs    []natsjs.Subscription
+		set     natsjs.ConsumerSettings
+		wantErr string
+	}{
+		{
+			name: "one per subscription, in order",
+			subs: []natsjs.Subscription{
+				sub("nc-placed", events.FilterOrderPlaced, events.TypeOrderPlaced, placed),
+				sub("nc-rejected", events.FilterOrderRejected, events.TypeOrderRejected, rejected),
+			},
+			set: set,
+		},
+		{name: "no subscriptions", set: set},
+		{
+			name:    "invalid settings",
+			subs:    []natsjs.Subscription{sub("nc-invalid", events.FilterOrderPlaced, events.TypeOrderPlaced, &recorder{})},
+			set:     natsjs.ConsumerSettings{Concurrency: 2, MaxDeliver: -1},
+			wantErr: "nc-invalid",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			reg := prometheus.NewRegistry()
+			consumers, err := natsjs.NewConsumers(ctxT(t), js, tt.subs, tt.set, time.Minute, natstest.Logger(t), reg)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("NewConsumers error = %v, want one naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("NewConsumers: %v", err)
+			}
+			if len(consumers) != len(tt.subs) {
+				t.Fatalf("got %d consumers, want %d", len(consumers), len(tt.subs))
+			}
+			for i, s := range tt.subs {
+				if !consumers[i].Created() {
+					t.Errorf("consumer %s not created", s.Durable)
+				}
+				info := consumerInfo(t, js, s.Stream, s.Durable)
+				if info.Config.AckWait != time.Minute || info.Config.MaxDeliver != tt.set.MaxDeliver+1 ||
+					!slices.Equal(info.Config.FilterSubjects, s.Filters()) {
+					t.Errorf("consumer %s: ack wait %v, max deliver %d, filters %v; want 1m0s, %d, %v", s.Durable,
+						info.Config.AckWait, info.Config.MaxDeliver, info.Config.FilterSubjects, tt.set.MaxDeliver+1, s.Filters())
+				}
+			}
+			if len(consumers) == 0 {
+				return
+			}
+			// The first consumer is the first subscription's: it hands an
+			// orders.placed event to that subscription's handler.
+			ctx, stop := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- consumers[0].Run(ctx) }()
+			publish(t, js, newEvent(t, "c-1"))
+			waitFor(t, 20*time.Second, "the event to be handled", func() (bool, string) {
+				n := len(placed.snapshot())
+				return n == 1, fmt.Sprintf("handled %d", n)
+			})
+			stop()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+			if got := counter(t, reg, "orderbus_consumer_messages_total", map[string]string{"durable": "nc-placed"}); got != 1 {
+				t.Errorf("messages of nc-placed in the registry = %v, want 1", got)
+			}
+		})
 	}
 }

@@ -47,7 +47,7 @@ func Start(tb testing.TB) *stack.NATS {
 	return srv
 }
 
-// Connect connects to srv with natsjs.Connect (named after the test),
+// Connect connects to srv with natsjs.Dial (named after the test),
 // ensures events.Streams() and returns the connection and its JetStream
 // handle; the connection is closed at cleanup. It fails the test when the
 // streams cannot be created.
@@ -55,15 +55,11 @@ func Connect(tb testing.TB, srv *stack.NATS) (*nats.Conn, jetstream.JetStream) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	nc, err := natsjs.Connect(ctx, srv.URL(), tb.Name(), Logger(tb))
+	nc, js, err := natsjs.Dial(ctx, srv.URL(), tb.Name(), Logger(tb))
 	if err != nil {
 		tb.Fatalf("connect %s: %v", srv.URL(), err)
 	}
 	tb.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		tb.Fatalf("jetstream: %v", err)
-	}
 	if err := natsjs.EnsureStreams(ctx, js, events.Streams()...); err != nil {
 		tb.Fatalf("ensure streams: %v", err)
 	}

@@ -34,3 +34,20 @@ func OpenWait(ctx context.Context, logger *slog.Logger, url string, timeout time
 		delay = min(2*delay, 5*time.Second)
 	}
 }
+
+// OpenMigrated opens a pool with OpenWait, waiting up to waitTimeout for
+// PostgreSQL, and applies sets to it with Migrate: what a service does
+// before it uses its database. It returns OpenWait's error as is, or the
+// migration error wrapped as "migrate database: ..."; the pool is closed
+// in that case. The caller closes the pool it returns.
+func OpenMigrated(ctx context.Context, logger *slog.Logger, url string, waitTimeout time.Duration, sets ...MigrationSet) (*pgxpool.Pool, error) {
+	pool, err := OpenWait(ctx, logger, url, waitTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if err := Migrate(ctx, pool, sets...); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	return pool, nil
+}

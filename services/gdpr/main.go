@@ -19,8 +19,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/lifecycle"
@@ -74,25 +72,18 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
-	pool, err := pgdb.OpenWait(ctx, logger, cfg.DatabaseURL, databaseWaitTimeout)
+	pool, err := pgdb.OpenMigrated(ctx, logger, cfg.DatabaseURL, databaseWaitTimeout, sets...)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := pgdb.Migrate(ctx, pool, sets...); err != nil {
-		return fmt.Errorf("migrate database: %w", err)
-	}
 	store := &Store{pool: pool}
 
-	nc, err := natsjs.Connect(ctx, cfg.NATSURL, serviceName, logger)
+	nc, js, err := natsjs.Dial(ctx, cfg.NATSURL, serviceName, logger)
 	if err != nil {
-		return fmt.Errorf("connect to nats: %w", err)
+		return err
 	}
 	defer nc.Close() // a no-op after the drain below
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
 	streams := natsjs.NewStreamSetup(js, logger, events.Streams()...)
 
 	reg := web.NewRegistry()
@@ -111,14 +102,10 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		return fmt.Errorf("create outbox relay: %w", err)
 	}
 	comp := &completer{store: store, purger: &purger{js: js}, logger: logger, metrics: m}
-	var consumers []*natsjs.Consumer
-	for _, s := range subscriptions(logger, store, comp, m) {
-		ccfg := s.ConsumerConfig(cfg.ConsumerSettings, cfg.ackWait(), logger, reg)
-		c, err := natsjs.NewConsumer(ctx, js, ccfg, s.Handler())
-		if err != nil {
-			return fmt.Errorf("consumer %s: %w", s.Durable, err)
-		}
-		consumers = append(consumers, c)
+	subs := subscriptions(logger, store, comp, m)
+	consumers, err := natsjs.NewConsumers(ctx, js, subs, cfg.ConsumerSettings, cfg.ackWait(), logger, reg)
+	if err != nil {
+		return err
 	}
 	srv := newServer(logger, serverDeps{
 		store:    store,

@@ -15,8 +15,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
@@ -65,28 +63,21 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	logger = logger.With("service", serviceName)
 	logger.Info("starting", "config", cfg)
 
-	pool, err := pgdb.OpenWait(ctx, logger, cfg.DatabaseURL, databaseWaitTimeout)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
 	sets, err := migrationSets()
 	if err != nil {
 		return err
 	}
-	if err := pgdb.Migrate(ctx, pool, sets...); err != nil {
-		return fmt.Errorf("migrate database: %w", err)
-	}
-
-	nc, err := natsjs.Connect(ctx, cfg.NATSURL, serviceName, logger)
+	pool, err := pgdb.OpenMigrated(ctx, logger, cfg.DatabaseURL, databaseWaitTimeout, sets...)
 	if err != nil {
-		return fmt.Errorf("connect to nats: %w", err)
+		return err
+	}
+	defer pool.Close()
+
+	nc, js, err := natsjs.Dial(ctx, cfg.NATSURL, serviceName, logger)
+	if err != nil {
+		return err
 	}
 	defer nc.Close() // a no-op after the drain below
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("create jetstream context: %w", err)
-	}
 
 	reg := web.NewRegistry()
 	relay, err := outbox.NewRelay(outbox.RelayConfig{
@@ -108,13 +99,10 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		Service: serviceName, Pool: pool, Relay: relay, Erase: eraseCustomer,
 		PublishTimeout: cfg.PublishTimeout, Logger: logger,
 	}
-	var consumers []*natsjs.Consumer
-	for _, s := range subscriptions(changer, erasures) {
-		c, err := natsjs.NewConsumer(ctx, js, s.ConsumerConfig(cfg.ConsumerSettings, cfg.ackWait(), logger, reg), s.Handler())
-		if err != nil {
-			return fmt.Errorf("create consumer %s: %w", s.Durable, err)
-		}
-		consumers = append(consumers, c)
+	subs := subscriptions(changer, erasures)
+	consumers, err := natsjs.NewConsumers(ctx, js, subs, cfg.ConsumerSettings, cfg.ackWait(), logger, reg)
+	if err != nil {
+		return err
 	}
 
 	// The background work and the consumers outlive ctx, each stopped in

@@ -18,8 +18,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/lifecycle"
@@ -73,25 +71,18 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
-	pool, err := pgdb.OpenWait(ctx, logger, cfg.DatabaseURL, databaseWaitTimeout)
+	pool, err := pgdb.OpenMigrated(ctx, logger, cfg.DatabaseURL, databaseWaitTimeout, sets...)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := pgdb.Migrate(ctx, pool, sets...); err != nil {
-		return err
-	}
 	store := newStore(pool)
 
-	nc, err := natsjs.Connect(ctx, cfg.NATSURL, serviceName, logger)
+	nc, js, err := natsjs.Dial(ctx, cfg.NATSURL, serviceName, logger)
 	if err != nil {
 		return err
 	}
 	defer nc.Close() // a no-op after the drain below
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
 	streams := natsjs.NewStreamSetup(js, logger, events.Streams()...)
 
 	reg := web.NewRegistry()
@@ -109,15 +100,10 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return fmt.Errorf("create outbox relay: %w", err)
 	}
-	var consumers []*natsjs.Consumer
-	var durables []string
-	for _, s := range subscriptions(logger, store, relay, cfg.PublishTimeout, provider, metrics) {
-		c, err := natsjs.NewConsumer(ctx, js, s.ConsumerConfig(cfg.ConsumerSettings, cfg.ackWait(), logger, reg), s.Handler())
-		if err != nil {
-			return fmt.Errorf("consumer %s: %w", s.Durable, err)
-		}
-		consumers = append(consumers, c)
-		durables = append(durables, s.Durable)
+	subs := subscriptions(logger, store, relay, cfg.PublishTimeout, provider, metrics)
+	consumers, err := natsjs.NewConsumers(ctx, js, subs, cfg.ConsumerSettings, cfg.ackWait(), logger, reg)
+	if err != nil {
+		return err
 	}
 
 	checks := map[string]web.Check{
@@ -137,7 +123,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	// A part that fails stops them all.
 	parts := lifecycle.NewGroup(ctx)
 	for i, c := range consumers {
-		parts.Go("consumer "+durables[i], c.Run)
+		parts.Go("consumer "+subs[i].Durable, c.Run)
 	}
 	parts.Go("http", func(ctx context.Context) error {
 		return web.Serve(ctx, logger, cfg.HTTPAddr, srv, cfg.ShutdownTimeout)
