@@ -44,6 +44,7 @@ func main() {
 
 type options struct {
 	orderURL, mailURL string
+	inventoryURL      string
 	orders, clients   int
 	timeout           time.Duration
 }
@@ -53,6 +54,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.StringVar(&o.orderURL, "url", "", "order service base URL (empty: start a system with the launcher)")
 	fs.StringVar(&o.mailURL, "mail-api", "", "Mailpit API base URL to count receipts (with -url; empty: do not wait for mail)")
+	fs.StringVar(&o.inventoryURL, "inventory-url", "", "inventory service base URL, to stock enough for every order (with -url; empty: leave stock as it is)")
 	fs.IntVar(&o.orders, "orders", 2000, "orders to place")
 	fs.IntVar(&o.clients, "clients", 16, "concurrent HTTP clients")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after this long")
@@ -72,9 +74,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		defer sys.Close(context.WithoutCancel(ctx))
-		o.orderURL, o.mailURL = sys.OrderURL(), sys.MailAPIURL()
+		o.orderURL, o.mailURL, o.inventoryURL = sys.OrderURL(), sys.MailAPIURL(), sys.ServiceURL("inventory")
 	}
-	for _, u := range []string{o.orderURL, o.mailURL} {
+	for _, u := range []string{o.orderURL, o.mailURL, o.inventoryURL} {
 		if err := loopbackOnly(u); err != nil {
 			return err
 		}
@@ -87,6 +89,15 @@ func load(ctx context.Context, o options, stdout io.Writer) error {
 	client := &http.Client{
 		Timeout:   30 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: o.clients},
+	}
+	if o.inventoryURL != "" {
+		// Enough stock for every order, so that each gets one receipt and
+		// no apology: the figures are of the order path, not of rejections.
+		for sku, perOrder := range loadItems() {
+			if err := setStock(ctx, client, o.inventoryURL, sku, perOrder*o.orders); err != nil {
+				return err
+			}
+		}
 	}
 	mailsBefore := 0
 	if o.mailURL != "" {
@@ -164,7 +175,7 @@ func placeOrder(ctx context.Context, client *http.Client, base string) error {
 		"customer": map[string]string{
 			"id": uuid.NewString(), "name": "Load Test", "email": "load@example.com", "phone": "+15555550100",
 		},
-		"items": []map[string]any{{"sku": "ESPRESSO-1KG", "quantity": 1}, {"sku": "MUG-WHITE", "quantity": 2}},
+		"items": items(),
 	})
 	if err != nil {
 		return err
@@ -182,6 +193,39 @@ func placeOrder(ctx context.Context, client *http.Client, base string) error {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode != http.StatusAccepted {
 		return fmt.Errorf("POST /v1/orders: %s", resp.Status)
+	}
+	return nil
+}
+
+// loadItems returns the SKUs and quantities of every order placed.
+func loadItems() map[string]int { return map[string]int{"ESPRESSO-1KG": 1, "MUG-WHITE": 2} }
+
+func items() []map[string]any {
+	var out []map[string]any
+	for sku, n := range loadItems() {
+		out = append(out, map[string]any{"sku": sku, "quantity": n})
+	}
+	return out
+}
+
+// setStock sets the available stock of sku.
+func setStock(ctx context.Context, client *http.Client, base, sku string, n int) error {
+	body, err := json.Marshal(map[string]int{"available": n})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, base+"/v1/stock/"+sku, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("set stock of %s: %w", sku, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("set stock of %s: %s", sku, resp.Status)
 	}
 	return nil
 }
