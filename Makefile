@@ -51,6 +51,7 @@ test: tools lint test-packages e2e ## Everything CI runs: lint, unit + integrati
 .PHONY: test-packages
 test-packages: ## Unit and integration tests of pkg and the services (race detector on).
 	$(GO) test -race $(GOTEST_FLAGS) ./pkg/... $(addprefix ./services/,$(addsuffix /...,$(SERVICES)))
+	cd deploy/docker/healthcheck && GOWORK=off $(GO) test $(GOTEST_FLAGS) ./...
 
 .PHONY: e2e
 e2e: tools ## End-to-end tests against the real system, started by the launcher.

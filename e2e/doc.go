@@ -15,4 +15,17 @@
 // PostgreSQL server binaries and the module proxy (for nats-server and
 // Mailpit, built once into the tools folder). It fails, never skips, when
 // any of them is missing.
+//
+// With E2E_INFRA=docker the same tests run against containers instead
+// (testcontainers-go, docker_test.go): one PostgreSQL container per run,
+// initialised by deploy/postgres, and per system a NATS container with
+// deploy/nats's configuration and a mail catcher (MailHog, or
+// MAIL_CATCHER_IMAGE), all from the images docker-compose.yml pins; the
+// services still run as local processes. Without a Docker engine those
+// tests skip, saying so. Where Docker runs inside a container, or with
+// ports published on loopback only, TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1
+// may be needed; without Docker Hub, TESTCONTAINERS_RYUK_DISABLED=true.
+//
+// The compose subpackage checks docker-compose.yml against the services'
+// config structs without Docker, and with Docker runs it for real.
 package e2e

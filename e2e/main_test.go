@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,11 +13,17 @@ import (
 	"github.com/orderbus/orderbus/pkg/stack"
 )
 
-// Shared by every test of the run: one PostgreSQL cluster (each system
+// Shared by every test of the run: one PostgreSQL server (each system
 // creates its own databases on it) and the service binaries, built once.
 var (
-	cluster  *stack.Postgres
+	cluster  launcher.Database
 	binaries map[string]string
+	// infra starts each system's NATS server and mail catcher: nil for
+	// local processes, containers with E2E_INFRA=docker.
+	infra launcher.Infrastructure
+	// skipAll, when set, is why every test that starts a system skips
+	// (E2E_INFRA=docker without a Docker engine).
+	skipAll string
 )
 
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
@@ -27,6 +34,20 @@ func testMain(m *testing.M) int {
 	// proxy fail the run: an end-to-end suite that skips proves nothing.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	docker := false
+	switch mode := os.Getenv("E2E_INFRA"); mode {
+	case "", "local":
+	case "docker":
+		if err := dockerAnswers(ctx); err != nil {
+			skipAll = fmt.Sprintf("E2E_INFRA=docker, but no Docker engine answers (%v): "+
+				"start Docker (or set DOCKER_HOST), or run without E2E_INFRA to use local processes", err)
+			fmt.Fprintln(os.Stderr, "e2e:", skipAll)
+			return m.Run()
+		}
+		docker = true
+	default:
+		return fail(fmt.Errorf("E2E_INFRA=%q: want local (processes, the default) or docker (testcontainers)", mode))
+	}
 	binDir, err := os.MkdirTemp("", "orderbus-e2e-bin-")
 	if err != nil {
 		return fail(err)
@@ -40,21 +61,39 @@ func testMain(m *testing.M) int {
 		binaries, err = launcher.Build(ctx, binDir, launcher.DefaultServices()...)
 		built <- err
 	}()
-	for _, tool := range []string{"nats-server", "mailpit"} {
-		if _, err := stack.Tool(ctx, tool); err != nil {
+	if docker {
+		root, err := filepath.Abs("..")
+		if err != nil {
 			return fail(err)
 		}
+		images, err := dockerImages(ctx, root)
+		if err != nil {
+			return fail(err)
+		}
+		pg, err := startDockerPostgres(ctx, root, images["postgres"])
+		if err != nil {
+			return fail(err)
+		}
+		defer func() { _ = pg.Close(context.Background()) }()
+		cluster, infra = pg, dockerInfra{root: root, images: images}
+	} else {
+		for _, tool := range []string{"nats-server", "mailpit"} {
+			if _, err := stack.Tool(ctx, tool); err != nil {
+				return fail(err)
+			}
+		}
+		pg, err := stack.StartPostgres(ctx, stack.PostgresConfig{Fast: true})
+		if err != nil {
+			return fail(err)
+		}
+		defer func() { _ = pg.Stop(context.Background()) }()
+		cluster = pg
 	}
-	cluster, err = stack.StartPostgres(ctx, stack.PostgresConfig{Fast: true})
-	if err != nil {
-		return fail(err)
-	}
-	defer func() { _ = cluster.Stop(context.Background()) }()
 	if err := <-built; err != nil {
 		return fail(err)
 	}
 	if testing.Verbose() {
-		fmt.Printf("e2e: postgres on port %d, services built in %v\n", cluster.Port(), time.Since(start).Round(time.Millisecond))
+		fmt.Printf("e2e: postgres at %s, services built in %v\n", cluster.URL(""), time.Since(start).Round(time.Millisecond))
 	}
 	return m.Run()
 }
@@ -70,9 +109,12 @@ func fail(err error) int {
 // cleanly on SIGTERM fails t.
 func newSystem(t *testing.T, env map[string]map[string]string) *launcher.System {
 	t.Helper()
+	if skipAll != "" {
+		t.Skip(skipAll)
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	sys, err := launcher.Start(ctx, launcher.Config{Postgres: cluster, Binaries: binaries, Env: env})
+	sys, err := launcher.Start(ctx, launcher.Config{Postgres: cluster, Infrastructure: infra, Binaries: binaries, Env: env})
 	if err != nil {
 		t.Fatal(err)
 	}

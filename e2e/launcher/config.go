@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/orderbus/orderbus/pkg/stack"
 )
 
 // Names of the infrastructure ports in Config.Ports; a service's port is
@@ -34,11 +32,16 @@ type Config struct {
 	// Binaries maps a service name to its binary (see Build). A service
 	// without one is built by Start into a temporary folder Close removes.
 	Binaries map[string]string
-	// Postgres is a running cluster the system creates its databases on,
+	// Postgres is a running server the system creates its databases on,
 	// with a prefix unique to the system, so many systems share it; Close
 	// leaves it running. Nil means Start starts a cluster of its own (with
 	// fsync on) and Close stops it; its databases then carry no prefix.
-	Postgres *stack.Postgres
+	Postgres Database
+	// Infrastructure starts the system's NATS server and mail catcher;
+	// nil means local processes (nats-server and Mailpit from pkg/stack).
+	// The e2e suite passes Docker containers with E2E_INFRA=docker. Fixed
+	// and Ports do not apply to what it starts.
+	Infrastructure Infrastructure
 	// Fixed binds the fixed ports of `make run`: order 8080, inventory
 	// 8081, gdpr 8082, email 8083, sms 8084, NATS 4222 (monitoring 8222),
 	// Mailpit SMTP 1025 and HTTP 8025, PostgreSQL 5432. Otherwise every

@@ -17,12 +17,12 @@ import (
 // safe for concurrent use.
 type System struct {
 	cfg      Config
-	pg       *stack.Postgres
-	ownPG    bool
+	pg       Database
+	ownPG    *stack.Postgres // the cluster Start started, if it did
 	dbPrefix string
 	binDir   string // temporary folder of binaries Start built, if any
-	nats     *stack.NATS
-	mailpit  *stack.Mailpit
+	nats     Broker
+	mailpit  MailCatcher
 	services map[string]*service
 
 	mu     sync.Mutex
@@ -66,29 +66,36 @@ func (s *System) start(ctx context.Context) error {
 	}
 	if s.pg == nil {
 		log.Info("starting postgres")
-		s.pg, err = stack.StartPostgres(ctx, stack.PostgresConfig{
+		s.ownPG, err = stack.StartPostgres(ctx, stack.PostgresConfig{
 			Port: s.cfg.port(PortPostgres), Output: s.cfg.Output, Logger: log,
 		})
 		if err != nil {
 			return err
 		}
-		s.ownPG = true
+		s.pg = s.ownPG
 	} else {
 		s.dbPrefix = "e2e_" + randomHex(4) + "_"
 	}
-	s.nats, err = stack.StartNATS(ctx, stack.NATSConfig{
-		Port: s.cfg.port(PortNATS), MonitorPort: s.cfg.port(PortNATSMonitor),
-		SyncAlways: true, Output: s.cfg.Output, Logger: log,
-	})
-	if err != nil {
-		return err
-	}
-	s.mailpit, err = stack.StartMailpit(ctx, stack.MailpitConfig{
-		SMTPPort: s.cfg.port(PortSMTP), HTTPPort: s.cfg.port(PortMailpit),
-		Output: s.cfg.Output, Logger: log,
-	})
-	if err != nil {
-		return err
+	if s.cfg.Infrastructure != nil {
+		if s.nats, err = s.cfg.Infrastructure.StartBroker(ctx); err != nil {
+			return err
+		}
+		if s.mailpit, err = s.cfg.Infrastructure.StartMailCatcher(ctx); err != nil {
+			return err
+		}
+	} else {
+		if s.nats, err = stack.StartNATS(ctx, stack.NATSConfig{
+			Port: s.cfg.port(PortNATS), MonitorPort: s.cfg.port(PortNATSMonitor),
+			SyncAlways: true, Output: s.cfg.Output, Logger: log,
+		}); err != nil {
+			return err
+		}
+		if s.mailpit, err = stack.StartMailpit(ctx, stack.MailpitConfig{
+			SMTPPort: s.cfg.port(PortSMTP), HTTPPort: s.cfg.port(PortMailpit),
+			Output: s.cfg.Output, Logger: log,
+		}); err != nil {
+			return err
+		}
 	}
 	known := catalog()
 	for _, name := range s.cfg.Services {
@@ -165,17 +172,18 @@ func (s *System) ServiceURL(name string) string {
 // OrderURL returns the base URL of the order service.
 func (s *System) OrderURL() string { return s.ServiceURL("order") }
 
-// MailAPIURL returns the base URL of Mailpit's REST API, for mailcatch.New.
+// MailAPIURL returns the base URL of the mail catcher's API, for mailcatch.New.
 func (s *System) MailAPIURL() string { return s.mailpit.APIURL() }
 
-// NATS returns the system's nats-server, to stop and restart it.
-func (s *System) NATS() *stack.NATS { return s.nats }
+// NATS returns the system's NATS server, to stop and restart it.
+func (s *System) NATS() Broker { return s.nats }
 
-// Mailpit returns the system's mail catcher, to stop and restart it.
-func (s *System) Mailpit() *stack.Mailpit { return s.mailpit }
+// Mailpit returns the system's mail catcher (Mailpit, or in a container
+// MailHog), to stop and restart it.
+func (s *System) Mailpit() MailCatcher { return s.mailpit }
 
-// Postgres returns the cluster holding the system's databases.
-func (s *System) Postgres() *stack.Postgres { return s.pg }
+// Postgres returns the server holding the system's databases.
+func (s *System) Postgres() Database { return s.pg }
 
 // DatabaseURL returns the URL of a service's database, or "" if the system
 // does not run that service.
@@ -215,8 +223,8 @@ func (s *System) Close(ctx context.Context) error {
 	if s.nats != nil {
 		errs = append(errs, s.nats.Close(ctx))
 	}
-	if s.ownPG && s.pg != nil {
-		errs = append(errs, s.pg.Stop(ctx))
+	if s.ownPG != nil {
+		errs = append(errs, s.ownPG.Stop(ctx))
 	}
 	if s.binDir != "" {
 		errs = append(errs, os.RemoveAll(s.binDir))
@@ -243,14 +251,21 @@ func (s *System) Logs() string {
 		}
 		fmt.Fprintf(&b, "==== %s (pid %d, %s), last %d lines ====\n%s\n", title, p.Pid(), status, lines, p.Tail(lines))
 	}
-	if s.ownPG && s.pg != nil {
-		section("postgres", s.pg.Process(), 30)
+	infra := func(title string, v any, lines int) {
+		if p := processOf(v); p != nil {
+			section(title, p, lines)
+		} else if c, ok := v.(logTailer); ok {
+			fmt.Fprintf(&b, "==== %s (container), last %d lines ====\n%s\n", title, lines, c.LogTail(lines))
+		}
+	}
+	if s.ownPG != nil {
+		section("postgres", s.ownPG.Process(), 30)
 	}
 	if s.nats != nil {
-		section("nats", s.nats.Process(), 30)
+		infra("nats", s.nats, 30)
 	}
 	if s.mailpit != nil {
-		section("mailpit", s.mailpit.Process(), 30)
+		infra("mail catcher", s.mailpit, 30)
 	}
 	for _, name := range s.cfg.Services {
 		svc := s.services[name]

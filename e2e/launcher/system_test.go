@@ -101,8 +101,10 @@ func TestSystemLifecycle(t *testing.T) {
 	for _, name := range sys.Services() {
 		procs = append(procs, sys.Process(name))
 	}
-	procs = append(procs, sys.NATS().Process(), sys.Mailpit().Process())
-	store := sys.NATS().StoreDir()
+	// Local infrastructure (Config.Infrastructure nil): processes.
+	natsProc := sys.NATS().(*stack.NATS)
+	procs = append(procs, natsProc.Process(), sys.Mailpit().(*stack.Mailpit).Process())
+	store := natsProc.StoreDir()
 	closed = true
 	if err := sys.Close(ctx); err != nil {
 		t.Fatalf("Close: %v\n%s", err, sys.Logs())

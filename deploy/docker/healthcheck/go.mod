@@ -1,0 +1,3 @@
+module github.com/orderbus/orderbus/deploy/docker/healthcheck
+
+go 1.26.8
