@@ -110,7 +110,7 @@ func fail(err error) int {
 func newSystem(t *testing.T, env map[string]map[string]string) *launcher.System {
 	t.Helper()
 	if skipAll != "" {
-		t.Skip(skipAll)
+		t.Skip(skipAll) // only E2E_INFRA=docker with no Docker engine sets it
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
