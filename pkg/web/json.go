@@ -52,6 +52,7 @@ func Decode[T any](w http.ResponseWriter, r *http.Request, limit int64) (T, erro
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {
+		closeIfTooLarge(w, err)
 		return v, decodeProblem(err)
 	}
 	if rv := reflect.ValueOf(&v).Elem(); rv.Kind() == reflect.Pointer && rv.IsNil() {
@@ -62,6 +63,7 @@ func Decode[T any](w http.ResponseWriter, r *http.Request, limit int64) (T, erro
 	// that sends two objects has a bug we should not hide.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		if maxErr, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			closeIfTooLarge(w, err)
 			return v, tooLarge(maxErr.Limit)
 		}
 		return v, NewProblem(ProblemMalformed, http.StatusBadRequest,
@@ -130,6 +132,16 @@ func decodeProblem(err error) *Problem {
 		return malformed("Unknown field %s.", field)
 	}
 	return malformed("The request body could not be read as JSON.")
+}
+
+// closeIfTooLarge asks the server to close the connection after answering
+// a body over the limit: the client may still be sending the rest, which
+// nobody reads, and a graceful shutdown would otherwise wait on that
+// connection until its deadline.
+func closeIfTooLarge(w http.ResponseWriter, err error) {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		w.Header().Set("Connection", "close")
+	}
 }
 
 func tooLarge(limit int64) *Problem {
