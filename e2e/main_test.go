@@ -130,27 +130,5 @@ func newSystem(t *testing.T, env map[string]map[string]string) *launcher.System 
 			t.Logf("process logs:\n%s", sys.Logs())
 		}
 	})
-	waitConsumersCreated(t, sys)
 	return sys
-}
-
-// waitConsumersCreated waits until every durable consumer of the system
-// exists. A service's /readyz passes once the streams exist, and a service
-// that found no stream at start creates its consumer a retry later: a test
-// stopping it at once could otherwise find no consumer to inspect. (No
-// message would be lost: consumers start from the first message.)
-func waitConsumersCreated(t *testing.T, sys *launcher.System) {
-	t.Helper()
-	js := jetStream(t, sys)
-	eventually(t, 30*time.Second, "durable consumers created", func(ctx context.Context) (bool, string) {
-		for _, st := range settleSteps(sys) {
-			if st.consumer == "" {
-				continue
-			}
-			if _, err := consumerInfo(ctx, js, st.stream, st.consumer); err != nil {
-				return false, err.Error()
-			}
-		}
-		return true, ""
-	})
 }

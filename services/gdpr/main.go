@@ -114,8 +114,9 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		metrics:  m,
 		registry: reg,
 		checks: map[string]web.Check{
-			"postgres": store.Ping,
-			"nats":     natsjs.ReadyCheck(nc, js, streams),
+			"postgres":  store.Ping,
+			"nats":      natsjs.ReadyCheck(nc, js, streams),
+			"consumers": natsjs.ConsumersCheck(consumers...),
 		},
 		token:          cfg.Token,
 		participants:   cfg.Participants,
