@@ -65,7 +65,7 @@ func TestParticipant(t *testing.T) {
 		t.Fatalf("subscription = %s on %s, want notes-erasure on GDPR", sub.Durable, sub.Stream)
 	}
 	cons, err := natsjs.NewConsumer(ctx, js, sub.ConsumerConfig(natsjs.ConsumerSettings{
-		Concurrency: 2, MaxDeliver: 5, BackOff: []time.Duration{50 * time.Millisecond},
+		Concurrency: 2, BackOff: []time.Duration{50 * time.Millisecond},
 	}, 30*time.Second, logger, nil), sub.Handler())
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package natsjs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,11 +14,17 @@ import (
 
 // Defaults of ConsumerConfig.
 const (
-	DefaultAckWait     = 30 * time.Second
-	DefaultMaxDeliver  = 10
-	DefaultBatch       = 100
-	DefaultConcurrency = 8
+	DefaultAckWait        = 30 * time.Second
+	DefaultHandlerTimeout = 30 * time.Second
+	DefaultBatch          = 100
+	DefaultConcurrency    = 8
+	DefaultPauseAfter     = 5
+	DefaultProbeInterval  = 2 * time.Second
 )
+
+// Probe checks that a dependency answers again; it returns nil when the
+// consumer may resume fetching. It must honour ctx.
+type Probe func(ctx context.Context) error
 
 // DefaultBackOff returns the default NAK delays by delivery: 1s, 2s, 5s,
 // 10s, 30s, then 1m for every later delivery.
@@ -43,9 +50,24 @@ type ConsumerConfig struct {
 	// also sends InProgress every AckWait/3 while a message is held, so a
 	// slow handler is not redelivered while it still runs.
 	AckWait time.Duration
-	// MaxDeliver is how many times a message is handed to the handler
-	// before it is dead-lettered (default 10).
-	MaxDeliver int
+	// HandlerTimeout bounds one handler call (default 30s): its ctx is
+	// canceled then, and the call counts as a transient failure. Keep it
+	// below AckWait.
+	HandlerTimeout time.Duration
+	// PauseAfter is how many transient failures in a row make the consumer
+	// stop fetching until a probe passes (default 5).
+	PauseAfter int
+	// Probes check the dependencies named by Unavailable errors, by name.
+	// While paused, the runner calls the probe of the dependency that
+	// failed every ProbeInterval; with no probe for it, it lets one
+	// message through instead.
+	Probes map[string]Probe
+	// ProbeInterval is the pause between probes while paused (default 2s).
+	ProbeInterval time.Duration
+	// ReplayHistory makes a newly created durable start at the first
+	// message of the stream; by default it receives only messages
+	// published after it is created. An existing durable keeps its position.
+	ReplayHistory bool
 	// BackOff holds the NAK delay after a transient failure of the n-th
 	// delivery at index n-1; the last one repeats (default DefaultBackOff).
 	BackOff []time.Duration
@@ -66,8 +88,14 @@ func (c *ConsumerConfig) setDefaults() {
 	if c.AckWait == 0 {
 		c.AckWait = DefaultAckWait
 	}
-	if c.MaxDeliver == 0 {
-		c.MaxDeliver = DefaultMaxDeliver
+	if c.HandlerTimeout == 0 {
+		c.HandlerTimeout = DefaultHandlerTimeout
+	}
+	if c.PauseAfter == 0 {
+		c.PauseAfter = DefaultPauseAfter
+	}
+	if c.ProbeInterval == 0 {
+		c.ProbeInterval = DefaultProbeInterval
 	}
 	if len(c.BackOff) == 0 {
 		c.BackOff = DefaultBackOff()
@@ -95,8 +123,14 @@ func (c *ConsumerConfig) Validate() error {
 	if c.AckWait < 100*time.Millisecond {
 		errs = append(errs, fmt.Errorf("ack wait %v is below 100ms", c.AckWait))
 	}
-	if c.MaxDeliver < 1 {
-		errs = append(errs, fmt.Errorf("max deliver %d is below 1", c.MaxDeliver))
+	if c.HandlerTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("handler timeout %v is not positive", c.HandlerTimeout))
+	}
+	if c.PauseAfter < 1 {
+		errs = append(errs, fmt.Errorf("pause after %d is below 1", c.PauseAfter))
+	}
+	if c.ProbeInterval <= 0 {
+		errs = append(errs, fmt.Errorf("probe interval %v is not positive", c.ProbeInterval))
 	}
 	for i, d := range c.BackOff {
 		if d <= 0 {
@@ -114,12 +148,9 @@ func (c *ConsumerConfig) Validate() error {
 
 // serverConfig is the JetStream consumer configuration.
 //
-// MaxDeliver is one more than the runner's budget: the runner dead-letters
-// on delivery MaxDeliver itself, so the server must never be the one to
-// stop redelivering, which it would do silently (an advisory, no DLQ copy)
-// if the last delivery's outcome were lost to a crash or an AckWait
-// expiry. The spare delivery reaches the runner, which then dead-letters
-// without calling the handler again.
+// MaxDeliver is unlimited: the runner alone decides when a message is
+// dead-lettered (a permanent error, once its DLQ copy is stored), so the
+// server never drops a message silently.
 //
 // MaxAckPending is twice Batch: the runner holds at most Batch messages,
 // and the rest of the window lets NAKed messages wait out their delay
@@ -128,13 +159,21 @@ func (c *ConsumerConfig) serverConfig() jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:        c.Durable,
 		Description:    "orderbus natsjs runner",
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		DeliverPolicy:  c.deliverPolicy(),
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        c.AckWait,
-		MaxDeliver:     c.MaxDeliver + 1,
+		MaxDeliver:     -1,
 		MaxAckPending:  2 * c.Batch,
 		FilterSubjects: c.FilterSubjects,
 	}
+}
+
+// deliverPolicy is where a newly created durable starts.
+func (c *ConsumerConfig) deliverPolicy() jetstream.DeliverPolicy {
+	if c.ReplayHistory {
+		return jetstream.DeliverAllPolicy
+	}
+	return jetstream.DeliverNewPolicy
 }
 
 // backoff returns the NAK delay after the failure of delivery n (1-based).

@@ -30,6 +30,14 @@ const (
 	HeaderStreamSeq = "Orderbus-Stream-Seq"
 	// HeaderDeliveries is how many times it was delivered, in decimal.
 	HeaderDeliveries = "Orderbus-Deliveries"
+	// HeaderRedriveFor, on a message republished from the DLQ to its
+	// original subject, names the one durable that is to handle it again.
+	// Every other consumer's runner acknowledges it without calling its
+	// handler, so a redrive repeats no other consumer's effect.
+	HeaderRedriveFor = "Orderbus-Redrive-For"
+	// HeaderRedriveOf, on a redriven message, is the DLQ stream sequence
+	// of the dead letter it replays, in decimal.
+	HeaderRedriveOf = "Orderbus-Redrive-Of"
 )
 
 const (

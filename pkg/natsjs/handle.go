@@ -32,13 +32,6 @@ func (c *Consumer) process(ctx context.Context, d *delivery) {
 		c.giveUp(msg, meta, reasonMalformed, err)
 		return
 	}
-	if meta.NumDelivered > uint64(c.cfg.MaxDeliver) {
-		// The server's spare delivery: the outcome of delivery MaxDeliver
-		// was lost (crash, AckWait expiry), so its budget is spent.
-		c.giveUp(msg, meta, reasonExhausted,
-			fmt.Errorf("delivered %d times, more than max deliver %d", meta.NumDelivered, c.cfg.MaxDeliver))
-		return
-	}
 
 	err = c.invoke(ctx, Message{Event: ev, Subject: msg.Subject(), NumDelivered: meta.NumDelivered, StreamSeq: meta.Sequence.Stream})
 	switch {
@@ -50,8 +43,6 @@ func (c *Consumer) process(ctx context.Context, d *delivery) {
 		c.metrics.messages.WithLabelValues(outcomeAcked).Inc()
 	case IsPermanent(err) || errors.Is(err, events.ErrMalformed):
 		c.giveUp(msg, meta, reasonPermanent, err)
-	case meta.NumDelivered >= uint64(c.cfg.MaxDeliver):
-		c.giveUp(msg, meta, reasonExhausted, fmt.Errorf("after %d deliveries: %w", meta.NumDelivered, err))
 	default:
 		delay := c.cfg.backoff(meta.NumDelivered)
 		c.log.Warn("handler failed; retrying", "error", err, "event_id", ev.ID, "event_type", ev.Type,

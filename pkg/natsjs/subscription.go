@@ -69,10 +69,18 @@ func (s Subscription) Handler() Handler {
 type ConsumerSettings struct {
 	// Concurrency bounds the handlers running at once.
 	Concurrency int `env:"CONSUMER_CONCURRENCY" envDefault:"8"`
-	// MaxDeliver bounds the deliveries of one message before the DLQ.
-	MaxDeliver int `env:"CONSUMER_MAX_DELIVER" envDefault:"10"`
-	// BackOff is the NAK delay by delivery; the last one repeats.
+	// BackOff is the NAK delay by delivery; the last one repeats, so it
+	// caps the delay (a transient failure is retried for as long as it takes).
 	BackOff []time.Duration `env:"CONSUMER_BACKOFF" envDefault:"1s,2s,5s,10s,30s,1m" envSeparator:","`
+	// HandlerTimeout bounds one handler call.
+	HandlerTimeout time.Duration `env:"CONSUMER_HANDLER_TIMEOUT" envDefault:"30s"`
+	// PauseAfter is how many transient failures in a row pause fetching.
+	PauseAfter int `env:"CONSUMER_PAUSE_AFTER" envDefault:"5"`
+	// ProbeInterval is the pause between dependency probes while paused.
+	ProbeInterval time.Duration `env:"CONSUMER_PROBE_INTERVAL" envDefault:"2s"`
+	// Start is where a newly created durable begins: "new" (messages
+	// published after it is created) or "all" (the whole stream).
+	Start string `env:"CONSUMER_START" envDefault:"new"`
 }
 
 // Validate reports every setting that ConsumerConfig would refuse,
@@ -82,8 +90,17 @@ func (c ConsumerSettings) Validate() error {
 	if c.Concurrency < 1 {
 		errs = append(errs, fmt.Errorf("CONSUMER_CONCURRENCY must be at least 1, got %d", c.Concurrency))
 	}
-	if c.MaxDeliver < 1 {
-		errs = append(errs, fmt.Errorf("CONSUMER_MAX_DELIVER must be at least 1, got %d", c.MaxDeliver))
+	if c.HandlerTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("CONSUMER_HANDLER_TIMEOUT must be positive, got %v", c.HandlerTimeout))
+	}
+	if c.PauseAfter < 1 {
+		errs = append(errs, fmt.Errorf("CONSUMER_PAUSE_AFTER must be at least 1, got %d", c.PauseAfter))
+	}
+	if c.ProbeInterval <= 0 {
+		errs = append(errs, fmt.Errorf("CONSUMER_PROBE_INTERVAL must be positive, got %v", c.ProbeInterval))
+	}
+	if c.Start != "new" && c.Start != "all" {
+		errs = append(errs, fmt.Errorf("CONSUMER_START must be new or all, got %q", c.Start))
 	}
 	if len(c.BackOff) == 0 {
 		errs = append(errs, errors.New("CONSUMER_BACKOFF must list at least one duration"))
@@ -107,7 +124,10 @@ func (c ConsumerSettings) LogValue() slog.Value {
 	}
 	return slog.GroupValue(
 		slog.Int("consumer_concurrency", c.Concurrency),
-		slog.Int("consumer_max_deliver", c.MaxDeliver),
+		slog.String("consumer_handler_timeout", c.HandlerTimeout.String()),
+		slog.Int("consumer_pause_after", c.PauseAfter),
+		slog.String("consumer_probe_interval", c.ProbeInterval.String()),
+		slog.String("consumer_start", c.Start),
 		slog.Any("consumer_backoff", backoff),
 	)
 }
@@ -120,7 +140,10 @@ func (s Subscription) ConsumerConfig(set ConsumerSettings, ackWait time.Duration
 		Durable:        s.Durable,
 		FilterSubjects: s.Filters(),
 		AckWait:        ackWait,
-		MaxDeliver:     set.MaxDeliver,
+		HandlerTimeout: set.HandlerTimeout,
+		PauseAfter:     set.PauseAfter,
+		ProbeInterval:  set.ProbeInterval,
+		ReplayHistory:  set.Start == "all",
 		BackOff:        set.BackOff,
 		Concurrency:    set.Concurrency,
 		Logger:         logger.With("consumer", s.Durable),

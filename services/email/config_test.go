@@ -21,7 +21,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "defaults", env: base, check: func(t *testing.T, c Config) {
 			if c.HTTPAddr != ":8083" || c.SMTPHost != "localhost" || c.SMTPPort != 1025 || c.SMTPTLS != "none" ||
 				c.SMTPTimeout != 10*time.Second || c.MailFrom != "orderbus <orders@orderbus.example>" ||
-				c.MailDomain != "orderbus.example" || c.Concurrency != 8 || c.MaxDeliver != 10 ||
+				c.MailDomain != "orderbus.example" || c.Concurrency != 8 || c.PauseAfter != 5 ||
 				c.ShutdownTimeout != 20*time.Second || c.NATSURL != "nats://127.0.0.1:4222" ||
 				c.PublishTimeout != 2*time.Second || c.OutboxInterval != time.Second {
 				t.Errorf("defaults = %+v", c)

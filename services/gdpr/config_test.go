@@ -36,7 +36,7 @@ func TestLoadConfig(t *testing.T) {
 			if want := []string{"order", "email", "sms", "inventory"}; !slices.Equal(c.Participants, want) {
 				t.Errorf("participants = %v, want %v", c.Participants, want)
 			}
-			if c.Concurrency != 8 || c.MaxDeliver != 10 || len(c.BackOff) != 6 {
+			if c.Concurrency != 8 || c.PauseAfter != 5 || len(c.BackOff) != 6 {
 				t.Errorf("consumer settings = %+v", c.ConsumerSettings)
 			}
 		}},

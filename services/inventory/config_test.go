@@ -24,7 +24,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "defaults", env: base, check: func(t *testing.T, c Config) {
 			if c.HTTPAddr != ":8081" || c.NATSURL != "nats://127.0.0.1:4222" || c.LogLevel != "info" ||
 				c.LogFormat != "json" || c.ShutdownTimeout != 20*time.Second || c.PublishTimeout != 2*time.Second ||
-				c.OutboxInterval != time.Second || c.Concurrency != 8 || c.MaxDeliver != 10 {
+				c.OutboxInterval != time.Second || c.Concurrency != 8 || c.PauseAfter != 5 {
 				t.Errorf("defaults = %+v", c)
 			}
 			want := []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute}
@@ -36,10 +36,10 @@ func TestLoadConfig(t *testing.T) {
 			}
 		}},
 		{name: "overrides", env: with(base, "HTTP_ADDR", "127.0.0.1:9000", "PUBLISH_TIMEOUT", "20s",
-			"OUTBOX_INTERVAL", "250ms", "CONSUMER_CONCURRENCY", "2", "CONSUMER_MAX_DELIVER", "3", "CONSUMER_BACKOFF", "100ms,2s"),
+			"OUTBOX_INTERVAL", "250ms", "CONSUMER_CONCURRENCY", "2", "CONSUMER_PAUSE_AFTER", "3", "CONSUMER_BACKOFF", "100ms,2s"),
 			check: func(t *testing.T, c Config) {
 				if c.HTTPAddr != "127.0.0.1:9000" || c.PublishTimeout != 20*time.Second || c.OutboxInterval != 250*time.Millisecond ||
-					c.Concurrency != 2 || c.MaxDeliver != 3 {
+					c.Concurrency != 2 || c.PauseAfter != 3 {
 					t.Errorf("config = %+v", c)
 				}
 				if !slices.Equal(c.BackOff, []time.Duration{100 * time.Millisecond, 2 * time.Second}) {
@@ -57,7 +57,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad backoff", env: with(base, "CONSUMER_BACKOFF", "1s,soon"), wantErr: "BackOff"},
 		{name: "negative backoff", env: with(base, "CONSUMER_BACKOFF", "-1s"), wantErr: "CONSUMER_BACKOFF"},
 		{name: "zero concurrency", env: with(base, "CONSUMER_CONCURRENCY", "0"), wantErr: "CONSUMER_CONCURRENCY"},
-		{name: "zero max deliver", env: with(base, "CONSUMER_MAX_DELIVER", "0"), wantErr: "CONSUMER_MAX_DELIVER"},
+		{name: "zero pause after", env: with(base, "CONSUMER_PAUSE_AFTER", "0"), wantErr: "CONSUMER_PAUSE_AFTER"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

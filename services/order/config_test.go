@@ -28,7 +28,7 @@ func TestLoadConfig(t *testing.T) {
 					LogLevel: "info", LogFormat: "json", ShutdownTimeout: 20 * time.Second,
 				},
 				ConsumerSettings: natsjs.ConsumerSettings{
-					Concurrency: 8, MaxDeliver: 10,
+					Concurrency: 8, HandlerTimeout: 30 * time.Second, PauseAfter: 5, ProbeInterval: 2 * time.Second, Start: "new",
 					BackOff: []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute},
 				},
 				HTTPAddr: ":8080", PublishTimeout: 2 * time.Second, OutboxInterval: time.Second,
@@ -47,11 +47,11 @@ func TestLoadConfig(t *testing.T) {
 				}
 			}},
 		{"consumer overrides", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_CONCURRENCY": "2",
-			"CONSUMER_MAX_DELIVER": "3", "CONSUMER_BACKOFF": "100ms,2s", "PUBLISH_TIMEOUT": "20s"}, "",
+			"CONSUMER_PAUSE_AFTER": "3", "CONSUMER_BACKOFF": "100ms,2s", "PUBLISH_TIMEOUT": "20s"}, "",
 			func(t *testing.T, c serviceConfig) {
-				if c.Concurrency != 2 || c.MaxDeliver != 3 ||
+				if c.Concurrency != 2 || c.PauseAfter != 3 ||
 					!slices.Equal(c.BackOff, []time.Duration{100 * time.Millisecond, 2 * time.Second}) {
-					t.Errorf("consumer config = %d, %d, %v; want 2, 3, [100ms 2s]", c.Concurrency, c.MaxDeliver, c.BackOff)
+					t.Errorf("consumer config = %d, %d, %v; want 2, 3, [100ms 2s]", c.Concurrency, c.PauseAfter, c.BackOff)
 				}
 				if c.ackWait() != time.Minute {
 					t.Errorf("ack wait = %v, want 3 x PUBLISH_TIMEOUT", c.ackWait())
@@ -61,7 +61,7 @@ func TestLoadConfig(t *testing.T) {
 		{"bad backoff", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_BACKOFF": "1s,soon"}, "BackOff", nil},
 		{"negative backoff", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_BACKOFF": "-1s"}, "CONSUMER_BACKOFF", nil},
 		{"zero concurrency", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_CONCURRENCY": "0"}, "CONSUMER_CONCURRENCY", nil},
-		{"zero max deliver", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_MAX_DELIVER": "0"}, "CONSUMER_MAX_DELIVER", nil},
+		{"zero pause after", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_PAUSE_AFTER": "0"}, "CONSUMER_PAUSE_AFTER", nil},
 		{"bad duration", map[string]string{"DATABASE_URL": "postgres://db/orders", "PUBLISH_TIMEOUT": "soon"}, "PublishTimeout", nil},
 		{"zero interval", map[string]string{"DATABASE_URL": "postgres://db/orders", "OUTBOX_INTERVAL": "0s"}, "OUTBOX_INTERVAL", nil},
 	}

@@ -20,7 +20,7 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{name: "defaults", env: base, check: func(t *testing.T, c Config) {
 			if c.HTTPAddr != ":8084" || c.SMSProvider != "log" || c.WebhookTimeout != 5*time.Second ||
-				c.TwilioBaseURL != "https://api.twilio.com" || c.Concurrency != 8 || c.MaxDeliver != 10 ||
+				c.TwilioBaseURL != "https://api.twilio.com" || c.Concurrency != 8 || c.PauseAfter != 5 ||
 				c.ShutdownTimeout != 20*time.Second || c.NATSURL != "nats://127.0.0.1:4222" ||
 				c.LogLevel != "info" || c.LogFormat != "json" ||
 				c.PublishTimeout != 2*time.Second || c.OutboxInterval != time.Second {
@@ -56,7 +56,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad backoff", env: with(base, "CONSUMER_BACKOFF", "1s,soon"), wantErr: "BackOff"},
 		{name: "negative backoff", env: with(base, "CONSUMER_BACKOFF", "-1s"), wantErr: "CONSUMER_BACKOFF"},
 		{name: "zero concurrency", env: with(base, "CONSUMER_CONCURRENCY", "0"), wantErr: "CONSUMER_CONCURRENCY"},
-		{name: "zero max deliver", env: with(base, "CONSUMER_MAX_DELIVER", "0"), wantErr: "CONSUMER_MAX_DELIVER"},
+		{name: "zero pause after", env: with(base, "CONSUMER_PAUSE_AFTER", "0"), wantErr: "CONSUMER_PAUSE_AFTER"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
