@@ -46,9 +46,8 @@ func TestEmailServiceDown(t *testing.T) {
 func TestMailCatcherDown(t *testing.T) {
 	t.Parallel()
 	sys := newSystem(t, map[string]map[string]string{"email": {
-		"CONSUMER_BACKOFF":     "200ms,500ms,1s",
-		"CONSUMER_MAX_DELIVER": "100",
-		"SMTP_TIMEOUT":         "2s",
+		"CONSUMER_BACKOFF": "200ms,500ms,1s",
+		"SMTP_TIMEOUT":     "2s",
 	}})
 	js := jetStream(t, sys)
 

@@ -23,6 +23,7 @@ func TestLoadEmbeddedService(t *testing.T) {
 	defaults := embeddingConfig{
 		Service: Service{
 			DatabaseURL: "postgres://db/email", NATSURL: "nats://127.0.0.1:4222",
+			DBStatementTimeout: 10 * time.Second, DBAcquireTimeout: 5 * time.Second,
 			LogLevel: "info", LogFormat: "json", ShutdownTimeout: 20 * time.Second,
 		},
 		HTTPAddr: ":8083", Timeout: 2 * time.Second,
@@ -39,8 +40,10 @@ func TestLoadEmbeddedService(t *testing.T) {
 			env: map[string]string{
 				"DATABASE_URL": "postgres://db/email", "NATS_URL": "nats://n1:4222", "LOG_LEVEL": "debug",
 				"LOG_FORMAT": "text", "SHUTDOWN_TIMEOUT": "5s", "HTTP_ADDR": ":9000", "OWN_TIMEOUT": "1m",
+				"DB_STATEMENT_TIMEOUT": "2s", "DB_ACQUIRE_TIMEOUT": "750ms",
 			},
 			want: func(c *embeddingConfig) {
+				c.DBStatementTimeout, c.DBAcquireTimeout = 2*time.Second, 750*time.Millisecond
 				c.NATSURL, c.LogLevel, c.LogFormat, c.ShutdownTimeout = "nats://n1:4222", "debug", "text", 5*time.Second
 				c.HTTPAddr, c.Timeout = ":9000", time.Minute
 			},
@@ -57,7 +60,7 @@ func TestLoadEmbeddedService(t *testing.T) {
 			t.Parallel()
 			var asked []string
 			got, err := Load[embeddingConfig](func(k string) string { asked = append(asked, k); return tt.env[k] })
-			wantAsked := []string{"DATABASE_URL", "NATS_URL", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "HTTP_ADDR", "OWN_TIMEOUT"}
+			wantAsked := []string{"DATABASE_URL", "DB_STATEMENT_TIMEOUT", "DB_ACQUIRE_TIMEOUT", "NATS_URL", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "HTTP_ADDR", "OWN_TIMEOUT"}
 			if !slices.Equal(asked, wantAsked) {
 				t.Errorf("getenv asked for %v, want %v", asked, wantAsked)
 			}
@@ -86,25 +89,43 @@ func TestLoadEmbeddedService(t *testing.T) {
 
 func TestServiceValidate(t *testing.T) {
 	t.Parallel()
-	for _, d := range []time.Duration{0, -time.Second} {
-		err := Service{ShutdownTimeout: d}.Validate()
-		if err == nil || !strings.Contains(err.Error(), "SHUTDOWN_TIMEOUT") {
-			t.Errorf("Validate with SHUTDOWN_TIMEOUT %s = %v, want an error naming it", d, err)
-		}
-	}
-	if err := (Service{ShutdownTimeout: time.Second}).Validate(); err != nil {
+	valid := Service{ShutdownTimeout: time.Second, DBStatementTimeout: time.Second, DBAcquireTimeout: time.Second}
+	if err := valid.Validate(); err != nil {
 		t.Errorf("Validate = %v, want nil", err)
+	}
+	tests := []struct {
+		name   string
+		modify func(s *Service)
+		want   string
+	}{
+		{name: "zero shutdown timeout", modify: func(s *Service) { s.ShutdownTimeout = 0 }, want: "SHUTDOWN_TIMEOUT"},
+		{name: "negative shutdown timeout", modify: func(s *Service) { s.ShutdownTimeout = -time.Second }, want: "SHUTDOWN_TIMEOUT"},
+		{name: "zero statement timeout", modify: func(s *Service) { s.DBStatementTimeout = 0 }, want: "DB_STATEMENT_TIMEOUT"},
+		{name: "sub-millisecond statement timeout", modify: func(s *Service) { s.DBStatementTimeout = time.Microsecond }, want: "DB_STATEMENT_TIMEOUT"},
+		{name: "zero acquire timeout", modify: func(s *Service) { s.DBAcquireTimeout = 0 }, want: "DB_ACQUIRE_TIMEOUT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := valid
+			tt.modify(&s)
+			if err := s.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate = %v, want an error naming %s", err, tt.want)
+			}
+		})
 	}
 }
 
 func TestServiceLogValueRedactsURLs(t *testing.T) {
 	t.Parallel()
 	s := Service{
-		DatabaseURL:     "postgres://email:s3cret-db@db:5432/email?sslmode=disable",
-		NATSURL:         "nats://svc:s3cret-nats@n1:4222, nats://svc:s3cret-nats@n2:4222",
-		LogLevel:        "info",
-		LogFormat:       "json",
-		ShutdownTimeout: 20 * time.Second,
+		DatabaseURL:        "postgres://email:s3cret-db@db:5432/email?sslmode=disable",
+		NATSURL:            "nats://svc:s3cret-nats@n1:4222, nats://svc:s3cret-nats@n2:4222",
+		LogLevel:           "info",
+		LogFormat:          "json",
+		ShutdownTimeout:    20 * time.Second,
+		DBStatementTimeout: 10 * time.Second,
+		DBAcquireTimeout:   5 * time.Second,
 	}
 	// As a service logs it: inlined into its own group.
 	own := slog.GroupValue(slog.Attr{Value: s.LogValue()}, slog.String("http_addr", ":8083"))
@@ -118,6 +139,7 @@ func TestServiceLogValueRedactsURLs(t *testing.T) {
 		`"database_url":"postgres://email:xxxxx@db:5432/email?sslmode=disable"`,
 		`"nats_url":"nats://svc:xxxxx@n1:4222,nats://svc:xxxxx@n2:4222"`,
 		`"shutdown_timeout":"20s"`, `"http_addr":":8083"`,
+		`"db_statement_timeout":"10s"`, `"db_acquire_timeout":"5s"`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log line lacks %s: %s", want, out)

@@ -22,6 +22,9 @@ type Subscription struct {
 	Stream  string
 	Durable string
 	Routes  []Route
+	// Probes become the consumer's ConsumerConfig.Probes: by dependency
+	// name, the checks the runner calls while the consumer is paused.
+	Probes map[string]Probe
 }
 
 // Route handles the events of one CloudEvents type, which arrive on the
@@ -140,6 +143,7 @@ func (s Subscription) ConsumerConfig(set ConsumerSettings, ackWait time.Duration
 		Durable:        s.Durable,
 		FilterSubjects: s.Filters(),
 		AckWait:        ackWait,
+		Probes:         s.Probes,
 		HandlerTimeout: set.HandlerTimeout,
 		PauseAfter:     set.PauseAfter,
 		ProbeInterval:  set.ProbeInterval,

@@ -25,6 +25,7 @@ func TestLoadConfig(t *testing.T) {
 			want := serviceConfig{
 				Service: config.Service{
 					DatabaseURL: "postgres://db/orders", NATSURL: "nats://127.0.0.1:4222",
+					DBStatementTimeout: 10 * time.Second, DBAcquireTimeout: 5 * time.Second,
 					LogLevel: "info", LogFormat: "json", ShutdownTimeout: 20 * time.Second,
 				},
 				ConsumerSettings: natsjs.ConsumerSettings{
