@@ -133,23 +133,16 @@ func (r *runner) waitConnected(ctx context.Context) {
 }
 
 // fetch sends one pull request for n messages and queues what arrives
-// until it expires, fills, the consumer pauses or ctx is done. After a
+// until it expires, fills or ctx is done. After a
 // failure it first recreates the consumer, which may have been deleted. A
 // canceled or expired request is not an error.
 func (r *runner) fetch(ctx context.Context, n int, reensure bool) error {
 	c := r.c
+	// A pause does not cancel the request: messages in transit to a
+	// canceled one would wait out AckWait. What arrives once paused is
+	// released, and a request ends after n deliveries anyway.
 	fctx, cancel := context.WithTimeout(ctx, c.fetchWait)
 	defer cancel()
-	// A pause ends the request: the server delivers nothing more to a
-	// request nobody listens to.
-	paused := c.br.openedCh()
-	go func() {
-		select {
-		case <-paused:
-			cancel()
-		case <-fctx.Done():
-		}
-	}()
 	if reensure || c.cons == nil {
 		if err := c.ensure(fctx, false); err != nil {
 			return err
