@@ -39,11 +39,11 @@ type breaker struct {
 
 	mu         sync.Mutex
 	state      circuit
-	failures   int       // transient failures in a row
-	dependency string    // what failed, while not closed
-	cause      error     // the failure that opened the circuit
-	since      time.Time // when the pause began
-	trialTaken bool      // half-open: the trial message is running
+	failures   int           // transient failures in a row
+	dependency string        // what failed, while not closed
+	cause      error         // the failure that opened the circuit
+	since      time.Time     // when the pause began
+	trialTaken bool          // half-open: the trial message is running
 	changed    chan struct{} // capacity 1: wakes the fetch loop
 }
 
