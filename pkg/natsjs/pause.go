@@ -39,18 +39,17 @@ type breaker struct {
 
 	mu         sync.Mutex
 	state      circuit
-	failures   int       // transient failures in a row
-	dependency string    // what failed, while not closed
-	cause      error     // the failure that opened the circuit
-	since      time.Time // when the pause began
-	trialTaken bool      // half-open: the trial message is running
-	opened     chan struct{}
+	failures   int           // transient failures in a row
+	dependency string        // what failed, while not closed
+	cause      error         // the failure that opened the circuit
+	since      time.Time     // when the pause began
+	trialTaken bool          // half-open: the trial message is running
 	changed    chan struct{} // capacity 1: wakes the fetch loop
 }
 
 func newBreaker(pauseAfter int, log *slog.Logger, m *metrics) *breaker {
 	return &breaker{pauseAfter: pauseAfter, log: log, metrics: m,
-		opened: make(chan struct{}), changed: make(chan struct{}, 1)}
+		changed: make(chan struct{}, 1)}
 }
 
 // admit tells a worker whether to run a fetched message: always while
@@ -100,7 +99,6 @@ func (b *breaker) record(v verdict, err error, trial bool) {
 			b.setDependencyLocked(dep)
 			b.cause = err
 			b.state, b.trialTaken = circuitOpen, false
-			close(b.opened)
 			b.signalLocked()
 		case b.state == circuitClosed && b.failures >= b.pauseAfter:
 			b.openLocked(dep, err)
@@ -118,7 +116,6 @@ func (b *breaker) openLocked(dep string, err error) {
 	b.state, b.since, b.cause, b.trialTaken = circuitOpen, time.Now(), err, false
 	b.setDependencyLocked(dep)
 	b.metrics.pauses.WithLabelValues(dep).Inc()
-	close(b.opened)
 	b.signalLocked()
 	b.log.Warn("consumer paused: its dependency keeps failing; probing until it answers",
 		"dependency", dep, "error", err, "failures_in_a_row", b.failures)
@@ -132,7 +129,6 @@ func (b *breaker) halfOpen() {
 		return
 	}
 	b.state, b.trialTaken = circuitHalfOpen, false
-	b.opened = make(chan struct{})
 	b.signalLocked()
 }
 
@@ -162,9 +158,6 @@ func (b *breaker) reset() {
 func (b *breaker) resetLocked() {
 	if b.dependency != "" {
 		b.metrics.paused.WithLabelValues(b.dependency).Set(0)
-	}
-	if b.state == circuitOpen {
-		b.opened = make(chan struct{})
 	}
 	b.state, b.failures, b.dependency, b.cause, b.trialTaken = circuitClosed, 0, "", nil, false
 	b.signalLocked()
@@ -198,12 +191,4 @@ func (b *breaker) trialAllowed() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.state == circuitHalfOpen && !b.trialTaken
-}
-
-// openedCh returns a channel closed once the circuit opens (at once if it
-// is open): a fetch in flight stops then.
-func (b *breaker) openedCh() <-chan struct{} {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.opened
 }

@@ -18,6 +18,7 @@ type runner struct {
 	work        chan *delivery // never blocks: holds at most Batch
 	outstanding atomic.Int64   // fetched and not yet settled, at most Batch
 	freed       chan struct{}  // signals that outstanding went down
+	warnedGone  bool           // the stream's absence was logged at warn in this outage
 }
 
 // delivery is one fetched message and its InProgress ticker.
@@ -59,7 +60,7 @@ func (r *runner) fetchLoop(ctx context.Context) error {
 			if failures > 0 {
 				c.log.Info("consumer fetching again", "failed_attempts", failures)
 			}
-			failures = 0
+			failures, r.warnedGone = 0, false
 			continue
 		}
 		if ctx.Err() != nil {
@@ -98,16 +99,17 @@ func (r *runner) room(state circuit) int {
 }
 
 // logFetchError logs a failed fetch: at warn on the first failure of an
-// outage and every 30th after it, at debug otherwise, and at debug only
-// while the stream of a durable never created does not exist yet (its
-// creator may start later).
+// outage and every 30th after it, at debug otherwise. A missing stream is
+// logged at warn once per outage, and at debug only while the durable was
+// never created (the service creating the stream may start later).
 func (r *runner) logFetchError(err error, attempt int, delay time.Duration) {
 	c := r.c
 	attrs := []any{"error", err, "attempt", attempt, "retry_in", delay.String()}
 	switch {
 	case errors.Is(err, jetstream.ErrStreamNotFound) && c.lastSeen().IsZero():
 		c.log.Debug("waiting for the stream to be created", attrs...)
-	case errors.Is(err, jetstream.ErrStreamNotFound) && attempt == 1:
+	case errors.Is(err, jetstream.ErrStreamNotFound) && !r.warnedGone:
+		r.warnedGone = true
 		c.log.Warn("stream missing; the consumer is recreated once it exists again", attrs...)
 	case errors.Is(err, jetstream.ErrStreamNotFound):
 		c.log.Debug("stream still missing", attrs...)
@@ -133,23 +135,16 @@ func (r *runner) waitConnected(ctx context.Context) {
 }
 
 // fetch sends one pull request for n messages and queues what arrives
-// until it expires, fills, the consumer pauses or ctx is done. After a
+// until it expires, fills or ctx is done. After a
 // failure it first recreates the consumer, which may have been deleted. A
 // canceled or expired request is not an error.
 func (r *runner) fetch(ctx context.Context, n int, reensure bool) error {
 	c := r.c
+	// A pause does not cancel the request: messages in transit to a
+	// canceled one would wait out AckWait. What arrives once paused is
+	// released, and a request ends after n deliveries anyway.
 	fctx, cancel := context.WithTimeout(ctx, c.fetchWait)
 	defer cancel()
-	// A pause ends the request: the server delivers nothing more to a
-	// request nobody listens to.
-	paused := c.br.openedCh()
-	go func() {
-		select {
-		case <-paused:
-			cancel()
-		case <-fctx.Done():
-		}
-	}()
 	if reensure || c.cons == nil {
 		if err := c.ensure(fctx, false); err != nil {
 			return err

@@ -32,7 +32,8 @@ type StreamSetup struct {
 	cfgs    []jetstream.StreamConfig
 	logger  *slog.Logger
 	mu      sync.Mutex
-	missing []string // streams not known to exist; all of them until the first success
+	missing []string        // streams not known to exist; all of them until the first success
+	failing map[string]bool // streams whose recreation failed and was logged at warn; Run's own
 }
 
 // NewStreamSetup returns a StreamSetup for cfgs; nothing is sent until Run.
@@ -119,13 +120,22 @@ func (s *StreamSetup) repair(ctx context.Context) {
 		s.setMissing(nil)
 		return
 	}
+	if s.failing == nil {
+		s.failing = map[string]bool{}
+	}
 	var still []string
 	for _, c := range missing {
 		if _, err := s.js.CreateOrUpdateStream(ctx, c); err != nil {
 			still = append(still, c.Name)
-			s.logger.Warn("jetstream stream missing; cannot recreate it yet", "stream", c.Name, "error", err)
+			if !s.failing[c.Name] {
+				s.failing[c.Name] = true
+				s.logger.Warn("jetstream stream missing; cannot recreate it yet", "stream", c.Name, "error", err)
+			} else {
+				s.logger.Debug("jetstream stream missing; cannot recreate it yet", "stream", c.Name, "error", err)
+			}
 			continue
 		}
+		delete(s.failing, c.Name)
 		s.logger.Warn("jetstream stream was missing; recreated", "stream", c.Name)
 	}
 	s.setMissing(still)
