@@ -190,7 +190,12 @@ func (d *DLQ) await(ctx context.Context, results []RedriveResult, opts RedriveOp
 		case <-expired.Done():
 			for i := range results {
 				r := &results[i]
-				if r.Err == nil && !r.Acked {
+				switch {
+				case r.Err != nil || r.Acked:
+				case ctx.Err() != nil:
+					r.Err = fmt.Errorf("redrive dlq seq %d: waiting for %s to acknowledge %s seq %d: %w; the dead letter stays in the DLQ",
+						r.Entry.Seq, r.Entry.Consumer, r.Entry.Stream, r.Republished, ctx.Err())
+				default:
 					r.Err = fmt.Errorf("redrive dlq seq %d: %w: %s did not acknowledge %s seq %d within %v; the dead letter stays in the DLQ",
 						r.Entry.Seq, ErrNotAcked, r.Entry.Consumer, r.Entry.Stream, r.Republished, opts.Wait)
 				}
