@@ -1,10 +1,13 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/orderbus/orderbus/pkg/events"
 )
 
 // Service holds the settings every orderbus service reads from the same
@@ -24,15 +27,23 @@ type Service struct {
 	// ShutdownTimeout bounds how long in-flight work may finish after
 	// SIGTERM, and again how long the NATS connection may drain.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	// Retention is how long the streams keep messages (STREAM_MAX_AGE,
+	// DLQ_MAX_AGE, DLQ_MAX_BYTES); every service creates the streams with
+	// events.Streams(Retention).
+	Retention events.Retention
 }
 
-// Validate returns an error naming the variable when a setting is out of
-// range. The log level and format are checked by NewLogger.
+// Validate returns an error naming each variable whose setting is out of
+// range, joined. The log level and format are checked by NewLogger.
 func (s Service) Validate() error {
+	var errs []error
 	if s.ShutdownTimeout <= 0 {
-		return fmt.Errorf("SHUTDOWN_TIMEOUT %s: want > 0", s.ShutdownTimeout)
+		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT %s: want > 0", s.ShutdownTimeout))
 	}
-	return nil
+	if err := s.Retention.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // LogValue logs the settings with the secrets in the URLs redacted (each
@@ -45,6 +56,7 @@ func (s Service) LogValue() slog.Value {
 		slog.String("log_level", s.LogLevel),
 		slog.String("log_format", s.LogFormat),
 		slog.String("shutdown_timeout", s.ShutdownTimeout.String()), // "20s" in JSON too
+		slog.Attr{Value: s.Retention.LogValue()},
 	)
 }
 

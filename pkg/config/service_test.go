@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/orderbus/orderbus/pkg/events"
 )
 
 // embeddingConfig is a service's config struct as the services write it:
@@ -24,6 +26,7 @@ func TestLoadEmbeddedService(t *testing.T) {
 		Service: Service{
 			DatabaseURL: "postgres://db/email", NATSURL: "nats://127.0.0.1:4222",
 			LogLevel: "info", LogFormat: "json", ShutdownTimeout: 20 * time.Second,
+			Retention: events.DefaultRetention(),
 		},
 		HTTPAddr: ":8083", Timeout: 2 * time.Second,
 	}
@@ -39,9 +42,11 @@ func TestLoadEmbeddedService(t *testing.T) {
 			env: map[string]string{
 				"DATABASE_URL": "postgres://db/email", "NATS_URL": "nats://n1:4222", "LOG_LEVEL": "debug",
 				"LOG_FORMAT": "text", "SHUTDOWN_TIMEOUT": "5s", "HTTP_ADDR": ":9000", "OWN_TIMEOUT": "1m",
+				"STREAM_MAX_AGE": "24h", "DLQ_MAX_AGE": "48h", "DLQ_MAX_BYTES": "1048576",
 			},
 			want: func(c *embeddingConfig) {
 				c.NATSURL, c.LogLevel, c.LogFormat, c.ShutdownTimeout = "nats://n1:4222", "debug", "text", 5*time.Second
+				c.Retention = events.Retention{MaxAge: 24 * time.Hour, DLQMaxAge: 48 * time.Hour, DLQMaxBytes: 1 << 20}
 				c.HTTPAddr, c.Timeout = ":9000", time.Minute
 			},
 		},
@@ -57,7 +62,8 @@ func TestLoadEmbeddedService(t *testing.T) {
 			t.Parallel()
 			var asked []string
 			got, err := Load[embeddingConfig](func(k string) string { asked = append(asked, k); return tt.env[k] })
-			wantAsked := []string{"DATABASE_URL", "NATS_URL", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "HTTP_ADDR", "OWN_TIMEOUT"}
+			wantAsked := []string{"DATABASE_URL", "NATS_URL", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT",
+				"STREAM_MAX_AGE", "DLQ_MAX_AGE", "DLQ_MAX_BYTES", "HTTP_ADDR", "OWN_TIMEOUT"}
 			if !slices.Equal(asked, wantAsked) {
 				t.Errorf("getenv asked for %v, want %v", asked, wantAsked)
 			}
@@ -87,13 +93,19 @@ func TestLoadEmbeddedService(t *testing.T) {
 func TestServiceValidate(t *testing.T) {
 	t.Parallel()
 	for _, d := range []time.Duration{0, -time.Second} {
-		err := Service{ShutdownTimeout: d}.Validate()
+		err := Service{ShutdownTimeout: d, Retention: events.DefaultRetention()}.Validate()
 		if err == nil || !strings.Contains(err.Error(), "SHUTDOWN_TIMEOUT") {
 			t.Errorf("Validate with SHUTDOWN_TIMEOUT %s = %v, want an error naming it", d, err)
 		}
 	}
-	if err := (Service{ShutdownTimeout: time.Second}).Validate(); err != nil {
+	if err := (Service{ShutdownTimeout: time.Second, Retention: events.DefaultRetention()}).Validate(); err != nil {
 		t.Errorf("Validate = %v, want nil", err)
+	}
+	err := Service{Retention: events.Retention{MaxAge: time.Minute}}.Validate()
+	for _, name := range []string{"SHUTDOWN_TIMEOUT", "STREAM_MAX_AGE", "DLQ_MAX_AGE", "DLQ_MAX_BYTES"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("Validate of bad settings = %v, want it to name %s", err, name)
+		}
 	}
 }
 
@@ -105,6 +117,7 @@ func TestServiceLogValueRedactsURLs(t *testing.T) {
 		LogLevel:        "info",
 		LogFormat:       "json",
 		ShutdownTimeout: 20 * time.Second,
+		Retention:       events.DefaultRetention(),
 	}
 	// As a service logs it: inlined into its own group.
 	own := slog.GroupValue(slog.Attr{Value: s.LogValue()}, slog.String("http_addr", ":8083"))
@@ -117,7 +130,8 @@ func TestServiceLogValueRedactsURLs(t *testing.T) {
 	for _, want := range []string{
 		`"database_url":"postgres://email:xxxxx@db:5432/email?sslmode=disable"`,
 		`"nats_url":"nats://svc:xxxxx@n1:4222,nats://svc:xxxxx@n2:4222"`,
-		`"shutdown_timeout":"20s"`, `"http_addr":":8083"`,
+		`"shutdown_timeout":"20s"`, `"http_addr":":8083"`, `"stream_max_age":"168h0m0s"`,
+		`"dlq_max_age":"720h0m0s"`, `"dlq_max_bytes":1073741824`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log line lacks %s: %s", want, out)

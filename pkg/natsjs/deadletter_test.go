@@ -37,7 +37,7 @@ func TestDeadLetterFailureKeepsMessage(t *testing.T) {
 	if info := consumerInfo(t, js, events.StreamOrders, "email"); info.AckFloor.Stream >= seq {
 		t.Fatalf("message settled (ack floor %d) although the DLQ was missing", info.AckFloor.Stream)
 	}
-	if err := natsjs.EnsureStreams(ctxT(t), js, events.Streams()...); err != nil {
+	if err := natsjs.EnsureStreams(ctxT(t), js, events.Streams(events.DefaultRetention())...); err != nil {
 		t.Fatalf("recreate DLQ: %v", err)
 	}
 	waitSettled(t, js, "email", seq)
@@ -46,15 +46,15 @@ func TestDeadLetterFailureKeepsMessage(t *testing.T) {
 	}
 }
 
-// TestSpareDeliveryIsDeadLettered checks the delivery JetStream makes
-// beyond MaxDeliver (the outcome of the last one was lost): the runner
-// dead-letters it as exhausted without calling the handler.
-func TestSpareDeliveryIsDeadLettered(t *testing.T) {
+// TestLostDeliveryIsHandled checks a delivery whose outcome was lost (a
+// crashed instance): it is redelivered after AckWait and handled, never
+// dead-lettered for the deliveries it cost.
+func TestLostDeliveryIsHandled(t *testing.T) {
 	t.Parallel()
 	srv := natstest.Start(t)
 	_, js := natstest.Connect(t, srv)
-	cfg := natsjs.ConsumerConfig{Stream: events.StreamOrders, Durable: "email", MaxDeliver: 1, AckWait: time.Second,
-		Logger: natstest.Logger(t)}
+	cfg := natsjs.ConsumerConfig{Stream: events.StreamOrders, Durable: "email", AckWait: time.Second,
+		HandlerTimeout: 500 * time.Millisecond, Logger: natstest.Logger(t)}
 	rec := &recorder{}
 	if _, err := natsjs.NewConsumer(ctxT(t), js, cfg, rec.handle); err != nil {
 		t.Fatalf("new consumer: %v", err)
@@ -80,17 +80,11 @@ func TestSpareDeliveryIsDeadLettered(t *testing.T) {
 
 	runConsumer(t, js, cfg, rec.handle)
 	waitSettled(t, js, "email", seq)
-	if n := len(rec.snapshot()); n != 0 {
-		t.Errorf("handler called %d times for a spent message, want 0", n)
+	calls := rec.snapshot()
+	if len(calls) != 1 || calls[0].NumDelivered != 2 {
+		t.Errorf("handler calls = %+v, want one, on delivery 2", calls)
 	}
-	dlq := dlqMessages(t, js)
-	if len(dlq) != 1 {
-		t.Fatalf("DLQ holds %d messages, want 1", len(dlq))
-	}
-	if got := dlq[0].Header.Get(natsjs.HeaderReason); got != "exhausted" {
-		t.Errorf("reason = %q, want exhausted", got)
-	}
-	if got := dlq[0].Header.Get(natsjs.HeaderDeliveries); got != "2" {
-		t.Errorf("deliveries = %q, want 2", got)
+	if dlq := dlqMessages(t, js); len(dlq) != 0 {
+		t.Errorf("DLQ holds %d messages, want none", len(dlq))
 	}
 }

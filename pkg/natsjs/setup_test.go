@@ -37,7 +37,7 @@ func TestStartWhileServerDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	setup := natsjs.NewStreamSetup(js, log, events.Streams()...)
+	setup := natsjs.NewStreamSetup(js, log, events.Streams(events.DefaultRetention())...)
 	ready := natsjs.ReadyCheck(nc, js, setup)
 	if err := ready(ctx); err == nil {
 		t.Fatal("ready check passed while the server is down")
@@ -149,7 +149,7 @@ func TestConsumerWaitsForStream(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cons.Run(runCtx) }()
 
-	if err := natsjs.EnsureStreams(ctx, js, events.Streams()...); err != nil {
+	if err := natsjs.EnsureStreams(ctx, js, events.Streams(events.DefaultRetention())...); err != nil {
 		t.Fatal(err)
 	}
 	publish(t, js, newEvent(t, "c-1"))

@@ -77,7 +77,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		return err
 	}
 	defer nc.Close() // a no-op after the drain below
-	streams := natsjs.NewStreamSetup(js, logger, events.Streams()...)
+	streams := natsjs.NewStreamSetup(js, logger, events.Streams(cfg.Retention)...)
 
 	reg := web.NewRegistry()
 	metrics, err := newReservationMetrics(reg)
