@@ -23,8 +23,8 @@ type Entry struct {
 	Time time.Time `json:"time"`
 	// Consumer is the durable that gave up (Orderbus-Consumer).
 	Consumer string `json:"consumer"`
-	// Reason is the runner's reason (Orderbus-Reason): permanent,
-	// malformed or exhausted.
+	// Reason is the runner's reason (Orderbus-Reason): permanent or
+	// malformed (exhausted on dead letters of older versions).
 	Reason string `json:"reason"`
 	// Error is the error text (Orderbus-Error).
 	Error string `json:"error"`
@@ -40,6 +40,10 @@ type Entry struct {
 	StreamSeq uint64 `json:"stream_seq"`
 	// Deliveries is how many times the consumer had received it.
 	Deliveries uint64 `json:"deliveries"`
+	// Truncated means the DLQ holds the dead letter without its body
+	// (Orderbus-Truncated: it would have exceeded max_payload); a redrive
+	// takes the body from the original stream.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // Message is one dead letter in full, as Show returns it: its Entry, its
@@ -55,15 +59,16 @@ type Message struct {
 // newEntry reads an Entry from a stored DLQ message.
 func newEntry(seq uint64, stored time.Time, subject string, h nats.Header, data []byte) Entry {
 	e := Entry{
-		Seq:      seq,
-		Time:     stored,
-		Consumer: header(h, natsjs.HeaderConsumer),
-		Reason:   header(h, natsjs.HeaderReason),
-		Error:    header(h, natsjs.HeaderError),
-		Type:     header(h, events.HeaderType),
-		ID:       header(h, events.HeaderID),
-		Stream:   header(h, natsjs.HeaderStream),
-		OrderID:  orderID(data),
+		Seq:       seq,
+		Time:      stored,
+		Consumer:  header(h, natsjs.HeaderConsumer),
+		Reason:    header(h, natsjs.HeaderReason),
+		Error:     header(h, natsjs.HeaderError),
+		Type:      header(h, events.HeaderType),
+		ID:        header(h, events.HeaderID),
+		Stream:    header(h, natsjs.HeaderStream),
+		OrderID:   orderID(data),
+		Truncated: header(h, natsjs.HeaderTruncated) == "true",
 	}
 	e.StreamSeq, _ = strconv.ParseUint(header(h, natsjs.HeaderStreamSeq), 10, 64)
 	e.Deliveries, _ = strconv.ParseUint(header(h, natsjs.HeaderDeliveries), 10, 64)

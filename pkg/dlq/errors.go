@@ -22,6 +22,10 @@ var (
 	// within the wait; its DLQ copy is left in place, and redriving it
 	// again is harmless.
 	ErrNotAcked = errors.New("redrive not acknowledged in time")
+	// ErrTruncated means a dead letter was stored without its body and the
+	// original message is no longer in its stream (expired or purged), so
+	// there is nothing to redrive.
+	ErrTruncated = errors.New("dead letter has no body and its original is gone")
 	// ErrBadFilter is wrapped by every error of ParseFilter.
 	ErrBadFilter = errors.New("invalid dlq filter")
 )

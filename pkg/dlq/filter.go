@@ -16,8 +16,7 @@ import (
 type Filter struct {
 	// Consumer is the durable that gave up (Orderbus-Consumer), exactly.
 	Consumer string
-	// Reason is the runner's reason (permanent, malformed, exhausted),
-	// exactly.
+	// Reason is the runner's reason (permanent, malformed), exactly.
 	Reason string
 	// Type is the CloudEvents type (ce-type), exactly, such as
 	// orderbus.order.placed.v1.
@@ -54,7 +53,7 @@ const (
 // usage messages.
 const FilterSyntax = `comma-separated conditions, all of which must hold:
   consumer=NAME     the durable that gave up (email, sms, inventory, ...)
-  reason=WORD       permanent, malformed or exhausted
+  reason=WORD       permanent or malformed
   type=TYPE         the event type, e.g. orderbus.order.placed.v1
   subject=FILTER    the original subject, NATS wildcards allowed, e.g. orders.placed.*
   order=ID          the order id in the payload

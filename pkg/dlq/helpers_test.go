@@ -67,6 +67,18 @@ func mustPlace(t *testing.T, js jetstream.JetStream, customer, orderID string) o
 // (pkg/natsjs/dlq.go) and returns its DLQ sequence.
 func mustDeadLetter(t *testing.T, js jetstream.JetStream, durable string, o original, reason, cause string) uint64 {
 	t.Helper()
+	return storeDeadLetter(t, js, durable, o, reason, cause, false)
+}
+
+// mustDeadLetterTruncated stores o's DLQ copy without its body, as the
+// runner does when the copy would exceed max_payload.
+func mustDeadLetterTruncated(t *testing.T, js jetstream.JetStream, durable string, o original) uint64 {
+	t.Helper()
+	return storeDeadLetter(t, js, durable, o, "permanent", "too big", true)
+}
+
+func storeDeadLetter(t *testing.T, js jetstream.JetStream, durable string, o original, reason, cause string, truncated bool) uint64 {
+	t.Helper()
 	h := nats.Header{}
 	for k, v := range o.msg.Header {
 		if !strings.HasPrefix(strings.ToLower(k), "nats-") {
@@ -79,8 +91,14 @@ func mustDeadLetter(t *testing.T, js jetstream.JetStream, durable string, o orig
 	h.Set(natsjs.HeaderConsumer, durable)
 	h.Set(natsjs.HeaderStreamSeq, strconv.FormatUint(o.seq, 10))
 	h.Set(natsjs.HeaderDeliveries, "1")
+	data := o.msg.Data
+	if truncated {
+		h.Set(natsjs.HeaderTruncated, "true")
+		h.Set(natsjs.HeaderOriginalSize, strconv.Itoa(len(data)))
+		data = nil
+	}
 	ack, err := js.PublishMsg(t.Context(),
-		&nats.Msg{Subject: events.DLQSubject(durable, o.msg.Subject), Header: h, Data: o.msg.Data},
+		&nats.Msg{Subject: events.DLQSubject(durable, o.msg.Subject), Header: h, Data: data},
 		jetstream.WithMsgID(fmt.Sprintf("dlq:%s:%s:%d", durable, events.StreamOrders, o.seq)),
 		jetstream.WithExpectStream(events.StreamDLQ))
 	if err != nil {

@@ -53,7 +53,8 @@ type RedriveResult struct {
 	// again), or 0.
 	DeadLetteredAgain uint64
 	// Err is why the redrive did not complete; it wraps ErrNotFound,
-	// ErrNotDeadLetter, ErrNoConsumer or ErrNotAcked, or is a NATS error.
+	// ErrNotDeadLetter, ErrNoConsumer, ErrTruncated or ErrNotAcked, or is
+	// a NATS error.
 	Err error
 }
 
@@ -124,6 +125,13 @@ func (d *DLQ) republish(ctx context.Context, m *Message, known map[target]error)
 		return r
 	}
 
+	data := m.Data
+	if m.Truncated {
+		if data, err = d.originalBody(ctx, m); err != nil {
+			r.Err = fmt.Errorf("redrive dlq seq %d: %w", m.Seq, err)
+			return r
+		}
+	}
 	h := nats.Header{}
 	for k, v := range m.Header {
 		lk := strings.ToLower(k)
@@ -133,7 +141,7 @@ func (d *DLQ) republish(ctx context.Context, m *Message, known map[target]error)
 	}
 	h.Set(natsjs.HeaderRedriveFor, durable)
 	h.Set(natsjs.HeaderRedriveOf, strconv.FormatUint(m.Seq, 10))
-	out := &nats.Msg{Subject: m.Subject, Header: h, Data: m.Data}
+	out := &nats.Msg{Subject: m.Subject, Header: h, Data: data}
 	ack, err := d.js.PublishMsg(ctx, out,
 		jetstream.WithMsgID(RedriveMsgID(durable, m.Seq)), jetstream.WithExpectStream(stream))
 	if err != nil {
@@ -142,6 +150,27 @@ func (d *DLQ) republish(ctx context.Context, m *Message, known map[target]error)
 	}
 	r.Republished, r.Duplicate = ack.Sequence, ack.Duplicate
 	return r
+}
+
+// originalBody returns the body of a truncated dead letter's original
+// message, read from its stream, or an error wrapping ErrTruncated when it
+// is gone (or another message took its sequence, which cannot happen).
+func (d *DLQ) originalBody(ctx context.Context, m *Message) ([]byte, error) {
+	s, err := d.js.Stream(ctx, m.Stream)
+	if err != nil {
+		return nil, fmt.Errorf("body from %s seq %d: %w", m.Stream, m.StreamSeq, err)
+	}
+	raw, err := s.GetMsg(ctx, m.StreamSeq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, fmt.Errorf("%w: %s seq %d", ErrTruncated, m.Stream, m.StreamSeq)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("body from %s seq %d: %w", m.Stream, m.StreamSeq, err)
+	}
+	if raw.Subject != m.Subject || header(raw.Header, events.HeaderID) != m.ID {
+		return nil, fmt.Errorf("%w: %s seq %d is another message", ErrTruncated, m.Stream, m.StreamSeq)
+	}
+	return raw.Data, nil
 }
 
 // RedriveMsgID returns the Nats-Msg-Id of the redrive of the dead letter

@@ -221,3 +221,42 @@ func TestRedriveMatching(t *testing.T) {
 		t.Errorf("left %+v, want the 3 sms dead letters", left)
 	}
 }
+
+func TestRedriveTruncated(t *testing.T) {
+	t.Parallel()
+	js, q := mustOpen(t)
+	kept := mustPlace(t, js, "c-1", "order-1")
+	gone := mustPlace(t, js, "c-2", "order-2")
+	keptSeq := mustDeadLetterTruncated(t, js, "email", kept)
+	goneSeq := mustDeadLetterTruncated(t, js, "email", gone)
+	orders, err := js.Stream(t.Context(), events.StreamOrders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := orders.DeleteMsg(t.Context(), gone.seq); err != nil {
+		t.Fatal(err)
+	}
+	if e := mustList(t, q, "")[0]; !e.Truncated || e.OrderID != "" {
+		t.Errorf("truncated entry %+v: want Truncated and no order id (no body)", e)
+	}
+	email := mustDurable(t, js, "email")
+
+	done := redriveAsync(t, q, []uint64{keptSeq, goneSeq}, time.Minute)
+	msg := mustNext(t, email)
+	if string(msg.Data()) != string(kept.msg.Data) {
+		t.Errorf("redriven body %q, want the original's %q", msg.Data(), kept.msg.Data)
+	}
+	if err := msg.DoubleAck(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	d := <-done
+	if !d.results[0].Acked || d.results[0].Err != nil {
+		t.Errorf("truncated dead letter with its original: %+v", d.results[0])
+	}
+	if r := d.results[1]; !errors.Is(r.Err, dlq.ErrTruncated) || r.Republished != 0 {
+		t.Errorf("truncated dead letter without its original: %+v, want ErrTruncated, nothing published", r)
+	}
+	if _, err := q.Show(t.Context(), goneSeq); err != nil {
+		t.Errorf("the dead letter that could not be redriven is gone: %v", err)
+	}
+}

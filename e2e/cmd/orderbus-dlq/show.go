@@ -81,6 +81,10 @@ func writeMessage(w io.Writer, m *dlq.Message, now time.Time) {
 		}
 	}
 	tw.Flush()
+	if m.Truncated {
+		fmt.Fprintf(w, "body: not stored in the DLQ (too large with the error headers); a redrive reads it from %s seq %d\n", m.Stream, m.StreamSeq)
+		return
+	}
 	fmt.Fprintln(w, "body:")
 	var pretty bytes.Buffer
 	if json.Indent(&pretty, m.Data, "  ", "  ") == nil {
