@@ -13,7 +13,9 @@
 // acknowledged the republished message; until then a second redrive is
 // harmless (handlers are idempotent, and the republished message carries
 // the Nats-Msg-Id redrive:<durable>:<dlq seq>, so inside the stream's
-// duplicate window it is stored once).
+// duplicate window it is stored once). A dead letter stored without its
+// body (Orderbus-Truncated, when the copy would exceed max_payload) is
+// redriven with the body of its original, read from the original stream.
 //
 // Listings never carry a message body: an Entry holds the order id read
 // from the payload, the event's type and id, and the original subject
