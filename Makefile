@@ -25,6 +25,14 @@ run: tools ## Run the whole system locally (NATS, PostgreSQL, Mailpit, services)
 	$(GO) build -o .tools/bin/orderbus-run ./e2e/cmd/orderbus-run
 	exec .tools/bin/orderbus-run $(RUN_FLAGS)
 
+# ARGS are orderbus-dlq's: list, show SEQ, redrive SEQ...|-consumer NAME|-filter F,
+# purge -filter F|-consumer NAME|-all -yes; NATS_URL picks another server.
+.PHONY: dlq
+dlq: ## Dead letters of a running system: make dlq ARGS="list" (ARGS=-help for every command).
+	@mkdir -p .tools/bin
+	$(GO) build -o .tools/bin/orderbus-dlq ./e2e/cmd/orderbus-dlq
+	.tools/bin/orderbus-dlq $(ARGS)
+
 # The same system in Docker (docker-compose.yml); needs nothing but Docker
 # with Compose v2. MAIL_CATCHER_IMAGE=axllent/mailpit:v1.33.1 on arm64.
 COMPOSE ?= docker compose
