@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 
+	"github.com/orderbus/orderbus/pkg/dlq"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/servicetest"
 )
@@ -264,4 +265,43 @@ func headerValues(h map[string][]string, name string) []string {
 		}
 	}
 	return nil
+}
+
+func TestOrderPlacedRefusedMailSentOnceRedriven(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, nil)
+	e.setChaos(550, 100)
+	ev, p := newOrderPlaced(t)
+	subject := events.OrderPlacedSubject(p.Customer.ID)
+	e.publish(ev, p.Customer.ID)
+	servicetest.WaitFor(t, 15*time.Second, "the dead letter", func() (bool, string) {
+		n := len(e.dlq(subject))
+		return n > 0, fmt.Sprintf("%d DLQ messages", n)
+	})
+
+	e.setChaos(550, 0) // the cause is fixed
+	d, err := dlq.Open(t.Context(), e.js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := d.RedriveMatching(t.Context(), dlq.MustParseFilter("consumer="+durableEmail), dlq.RedriveOptions{Wait: 15 * time.Second})
+	if err != nil {
+		t.Fatalf("redrive: %v (%+v)", err, results)
+	}
+	if len(results) != 1 {
+		t.Fatalf("redrove %d dead letters, want 1", len(results))
+	}
+	servicetest.WaitFor(t, 15*time.Second, "the receipt", func() (bool, string) {
+		n := len(e.mails(ev.ID))
+		return n > 0, fmt.Sprintf("%d mails", n)
+	})
+	if n := len(e.mails(ev.ID)); n != 1 {
+		t.Errorf("%d receipts arrived, want 1", n)
+	}
+	if rows := e.rows(ev.ID); len(rows) != 1 || rows[0].Status != statusSent || rows[0].Attempts != 2 {
+		t.Errorf("mails rows = %+v, want one sent row after 2 attempts", rows)
+	}
+	if n := len(e.dlq(subject)); n != 0 {
+		t.Errorf("%d DLQ messages after the redrive, want none", n)
+	}
 }

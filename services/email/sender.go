@@ -49,9 +49,12 @@ func newMailSender(logger *slog.Logger, store *Store, mailer *Mailer, metrics *m
 
 // send sends m for the event of msg:
 //
-//   - an event whose mail is already recorded (sent or failed), or was
-//     recorded and then erased (its id stays in the inbox), is
-//     acknowledged without sending anything;
+//   - an event whose mail is already recorded as sent, or was recorded
+//     and then erased (its id stays in the inbox), is acknowledged without
+//     sending anything;
+//   - an event whose mail was recorded as failed (refused for good, then
+//     dead-lettered) is back because an operator redrove it: the mail is
+//     sent again and its row updated;
 //   - otherwise the mail is sent, with the Message-ID <event id@MAIL_DOMAIN>
 //     and an X-Order-Id header, then the mail row (of kind m.Kind) and the
 //     inbox record are committed in one transaction.
@@ -83,9 +86,14 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 	}
 	defer s.inFlight.Delete(ev.ID)
 
-	if status, found, err := s.store.MailStatus(ctx, s.consumer, ev.ID); err != nil {
+	status, found, err := s.store.MailStatus(ctx, s.consumer, ev.ID)
+	if err != nil {
 		return pgdb.Classify(err)
-	} else if found {
+	}
+	// A mail refused for good was dead-lettered; it comes back only when an
+	// operator redrives it, after fixing the cause: send it again.
+	retry := found && status == statusFailed
+	if found && !retry {
 		s.metrics.count(m.Kind, outcomeDuplicate)
 		log.Info("mail already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
 		return nil
@@ -119,7 +127,11 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 		rec.Status, rec.Error = statusFailed, de.Error()
 	}
 
-	if _, err := s.store.RecordMail(ctx, s.consumer, rec); err != nil {
+	record := s.store.RecordMail
+	if retry {
+		record = s.store.RecordRetry
+	}
+	if _, err := record(ctx, s.consumer, rec); err != nil {
 		// The mail may be out already: the redelivery resends it with
 		// the same Message-ID (see above).
 		return pgdb.Classify(err)

@@ -135,6 +135,24 @@ func (s *Store) RecordMail(ctx context.Context, consumer string, m Mail) (bool, 
 	return recorded, nil
 }
 
+// RecordRetry updates the failed mail of m.EventID with the outcome of
+// sending it again (a redrive): status, error, one more attempt, and SentAt
+// when sent. consumer is unused: the event is in the inbox already; the
+// parameter keeps RecordMail's shape. It reports false, changing nothing,
+// when no failed mail of that event is stored (erased, or already retried
+// by a concurrent delivery). It returns an error when the update fails.
+func (s *Store) RecordRetry(ctx context.Context, _ string, m Mail) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE mails SET status = $2, error = NULLIF($3, ''), attempts = attempts + 1,
+		       sent_at = CASE WHEN $2 = 'sent' THEN now() END
+		WHERE event_id = $1 AND status = 'failed'`,
+		m.EventID, m.Status, m.Error)
+	if err != nil {
+		return false, fmt.Errorf("record retried mail for event %s: %w", m.EventID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // MailsByOrder returns the mails recorded for orderID, oldest first, or an
 // empty slice. It returns an error when the query fails.
 func (s *Store) MailsByOrder(ctx context.Context, orderID string) ([]Mail, error) {
