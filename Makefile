@@ -25,6 +25,11 @@ run: tools ## Run the whole system locally (NATS, PostgreSQL, Mailpit, services)
 	$(GO) build -o .tools/bin/orderbus-run ./e2e/cmd/orderbus-run
 	exec .tools/bin/orderbus-run $(RUN_FLAGS)
 
+.PHONY: chaos
+chaos: tools ## Orders through crashes, restarts and network faults, then a checker reconciles every effect (minutes); CHAOS_FLAGS=-help for options.
+	$(GO) build -o .tools/bin/orderbus-chaos ./e2e/cmd/orderbus-chaos
+	.tools/bin/orderbus-chaos $(CHAOS_FLAGS)
+
 # The same system in Docker (docker-compose.yml); needs nothing but Docker
 # with Compose v2. MAIL_CATCHER_IMAGE=axllent/mailpit:v1.33.1 on arm64.
 COMPOSE ?= docker compose
