@@ -53,19 +53,21 @@ func (x *executor) lane(ctx context.Context, faults []Fault) {
 
 // do executes one fault and brings the target back, even once ctx ends.
 func (x *executor) do(ctx context.Context, f Fault) Executed {
+	if lock := x.locks[f.Target]; lock != nil {
+		// A kill or pause of a service waits for the one before on it.
+		lock.Lock()
+		defer lock.Unlock()
+	}
 	e := Executed{Fault: f, Began: time.Since(x.start)}
 	x.log.Info("fault", "kind", f.Kind, "target", f.Target, "for", f.For.Round(time.Millisecond).String())
 	back := context.WithoutCancel(ctx)
 	var err error
 	switch f.Kind {
 	case KillService:
-		lock := x.locks[f.Target]
-		lock.Lock()
 		if err = x.sys.KillService(f.Target); err == nil {
 			wait(ctx, f.For)
 			e.Starts, err = x.restart(back, f.Target)
 		}
-		lock.Unlock()
 	case KillNATS:
 		if err = x.sys.KillNATS(); err == nil {
 			wait(ctx, f.For)
@@ -93,13 +95,10 @@ func (x *executor) do(ctx context.Context, f Fault) Executed {
 		wait(ctx, f.For)
 		err = p.Restore()
 	case PauseService:
-		lock := x.locks[f.Target]
-		lock.Lock()
 		if err = x.sys.PauseService(f.Target); err == nil {
 			wait(ctx, f.For)
 			err = x.sys.ResumeService(f.Target)
 		}
-		lock.Unlock()
 	default:
 		err = fmt.Errorf("unknown fault kind %q", f.Kind)
 	}
