@@ -3,7 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,9 +49,8 @@ func TestEmailServiceDown(t *testing.T) {
 func TestMailCatcherDown(t *testing.T) {
 	t.Parallel()
 	sys := newSystem(t, map[string]map[string]string{"email": {
-		"CONSUMER_BACKOFF":     "200ms,500ms,1s",
-		"CONSUMER_MAX_DELIVER": "100",
-		"SMTP_TIMEOUT":         "2s",
+		"CONSUMER_BACKOFF": "200ms,500ms,1s",
+		"SMTP_TIMEOUT":     "2s",
 	}})
 	js := jetStream(t, sys)
 
@@ -57,14 +59,17 @@ func TestMailCatcherDown(t *testing.T) {
 	}
 	orders := placeOrders(t, sys, 5)
 	// The email service must have tried and failed before SMTP comes back,
-	// or this test would prove nothing about retries.
-	eventually(t, 30*time.Second, "email service retrying", func(ctx context.Context) (bool, string) {
+	// or this test would prove nothing about retries: its consumer pauses
+	// on "smtp" and says so in /readyz, which stays 200 (degraded).
+	eventually(t, 30*time.Second, "email consumer paused on smtp", func(ctx context.Context) (bool, string) {
 		info, err := emailConsumerInfo(ctx, js)
 		if err != nil {
 			return false, err.Error()
 		}
-		return info.NumRedelivered > 0, fmt.Sprintf("%d delivered, %d redelivered, %d awaiting ack",
-			info.Delivered.Consumer, info.NumRedelivered, info.NumAckPending)
+		code, body := getBody(ctx, sys.ServiceURL("email")+"/readyz")
+		return info.Delivered.Consumer >= 5 && code == http.StatusOK && strings.Contains(body, "degraded") &&
+				strings.Contains(body, "smtp"),
+			fmt.Sprintf("%d delivered, %d awaiting ack; /readyz %d %s", info.Delivered.Consumer, info.NumAckPending, code, body)
 	})
 
 	if err := sys.Mailpit().Start(t.Context()); err != nil {
@@ -209,4 +214,20 @@ func TestInventoryServiceDown(t *testing.T) {
 	}
 	checkStock(t, sys, want)
 	checkTexts(t, sys, orders)
+}
+
+// getBody GETs url and returns the status and body; 0 and the error text
+// when there is no answer.
+func getBody(ctx context.Context, url string) (int, string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err.Error()
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	return resp.StatusCode, string(b)
 }

@@ -1,10 +1,13 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/orderbus/orderbus/pkg/events"
 )
 
 // Service holds the settings every orderbus service reads from the same
@@ -15,6 +18,12 @@ type Service struct {
 	// DatabaseURL is the PostgreSQL URL of the service's database
 	// (required; a secret: it may hold a password).
 	DatabaseURL string `env:"DATABASE_URL,required"`
+	// DBStatementTimeout is PostgreSQL's statement_timeout on every
+	// connection of the service's pool (see pgdb.Limits).
+	DBStatementTimeout time.Duration `env:"DB_STATEMENT_TIMEOUT" envDefault:"10s"`
+	// DBAcquireTimeout bounds taking a connection from the pool, making
+	// one included (see pgdb.Limits).
+	DBAcquireTimeout time.Duration `env:"DB_ACQUIRE_TIMEOUT" envDefault:"5s"`
 	// NATSURL is the NATS server, or a comma-separated list of them.
 	NATSURL string `env:"NATS_URL" envDefault:"nats://127.0.0.1:4222"`
 	// LogLevel is debug, info, warn or error (see NewLogger).
@@ -24,15 +33,29 @@ type Service struct {
 	// ShutdownTimeout bounds how long in-flight work may finish after
 	// SIGTERM, and again how long the NATS connection may drain.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	// Retention is how long the streams keep messages (STREAM_MAX_AGE,
+	// DLQ_MAX_AGE, DLQ_MAX_BYTES); every service creates the streams with
+	// events.Streams(Retention).
+	Retention events.Retention
 }
 
-// Validate returns an error naming the variable when a setting is out of
-// range. The log level and format are checked by NewLogger.
+// Validate returns an error naming each variable whose setting is out of
+// range, joined. The log level and format are checked by NewLogger.
 func (s Service) Validate() error {
-	if s.ShutdownTimeout <= 0 {
-		return fmt.Errorf("SHUTDOWN_TIMEOUT %s: want > 0", s.ShutdownTimeout)
+	var errs []error
+	if s.DBStatementTimeout < time.Millisecond {
+		errs = append(errs, fmt.Errorf("DB_STATEMENT_TIMEOUT %s: want at least 1ms", s.DBStatementTimeout))
 	}
-	return nil
+	if s.DBAcquireTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("DB_ACQUIRE_TIMEOUT %s: want > 0", s.DBAcquireTimeout))
+	}
+	if s.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT %s: want > 0", s.ShutdownTimeout))
+	}
+	if err := s.Retention.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // LogValue logs the settings with the secrets in the URLs redacted (each
@@ -41,10 +64,13 @@ func (s Service) Validate() error {
 func (s Service) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("database_url", Redact(s.DatabaseURL)),
+		slog.String("db_statement_timeout", s.DBStatementTimeout.String()),
+		slog.String("db_acquire_timeout", s.DBAcquireTimeout.String()),
 		slog.String("nats_url", redactList(s.NATSURL)),
 		slog.String("log_level", s.LogLevel),
 		slog.String("log_format", s.LogFormat),
 		slog.String("shutdown_timeout", s.ShutdownTimeout.String()), // "20s" in JSON too
+		slog.Attr{Value: s.Retention.LogValue()},
 	)
 }
 

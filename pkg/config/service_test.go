@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/orderbus/orderbus/pkg/events"
 )
 
 // embeddingConfig is a service's config struct as the services write it:
@@ -23,7 +25,9 @@ func TestLoadEmbeddedService(t *testing.T) {
 	defaults := embeddingConfig{
 		Service: Service{
 			DatabaseURL: "postgres://db/email", NATSURL: "nats://127.0.0.1:4222",
+			DBStatementTimeout: 10 * time.Second, DBAcquireTimeout: 5 * time.Second,
 			LogLevel: "info", LogFormat: "json", ShutdownTimeout: 20 * time.Second,
+			Retention: events.DefaultRetention(),
 		},
 		HTTPAddr: ":8083", Timeout: 2 * time.Second,
 	}
@@ -39,9 +43,13 @@ func TestLoadEmbeddedService(t *testing.T) {
 			env: map[string]string{
 				"DATABASE_URL": "postgres://db/email", "NATS_URL": "nats://n1:4222", "LOG_LEVEL": "debug",
 				"LOG_FORMAT": "text", "SHUTDOWN_TIMEOUT": "5s", "HTTP_ADDR": ":9000", "OWN_TIMEOUT": "1m",
+				"STREAM_MAX_AGE": "24h", "DLQ_MAX_AGE": "48h", "DLQ_MAX_BYTES": "1048576",
+				"DB_STATEMENT_TIMEOUT": "2s", "DB_ACQUIRE_TIMEOUT": "750ms",
 			},
 			want: func(c *embeddingConfig) {
+				c.DBStatementTimeout, c.DBAcquireTimeout = 2*time.Second, 750*time.Millisecond
 				c.NATSURL, c.LogLevel, c.LogFormat, c.ShutdownTimeout = "nats://n1:4222", "debug", "text", 5*time.Second
+				c.Retention = events.Retention{MaxAge: 24 * time.Hour, DLQMaxAge: 48 * time.Hour, DLQMaxBytes: 1 << 20}
 				c.HTTPAddr, c.Timeout = ":9000", time.Minute
 			},
 		},
@@ -57,7 +65,8 @@ func TestLoadEmbeddedService(t *testing.T) {
 			t.Parallel()
 			var asked []string
 			got, err := Load[embeddingConfig](func(k string) string { asked = append(asked, k); return tt.env[k] })
-			wantAsked := []string{"DATABASE_URL", "NATS_URL", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT", "HTTP_ADDR", "OWN_TIMEOUT"}
+			wantAsked := []string{"DATABASE_URL", "DB_STATEMENT_TIMEOUT", "DB_ACQUIRE_TIMEOUT", "NATS_URL", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT",
+				"STREAM_MAX_AGE", "DLQ_MAX_AGE", "DLQ_MAX_BYTES", "HTTP_ADDR", "OWN_TIMEOUT"}
 			if !slices.Equal(asked, wantAsked) {
 				t.Errorf("getenv asked for %v, want %v", asked, wantAsked)
 			}
@@ -86,25 +95,56 @@ func TestLoadEmbeddedService(t *testing.T) {
 
 func TestServiceValidate(t *testing.T) {
 	t.Parallel()
-	for _, d := range []time.Duration{0, -time.Second} {
-		err := Service{ShutdownTimeout: d}.Validate()
-		if err == nil || !strings.Contains(err.Error(), "SHUTDOWN_TIMEOUT") {
-			t.Errorf("Validate with SHUTDOWN_TIMEOUT %s = %v, want an error naming it", d, err)
-		}
+	valid := Service{
+		ShutdownTimeout: time.Second, DBStatementTimeout: time.Second, DBAcquireTimeout: time.Second,
+		Retention: events.DefaultRetention(),
 	}
-	if err := (Service{ShutdownTimeout: time.Second}).Validate(); err != nil {
+	if err := valid.Validate(); err != nil {
 		t.Errorf("Validate = %v, want nil", err)
+	}
+	tests := []struct {
+		name   string
+		modify func(s *Service)
+		want   []string
+	}{
+		{name: "zero shutdown timeout", modify: func(s *Service) { s.ShutdownTimeout = 0 }, want: []string{"SHUTDOWN_TIMEOUT"}},
+		{name: "negative shutdown timeout", modify: func(s *Service) { s.ShutdownTimeout = -time.Second }, want: []string{"SHUTDOWN_TIMEOUT"}},
+		{name: "zero statement timeout", modify: func(s *Service) { s.DBStatementTimeout = 0 }, want: []string{"DB_STATEMENT_TIMEOUT"}},
+		{name: "sub-millisecond statement timeout", modify: func(s *Service) { s.DBStatementTimeout = time.Microsecond }, want: []string{"DB_STATEMENT_TIMEOUT"}},
+		{name: "zero acquire timeout", modify: func(s *Service) { s.DBAcquireTimeout = 0 }, want: []string{"DB_ACQUIRE_TIMEOUT"}},
+		{
+			name:   "every bad setting at once",
+			modify: func(s *Service) { *s = Service{Retention: events.Retention{MaxAge: time.Minute}} },
+			want: []string{"SHUTDOWN_TIMEOUT", "DB_STATEMENT_TIMEOUT", "DB_ACQUIRE_TIMEOUT",
+				"STREAM_MAX_AGE", "DLQ_MAX_AGE", "DLQ_MAX_BYTES"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := valid
+			tt.modify(&s)
+			err := s.Validate()
+			for _, name := range tt.want {
+				if err == nil || !strings.Contains(err.Error(), name) {
+					t.Errorf("Validate = %v, want an error naming %s", err, name)
+				}
+			}
+		})
 	}
 }
 
 func TestServiceLogValueRedactsURLs(t *testing.T) {
 	t.Parallel()
 	s := Service{
-		DatabaseURL:     "postgres://email:s3cret-db@db:5432/email?sslmode=disable",
-		NATSURL:         "nats://svc:s3cret-nats@n1:4222, nats://svc:s3cret-nats@n2:4222",
-		LogLevel:        "info",
-		LogFormat:       "json",
-		ShutdownTimeout: 20 * time.Second,
+		DatabaseURL:        "postgres://email:s3cret-db@db:5432/email?sslmode=disable",
+		NATSURL:            "nats://svc:s3cret-nats@n1:4222, nats://svc:s3cret-nats@n2:4222",
+		LogLevel:           "info",
+		LogFormat:          "json",
+		ShutdownTimeout:    20 * time.Second,
+		Retention:          events.DefaultRetention(),
+		DBStatementTimeout: 10 * time.Second,
+		DBAcquireTimeout:   5 * time.Second,
 	}
 	// As a service logs it: inlined into its own group.
 	own := slog.GroupValue(slog.Attr{Value: s.LogValue()}, slog.String("http_addr", ":8083"))
@@ -117,7 +157,9 @@ func TestServiceLogValueRedactsURLs(t *testing.T) {
 	for _, want := range []string{
 		`"database_url":"postgres://email:xxxxx@db:5432/email?sslmode=disable"`,
 		`"nats_url":"nats://svc:xxxxx@n1:4222,nats://svc:xxxxx@n2:4222"`,
-		`"shutdown_timeout":"20s"`, `"http_addr":":8083"`,
+		`"shutdown_timeout":"20s"`, `"http_addr":":8083"`, `"stream_max_age":"168h0m0s"`,
+		`"dlq_max_age":"720h0m0s"`, `"dlq_max_bytes":1073741824`,
+		`"db_statement_timeout":"10s"`, `"db_acquire_timeout":"5s"`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log line lacks %s: %s", want, out)

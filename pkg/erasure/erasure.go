@@ -22,6 +22,7 @@ import (
 	"github.com/orderbus/orderbus/pkg/inbox"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
+	"github.com/orderbus/orderbus/pkg/pgdb"
 )
 
 // Eraser deletes, in tx, everything the service holds about the customer,
@@ -56,7 +57,9 @@ type Participant struct {
 func (p Participant) Durable() string { return p.Service + "-erasure" }
 
 // Subscription returns the participant's subscription: the durable
-// "<service>-erasure" on stream GDPR, for gdpr.erasure.requested.
+// "<service>-erasure" on stream GDPR, for gdpr.erasure.requested, with the
+// probe of its database (pgdb.Probe, as pgdb.Dependency): a database
+// outage pauses it until the database answers again.
 func (p Participant) Subscription() natsjs.Subscription {
 	return natsjs.Subscription{
 		Stream:  events.StreamGDPR,
@@ -64,10 +67,13 @@ func (p Participant) Subscription() natsjs.Subscription {
 		Routes: []natsjs.Route{{
 			Filter: events.FilterErasureRequested, Type: events.TypeErasureRequested, Handler: p.handle,
 		}},
+		Probes: map[string]natsjs.Probe{pgdb.Dependency: pgdb.Probe(p.Pool)},
 	}
 }
 
-// handle erases the customer named by an erasure request and answers.
+// handle erases the customer named by an erasure request and answers. A
+// database failure that means the database is unavailable is marked so
+// (pgdb.Classify); any other one is a plain transient error.
 func (p Participant) handle(ctx context.Context, msg natsjs.Message) error {
 	var req events.ErasureRequested
 	if err := msg.Event.Decode(&req); err != nil {
@@ -111,7 +117,7 @@ func (p Participant) handle(ctx context.Context, msg natsjs.Message) error {
 		return outbox.Enqueue(ctx, tx, events.ErasureCompletedSubject(p.Service), answer)
 	})
 	if err != nil {
-		return fmt.Errorf("erasure %s: %w", req.ErasureID, err)
+		return pgdb.Classify(fmt.Errorf("erasure %s: %w", req.ErasureID, err))
 	}
 	if answer.ID == "" {
 		p.Logger.Info("erasure request already handled", "erasure_id", req.ErasureID, "event_id", msg.Event.ID)

@@ -27,7 +27,7 @@ func TestAsyncAPIDocumentsContract(t *testing.T) {
 	for _, typ := range events.Types() {
 		wants = append(wants, want{"type " + typ, "title: " + typ + "\n"}, want{"ce-type " + typ, "const: " + typ + "\n"})
 	}
-	for _, s := range events.Streams() {
+	for _, s := range events.Streams(events.DefaultRetention()) {
 		wants = append(wants, want{"stream " + s.Name, "- name: " + s.Name + "\n"}, want{"channel in stream " + s.Name, "x-jetstream-stream: " + s.Name + "\n"})
 		for _, subj := range s.Subjects {
 			wants = append(wants, want{"stream subject " + subj, "subjects: [" + subj + "]"})

@@ -61,7 +61,7 @@ func TestSubjectTokenInjective(t *testing.T) {
 
 func TestStreams(t *testing.T) {
 	t.Parallel()
-	streams := events.Streams()
+	streams := events.Streams(events.DefaultRetention())
 	names := map[string]bool{}
 	for _, s := range streams {
 		names[s.Name] = true
@@ -77,18 +77,30 @@ func TestStreams(t *testing.T) {
 			t.Errorf("stream %s missing", n)
 		}
 	}
-	if streams[3].Name != events.StreamDLQ || streams[3].MaxAge != 30*24*time.Hour {
-		t.Errorf("DLQ stream %s MaxAge %v, want 720h", streams[3].Name, streams[3].MaxAge)
+	if streams[3].Name != events.StreamDLQ || streams[3].MaxAge != 30*24*time.Hour || streams[3].MaxBytes != 1<<30 ||
+		streams[3].Discard != jetstream.DiscardNew {
+		t.Errorf("DLQ stream %s MaxAge %v MaxBytes %d discard %v, want 720h, 1 GiB, new",
+			streams[3].Name, streams[3].MaxAge, streams[3].MaxBytes, streams[3].Discard)
+	}
+	for _, s := range streams[:3] {
+		if s.MaxAge != 7*24*time.Hour || s.Discard != jetstream.DiscardOld {
+			t.Errorf("%s: MaxAge %v discard %v, want 168h, old", s.Name, s.MaxAge, s.Discard)
+		}
+	}
+	custom := events.Streams(events.Retention{MaxAge: time.Hour, DLQMaxAge: 2 * time.Hour, DLQMaxBytes: 4096})
+	if custom[0].MaxAge != time.Hour || custom[3].MaxAge != 2*time.Hour || custom[3].MaxBytes != 4096 || custom[0].MaxBytes != 0 {
+		t.Errorf("custom retention: ORDERS MaxAge %v MaxBytes %d, DLQ MaxAge %v MaxBytes %d",
+			custom[0].MaxAge, custom[0].MaxBytes, custom[3].MaxAge, custom[3].MaxBytes)
 	}
 	streams[0].Subjects[0] = "changed"
-	if events.Streams()[0].Subjects[0] == "changed" {
+	if events.Streams(events.DefaultRetention())[0].Subjects[0] == "changed" {
 		t.Error("Streams shares its slices between calls")
 	}
 }
 
 func streamsMatching(subject string) int {
 	n := 0
-	for _, s := range events.Streams() {
+	for _, s := range events.Streams(events.DefaultRetention()) {
 		for _, f := range s.Subjects {
 			if matches(f, subject) {
 				n++

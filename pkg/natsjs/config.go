@@ -16,7 +16,6 @@ import (
 const (
 	DefaultAckWait        = 30 * time.Second
 	DefaultHandlerTimeout = 30 * time.Second
-	DefaultBatch          = 100
 	DefaultConcurrency    = 8
 	DefaultPauseAfter     = 5
 	DefaultProbeInterval  = 2 * time.Second
@@ -39,20 +38,23 @@ type ConsumerConfig struct {
 	Stream string
 	// Durable names the consumer (required; no '.', '*', '>' or spaces).
 	// JetStream keeps the consumer's position under this name: renaming it
-	// creates a new consumer that reads the whole stream again from the
-	// start, and leaves the old one behind.
+	// creates a new consumer, which starts with new messages (or the whole
+	// stream, with ReplayHistory), and leaves the old one behind.
 	Durable string
 	// FilterSubjects limits the consumer to these subjects; empty means all
 	// of the stream.
 	FilterSubjects []string
 	// AckWait is how long JetStream waits for an acknowledgement before it
-	// redelivers (default 30s). Keep it above the handler's p99; the runner
-	// also sends InProgress every AckWait/3 while a message is held, so a
-	// slow handler is not redelivered while it still runs.
+	// redelivers (default 30s). It is raised to at least HandlerTimeout
+	// plus a margin (half of HandlerTimeout, at most 5s), so a handler
+	// always meets its deadline before its message could be redelivered;
+	// the runner also sends InProgress every AckWait/3 while a message is
+	// held, queued or running, so it stays with this instance.
 	AckWait time.Duration
 	// HandlerTimeout bounds one handler call (default 30s): its ctx is
-	// canceled then, and the call counts as a transient failure. Keep it
-	// below AckWait.
+	// canceled then, and a call that fails after its deadline counts as a
+	// transient failure, retried like any other. The handler must return
+	// once its ctx is done.
 	HandlerTimeout time.Duration
 	// PauseAfter is how many transient failures in a row make the consumer
 	// stop fetching until a probe passes (default 5).
@@ -72,7 +74,8 @@ type ConsumerConfig struct {
 	// delivery at index n-1; the last one repeats (default DefaultBackOff).
 	BackOff []time.Duration
 	// Batch is the most messages fetched in one request and held at once,
-	// queued or running (default 100).
+	// queued or running (default Concurrency, so that every message held
+	// starts at once and a stop or crash releases no unstarted backlog).
 	Batch int
 	// Concurrency is how many handlers run at once (default 8).
 	Concurrency int
@@ -91,6 +94,9 @@ func (c *ConsumerConfig) setDefaults() {
 	if c.HandlerTimeout == 0 {
 		c.HandlerTimeout = DefaultHandlerTimeout
 	}
+	if c.HandlerTimeout > 0 {
+		c.AckWait = max(c.AckWait, c.HandlerTimeout+min(c.HandlerTimeout/2, 5*time.Second))
+	}
 	if c.PauseAfter == 0 {
 		c.PauseAfter = DefaultPauseAfter
 	}
@@ -100,11 +106,11 @@ func (c *ConsumerConfig) setDefaults() {
 	if len(c.BackOff) == 0 {
 		c.BackOff = DefaultBackOff()
 	}
-	if c.Batch == 0 {
-		c.Batch = DefaultBatch
-	}
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
+	}
+	if c.Batch == 0 {
+		c.Batch = c.Concurrency
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -152,9 +158,12 @@ func (c *ConsumerConfig) Validate() error {
 // dead-lettered (a permanent error, once its DLQ copy is stored), so the
 // server never drops a message silently.
 //
-// MaxAckPending is twice Batch: the runner holds at most Batch messages,
-// and the rest of the window lets NAKed messages wait out their delay
-// without stalling fresh ones.
+// MaxAckPending is Batch plus retryWindow: the runner holds at most Batch
+// messages, and the rest of the window lets NAKed messages wait out their
+// delay without stalling fresh ones.
+//
+// DeliverPolicy applies to a newly created durable only: ensure keeps an
+// existing durable's policy and start position.
 func (c *ConsumerConfig) serverConfig() jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:        c.Durable,
@@ -163,10 +172,14 @@ func (c *ConsumerConfig) serverConfig() jetstream.ConsumerConfig {
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        c.AckWait,
 		MaxDeliver:     -1,
-		MaxAckPending:  2 * c.Batch,
+		MaxAckPending:  c.Batch + retryWindow,
 		FilterSubjects: c.FilterSubjects,
 	}
 }
+
+// retryWindow is how many messages may wait out a retry delay on the
+// server beyond the ones the runner holds.
+const retryWindow = 1000
 
 // deliverPolicy is where a newly created durable starts.
 func (c *ConsumerConfig) deliverPolicy() jetstream.DeliverPolicy {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestConsumerConfigDefaultsAndValidate(t *testing.T) {
@@ -21,9 +23,10 @@ func TestConsumerConfigDefaultsAndValidate(t *testing.T) {
 		{name: "durable with a dot", edit: func(c *ConsumerConfig) { c.Durable = "email.v2" }, wantErr: []string{"durable"}},
 		{name: "durable with a wildcard", edit: func(c *ConsumerConfig) { c.Durable = "email*" }, wantErr: []string{"durable"}},
 		{name: "negative values", edit: func(c *ConsumerConfig) {
-			c.AckWait, c.MaxDeliver, c.Batch, c.Concurrency = -1, -1, -1, -1
-		}, wantErr: []string{"ack wait", "max deliver", "batch", "concurrency"}},
-		{name: "tiny ack wait", edit: func(c *ConsumerConfig) { c.AckWait = time.Millisecond }, wantErr: []string{"ack wait"}},
+			c.AckWait, c.HandlerTimeout, c.PauseAfter, c.ProbeInterval, c.Batch, c.Concurrency = -1, -1, -1, -1, -1, -1
+		}, wantErr: []string{"ack wait", "handler timeout", "pause after", "probe interval", "batch", "concurrency"}},
+		{name: "tiny ack wait with no handler timeout", edit: func(c *ConsumerConfig) { c.AckWait, c.HandlerTimeout = time.Millisecond, -1 },
+			wantErr: []string{"ack wait", "handler timeout"}},
 		{name: "zero backoff step", edit: func(c *ConsumerConfig) { c.BackOff = []time.Duration{time.Second, 0} },
 			wantErr: []string{"backoff[1]"}},
 	}
@@ -38,8 +41,9 @@ func TestConsumerConfigDefaultsAndValidate(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Validate: %v", err)
 				}
-				if c.AckWait != 30*time.Second || c.MaxDeliver != 10 || c.Batch != 100 || c.Concurrency != 8 ||
-					len(c.BackOff) != 6 || c.Logger == nil {
+				if c.AckWait != 35*time.Second || c.HandlerTimeout != 30*time.Second || c.PauseAfter != 5 ||
+					c.ProbeInterval != 2*time.Second || c.Batch != 8 || c.Concurrency != 8 ||
+					len(c.BackOff) != 6 || c.Logger == nil || c.ReplayHistory {
 					t.Errorf("defaults = %+v", c)
 				}
 				return
@@ -74,17 +78,43 @@ func TestBackoff(t *testing.T) {
 
 func TestServerConfig(t *testing.T) {
 	t.Parallel()
-	c := ConsumerConfig{Stream: "ORDERS", Durable: "email", MaxDeliver: 3, Batch: 7}
+	c := ConsumerConfig{Stream: "ORDERS", Durable: "email", Batch: 7, AckWait: time.Minute}
 	c.setDefaults()
 	sc := c.serverConfig()
-	if sc.MaxDeliver != 4 {
-		t.Errorf("server MaxDeliver = %d, want runner's 3 + 1", sc.MaxDeliver)
+	if sc.MaxDeliver != -1 {
+		t.Errorf("server MaxDeliver = %d, want unlimited (-1)", sc.MaxDeliver)
 	}
-	if sc.MaxAckPending != 14 {
-		t.Errorf("MaxAckPending = %d, want 2*Batch", sc.MaxAckPending)
+	if sc.MaxAckPending != 7+retryWindow {
+		t.Errorf("MaxAckPending = %d, want Batch + %d", sc.MaxAckPending, retryWindow)
 	}
-	if sc.Durable != "email" || sc.AckWait != 30*time.Second {
+	if sc.Durable != "email" || sc.AckWait != time.Minute || sc.DeliverPolicy != jetstream.DeliverNewPolicy {
 		t.Errorf("server config = %+v", sc)
+	}
+	c.ReplayHistory = true
+	if p := c.serverConfig().DeliverPolicy; p != jetstream.DeliverAllPolicy {
+		t.Errorf("deliver policy with ReplayHistory = %v, want all", p)
+	}
+}
+
+// TestAckWaitAboveHandlerTimeout checks that setDefaults keeps AckWait
+// above the handler's deadline, by half of it up to 5s.
+func TestAckWaitAboveHandlerTimeout(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		ackWait, timeout, want time.Duration
+	}{
+		{0, 0, 35 * time.Second},
+		{time.Minute, 0, time.Minute},
+		{time.Second, 400 * time.Millisecond, time.Second},
+		{time.Second, time.Second, 1500 * time.Millisecond},
+		{10 * time.Second, 2 * time.Minute, 2*time.Minute + 5*time.Second},
+	}
+	for _, tt := range tests {
+		c := ConsumerConfig{AckWait: tt.ackWait, HandlerTimeout: tt.timeout}
+		c.setDefaults()
+		if c.AckWait != tt.want {
+			t.Errorf("AckWait %v, HandlerTimeout %v: got %v, want %v", tt.ackWait, tt.timeout, c.AckWait, tt.want)
+		}
 	}
 }
 

@@ -43,11 +43,11 @@ func TestConnectWhileServerDown(t *testing.T) {
 	}
 	// EnsureStreams is idempotent: running it twice leaves the streams as configured.
 	for i := range 2 {
-		if err := natsjs.EnsureStreams(ctxT(t), js, events.Streams()...); err != nil {
+		if err := natsjs.EnsureStreams(ctxT(t), js, events.Streams(events.DefaultRetention())...); err != nil {
 			t.Fatalf("EnsureStreams #%d: %v", i+1, err)
 		}
 	}
-	for _, want := range events.Streams() {
+	for _, want := range events.Streams(events.DefaultRetention()) {
 		s, err := js.Stream(ctxT(t), want.Name)
 		if err != nil {
 			t.Fatalf("stream %s: %v", want.Name, err)

@@ -24,11 +24,10 @@ func TestConsumerOutcomes(t *testing.T) {
 	t.Parallel()
 	errTransient := errors.New("smtp: connection refused")
 	tests := []struct {
-		name       string
-		maxDeliver int
-		ackWait    time.Duration
-		malformed  bool // publish without CloudEvents headers
-		handle     func(call int, m natsjs.Message) error
+		name      string
+		malformed bool   // publish without CloudEvents headers
+		redrive   string // the Orderbus-Redrive-For header to publish with
+		handle    func(call int, m natsjs.Message) error
 
 		wantCalls      int
 		wantDeliveries uint64 // deliveries the server made
@@ -78,13 +77,41 @@ func TestConsumerOutcomes(t *testing.T) {
 			wantDLQError: "malformed event",
 		},
 		{
-			name:       "exhausted deliveries are dead-lettered",
-			maxDeliver: 3,
-			handle:     func(int, natsjs.Message) error { return errTransient },
-			wantCalls:  3, wantDeliveries: 3,
-			wantOutcomes: map[string]float64{"retried": 2, "dead_lettered": 1},
-			wantDLQ:      map[string]string{"Orderbus-Reason": "exhausted", "Orderbus-Deliveries": "3"},
-			wantDLQError: "connection refused",
+			name: "transient error never exhausts: retried far beyond 10 deliveries",
+			handle: func(call int, _ natsjs.Message) error {
+				if call <= 25 {
+					return natsjs.Unavailable("smtp", errTransient)
+				}
+				return nil
+			},
+			wantCalls: 26, wantDeliveries: 26,
+			wantOutcomes: map[string]float64{"retried": 25, "acked": 1},
+		},
+		{
+			name: "permanent error after the deadline is retried",
+			handle: func(call int, _ natsjs.Message) error {
+				if call == 1 {
+					time.Sleep(300 * time.Millisecond) // past the 200ms handler timeout
+					return natsjs.Permanent(errors.New("refused"))
+				}
+				return nil
+			},
+			wantCalls: 2, wantDeliveries: 2,
+			wantOutcomes: map[string]float64{"retried": 1, "acked": 1},
+		},
+		{
+			name:      "redrive for another durable is acked without the handler",
+			redrive:   "sms",
+			handle:    func(int, natsjs.Message) error { return errors.New("must not be called") },
+			wantCalls: 0, wantDeliveries: 1,
+			wantOutcomes: map[string]float64{"skipped_redrive": 1},
+		},
+		{
+			name:      "redrive for this durable is handled",
+			redrive:   "email",
+			handle:    func(int, natsjs.Message) error { return nil },
+			wantCalls: 1, wantDeliveries: 1,
+			wantOutcomes: map[string]float64{"acked": 1},
 		},
 		{
 			name:      "malformed event is dead-lettered without calling the handler",
@@ -107,23 +134,15 @@ func TestConsumerOutcomes(t *testing.T) {
 			wantOutcomes: map[string]float64{"retried": 1, "acked": 1},
 		},
 		{
-			name:       "panics until exhausted are dead-lettered",
-			maxDeliver: 2,
-			handle:     func(int, natsjs.Message) error { panic("always") },
-			wantCalls:  2, wantDeliveries: 2,
-			wantOutcomes: map[string]float64{"retried": 1, "dead_lettered": 1},
-			wantDLQ:      map[string]string{"Orderbus-Reason": "exhausted"},
-			wantDLQError: "handler panicked: always",
-		},
-		{
-			name:    "slow handler outliving AckWait is not redelivered",
-			ackWait: time.Second,
-			handle: func(int, natsjs.Message) error {
-				time.Sleep(2500 * time.Millisecond) // the slow work under test, not synchronisation
+			name: "panics keep being retried",
+			handle: func(call int, _ natsjs.Message) error {
+				if call <= 12 {
+					panic("nil map write")
+				}
 				return nil
 			},
-			wantCalls: 1, wantDeliveries: 1,
-			wantOutcomes: map[string]float64{"acked": 1},
+			wantCalls: 13, wantDeliveries: 13,
+			wantOutcomes: map[string]float64{"retried": 12, "acked": 1},
 		},
 	}
 	for _, tt := range tests {
@@ -135,8 +154,8 @@ func TestConsumerOutcomes(t *testing.T) {
 			rec := &recorder{fn: tt.handle}
 			runConsumer(t, js, natsjs.ConsumerConfig{
 				Stream: events.StreamOrders, Durable: "email", FilterSubjects: []string{events.FilterOrderPlaced},
-				AckWait: tt.ackWait, MaxDeliver: tt.maxDeliver, Metrics: reg,
-				BackOff: []time.Duration{50 * time.Millisecond, 100 * time.Millisecond},
+				Metrics: reg, HandlerTimeout: 200 * time.Millisecond, PauseAfter: 100,
+				BackOff: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond},
 			}, rec.handle)
 
 			var seq uint64
@@ -153,7 +172,15 @@ func TestConsumerOutcomes(t *testing.T) {
 			} else {
 				ev := newEvent(t, "c-1")
 				body = ev.Data
-				seq = publish(t, js, ev)
+				h := ev.Header()
+				if tt.redrive != "" {
+					h.Set(natsjs.HeaderRedriveFor, tt.redrive)
+				}
+				ack, err := js.PublishMsg(ctxT(t), &nats.Msg{Subject: events.OrderPlacedSubject("c-1"), Header: h, Data: ev.Data})
+				if err != nil {
+					t.Fatalf("publish: %v", err)
+				}
+				seq = ack.Sequence
 			}
 
 			info := waitSettled(t, js, "email", seq)
@@ -165,7 +192,7 @@ func TestConsumerOutcomes(t *testing.T) {
 			}
 			waitFor(t, 5*time.Second, "outcome metrics", func() (bool, string) {
 				seen := map[string]float64{}
-				for _, o := range []string{"acked", "retried", "dead_lettered", "dead_letter_failed", "released"} {
+				for _, o := range []string{"acked", "retried", "dead_lettered", "dead_letter_failed", "released", "skipped_redrive"} {
 					if v := counter(t, reg, "orderbus_consumer_messages_total", map[string]string{"durable": "email", "outcome": o}); v > 0 {
 						seen[o] = v
 					}
@@ -297,15 +324,15 @@ func TestNewConsumerRejects(t *testing.T) {
 	t.Run("server settings", func(t *testing.T) {
 		t.Parallel()
 		_, err := natsjs.NewConsumer(ctxT(t), js, natsjs.ConsumerConfig{Stream: events.StreamOrders, Durable: "inventory",
-			FilterSubjects: []string{events.FilterOrderPlaced}, MaxDeliver: 4, Batch: 10}, ok)
+			FilterSubjects: []string{events.FilterOrderPlaced}, Batch: 10}, ok)
 		if err != nil {
 			t.Fatalf("NewConsumer: %v", err)
 		}
 		cfg := consumerInfo(t, js, events.StreamOrders, "inventory").Config
-		if cfg.AckPolicy != jetstream.AckExplicitPolicy || cfg.MaxDeliver != 5 || cfg.MaxAckPending != 20 ||
-			cfg.AckWait != 30*time.Second || len(cfg.FilterSubjects) != 1 {
-			t.Errorf("server config = ack %v, max deliver %d, max ack pending %d, ack wait %v, filters %v",
-				cfg.AckPolicy, cfg.MaxDeliver, cfg.MaxAckPending, cfg.AckWait, cfg.FilterSubjects)
+		if cfg.AckPolicy != jetstream.AckExplicitPolicy || cfg.MaxDeliver != -1 || cfg.MaxAckPending != 1010 ||
+			cfg.AckWait != 35*time.Second || len(cfg.FilterSubjects) != 1 || cfg.DeliverPolicy != jetstream.DeliverNewPolicy {
+			t.Errorf("server config = ack %v, max deliver %d, max ack pending %d, ack wait %v, filters %v, deliver %v",
+				cfg.AckPolicy, cfg.MaxDeliver, cfg.MaxAckPending, cfg.AckWait, cfg.FilterSubjects, cfg.DeliverPolicy)
 		}
 	})
 }

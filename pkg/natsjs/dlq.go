@@ -2,6 +2,7 @@ package natsjs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -20,7 +21,8 @@ const (
 	// HeaderError is why the consumer gave up: the error text on one line,
 	// at most maxErrorHeader bytes.
 	HeaderError = "Orderbus-Error"
-	// HeaderReason is permanent, exhausted or malformed.
+	// HeaderReason is permanent (the handler's verdict) or malformed (the
+	// message is not a valid event, or a JetStream delivery).
 	HeaderReason = "Orderbus-Reason"
 	// HeaderStream is the stream the message came from.
 	HeaderStream = "Orderbus-Stream"
@@ -38,6 +40,13 @@ const (
 	// HeaderRedriveOf, on a redriven message, is the DLQ stream sequence
 	// of the dead letter it replays, in decimal.
 	HeaderRedriveOf = "Orderbus-Redrive-Of"
+	// HeaderTruncated is "true" on a dead-lettered copy stored without
+	// the original body because the copy (body, original headers and
+	// these ones) would exceed the server's max_payload.
+	HeaderTruncated = "Orderbus-Truncated"
+	// HeaderOriginalSize is the original body's size in bytes, in decimal,
+	// on a truncated copy.
+	HeaderOriginalSize = "Orderbus-Original-Size"
 )
 
 const (
@@ -50,7 +59,9 @@ const (
 // would act on them), plus the Orderbus-* headers. Its Nats-Msg-Id is
 // dlq:<durable>:<stream>:<seq>, so dead-lettering the same message again
 // (a lost Term) stores it once, while other consumers giving up on the
-// same event each get their copy.
+// same event each get their copy. When the copy would exceed the server's
+// max_payload (the added headers can tip a large message over it), it is
+// stored without the body, marked with HeaderTruncated, rather than never.
 func (c *Consumer) deadLetter(msg jetstream.Msg, meta *jetstream.MsgMetadata, reason string, cause error) error {
 	h := nats.Header{}
 	for k, v := range msg.Headers() {
@@ -72,7 +83,14 @@ func (c *Consumer) deadLetter(msg jetstream.Msg, meta *jetstream.MsgMetadata, re
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), dlqTimeout)
 	defer cancel()
-	if _, err := c.js.PublishMsg(ctx, out, opts...); err != nil {
+	_, err := c.js.PublishMsg(ctx, out, opts...)
+	if errors.Is(err, nats.ErrMaxPayload) {
+		h.Set(HeaderTruncated, "true")
+		h.Set(HeaderOriginalSize, strconv.Itoa(len(out.Data)))
+		out.Data = nil
+		_, err = c.js.PublishMsg(ctx, out, opts...)
+	}
+	if err != nil {
 		return fmt.Errorf("dead-letter to %s: %w", out.Subject, err)
 	}
 	return nil

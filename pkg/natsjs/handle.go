@@ -13,24 +13,34 @@ import (
 )
 
 // process runs the handler on one delivery and settles it: Ack on
-// success, DLQ copy then Term when giving up, NakWithDelay otherwise.
-func (c *Consumer) process(ctx context.Context, d *delivery) {
+// success, DLQ copy then Term on a permanent failure, NakWithDelay
+// otherwise. A redrive meant for another durable is acked unhandled. It
+// returns what the outcome says about the dependencies, and the
+// handler's error.
+func (c *Consumer) process(ctx context.Context, d *delivery) (verdict, error) {
 	// Stopped only once settled, so a slow DLQ copy is kept alive too; an
 	// InProgress racing the settlement is dropped by the client (already acked).
 	defer d.ka.stop()
 	msg := d.msg
+	if target := msg.Headers().Get(HeaderRedriveFor); target != "" && target != c.cfg.Durable {
+		if err := msg.Ack(); err != nil {
+			c.log.Warn("ack of a redrive for another consumer failed", "error", err, "redrive_for", target)
+		}
+		c.metrics.messages.WithLabelValues(outcomeSkippedRedrive).Inc()
+		return verdictNone, nil
+	}
 	meta, err := msg.Metadata()
 	if err != nil {
 		// Not a JetStream delivery (cannot happen with Fetch): without its
 		// delivery count, dead-letter it rather than retry forever.
 		c.giveUp(msg, &jetstream.MsgMetadata{Stream: c.cfg.Stream, Consumer: c.cfg.Durable},
 			reasonMalformed, fmt.Errorf("read delivery metadata: %w", err))
-		return
+		return verdictNone, nil
 	}
 	ev, err := events.Parse(msg.Headers(), msg.Data())
 	if err != nil {
 		c.giveUp(msg, meta, reasonMalformed, err)
-		return
+		return verdictNone, nil
 	}
 
 	err = c.invoke(ctx, Message{Event: ev, Subject: msg.Subject(), NumDelivered: meta.NumDelivered, StreamSeq: meta.Sequence.Stream})
@@ -41,19 +51,27 @@ func (c *Consumer) process(ctx context.Context, d *delivery) {
 			c.log.Warn("ack failed", "error", aerr, "stream_seq", meta.Sequence.Stream, "event_id", ev.ID)
 		}
 		c.metrics.messages.WithLabelValues(outcomeAcked).Inc()
+		return verdictSuccess, nil
 	case IsPermanent(err) || errors.Is(err, events.ErrMalformed):
 		c.giveUp(msg, meta, reasonPermanent, err)
+		return verdictPermanent, err
 	default:
 		delay := c.cfg.backoff(meta.NumDelivered)
 		c.log.Warn("handler failed; retrying", "error", err, "event_id", ev.ID, "event_type", ev.Type,
 			"stream_seq", meta.Sequence.Stream, "delivery", meta.NumDelivered, "retry_in", delay)
 		c.nak(msg, delay)
 		c.metrics.messages.WithLabelValues(outcomeRetried).Inc()
+		return verdictTransient, err
 	}
 }
 
-// invoke calls the handler, turning a panic into an error.
+// invoke calls the handler under HandlerTimeout, turning a panic into an
+// error and any error returned after the deadline into a transient one
+// (a Permanent or malformed verdict reached by a canceled call is not
+// trusted), keeping the dependency it names.
 func (c *Consumer) invoke(ctx context.Context, m Message) (err error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.HandlerTimeout)
+	defer cancel()
 	start := time.Now()
 	c.metrics.inFlight.Inc()
 	defer func() {
@@ -62,6 +80,18 @@ func (c *Consumer) invoke(ctx context.Context, m Message) (err error) {
 			c.log.Error("handler panicked", "panic", fmt.Sprint(p), "event_id", m.Event.ID,
 				"event_type", m.Event.Type, "stream_seq", m.StreamSeq, "stack", string(debug.Stack()))
 			err = fmt.Errorf("handler panicked: %v", p)
+		}
+		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			c.metrics.timeouts.Inc()
+			if IsPermanent(err) || errors.Is(err, events.ErrMalformed) {
+				dep, ok := DependencyOf(err)
+				err = fmt.Errorf("handler deadline of %s exceeded: %v", c.cfg.HandlerTimeout, err)
+				if ok {
+					err = Unavailable(dep, err)
+				}
+			} else {
+				err = fmt.Errorf("handler deadline of %s exceeded: %w", c.cfg.HandlerTimeout, err)
+			}
 		}
 		c.metrics.inFlight.Dec()
 		c.metrics.duration.Observe(time.Since(start).Seconds())

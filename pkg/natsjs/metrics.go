@@ -13,14 +13,14 @@ const (
 	outcomeRetried          = "retried"            // NAKed with a delay after a transient failure
 	outcomeDeadLettered     = "dead_lettered"      // copied to the DLQ, then terminated
 	outcomeDeadLetterFailed = "dead_letter_failed" // DLQ copy failed; NAKed to try again
-	outcomeReleased         = "released"           // fetched but not started before shutdown; NAKed
+	outcomeReleased         = "released"           // fetched but not started (stop or pause); NAKed at once
+	outcomeSkippedRedrive   = "skipped_redrive"    // a redrive meant for another durable; acked unhandled
 )
 
 // Reasons for dead-lettering, the reason label of orderbus_consumer_dead_letters_total
 // and the Orderbus-Reason header.
 const (
 	reasonPermanent = "permanent"
-	reasonExhausted = "exhausted"
 	reasonMalformed = "malformed"
 )
 
@@ -29,9 +29,13 @@ type metrics struct {
 	messages    *prometheus.CounterVec // by outcome
 	deadLetters *prometheus.CounterVec // by reason
 	panics      prometheus.Counter
+	timeouts    prometheus.Counter
 	fetchErrors prometheus.Counter
 	inFlight    prometheus.Gauge
 	duration    prometheus.Observer
+	paused      *prometheus.GaugeVec   // by dependency
+	pauses      *prometheus.CounterVec // by dependency
+	dlqDepth    *dlqCollector          // shared by the consumers of one registry
 }
 
 // newMetrics registers the consumer metrics with reg (nil: unregistered
@@ -41,14 +45,14 @@ func newMetrics(reg prometheus.Registerer, durable string) (*metrics, error) {
 	l := []string{"durable"}
 	messages, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "orderbus_consumer_messages_total",
-		Help: "Deliveries handled by the consumer runner, by outcome (acked, retried, dead_lettered, dead_letter_failed, released).",
+		Help: "Deliveries handled by the consumer runner, by outcome (acked, retried, dead_lettered, dead_letter_failed, released, skipped_redrive).",
 	}, append(l, "outcome")))
 	if err != nil {
 		return nil, err
 	}
 	deadLetters, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "orderbus_consumer_dead_letters_total",
-		Help: "Messages copied to the DLQ stream and terminated, by reason (permanent, exhausted, malformed).",
+		Help: "Messages copied to the DLQ stream and terminated, by reason (permanent, malformed).",
 	}, append(l, "reason")))
 	if err != nil {
 		return nil, err
@@ -57,6 +61,31 @@ func newMetrics(reg prometheus.Registerer, durable string) (*metrics, error) {
 		Name: "orderbus_consumer_handler_panics_total",
 		Help: "Handler panics recovered by the runner (each retried as a transient failure).",
 	}, l))
+	if err != nil {
+		return nil, err
+	}
+	timeouts, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "orderbus_consumer_handler_timeouts_total",
+		Help: "Handler calls that failed after their deadline (HandlerTimeout); each is retried as a transient failure.",
+	}, l))
+	if err != nil {
+		return nil, err
+	}
+	paused, err := register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "orderbus_consumer_paused",
+		Help: "1 while the consumer has stopped fetching because the dependency keeps failing, else 0.",
+	}, append(l, "dependency")))
+	if err != nil {
+		return nil, err
+	}
+	pauses, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "orderbus_consumer_pauses_total",
+		Help: "Times the consumer stopped fetching after a run of transient failures, by the dependency that failed.",
+	}, append(l, "dependency")))
+	if err != nil {
+		return nil, err
+	}
+	dlqDepth, err := register(reg, newDLQCollector())
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +115,11 @@ func newMetrics(reg prometheus.Registerer, durable string) (*metrics, error) {
 		messages:    messages.MustCurryWith(prometheus.Labels{"durable": durable}),
 		deadLetters: deadLetters.MustCurryWith(prometheus.Labels{"durable": durable}),
 		panics:      panics.WithLabelValues(durable),
+		timeouts:    timeouts.WithLabelValues(durable),
 		fetchErrors: fetchErrors.WithLabelValues(durable),
+		paused:      paused.MustCurryWith(prometheus.Labels{"durable": durable}),
+		pauses:      pauses.MustCurryWith(prometheus.Labels{"durable": durable}),
+		dlqDepth:    dlqDepth,
 		inFlight:    inFlight.WithLabelValues(durable),
 		duration:    duration.WithLabelValues(durable),
 	}, nil

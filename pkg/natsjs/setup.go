@@ -5,72 +5,160 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// DefaultCheckInterval is how often a StreamSetup checks that its streams
+// still exist.
+const DefaultCheckInterval = 5 * time.Second
+
 // StreamSetup creates the streams a service needs without making the
-// service wait for the broker: Run retries in the background until it
-// succeeds, and Ready tells the readiness check whether it has. A service
-// that publishes through the outbox can thus start, and take requests,
-// while NATS is down.
+// service wait for the broker, and recreates any that goes missing while
+// the service runs: Run retries in the background, and Ready tells the
+// readiness check whether every stream exists. A service that publishes
+// through the outbox can thus start, and take requests, while NATS is down.
 type StreamSetup struct {
-	js     jetstream.JetStream
-	cfgs   []jetstream.StreamConfig
-	logger *slog.Logger
-	ready  atomic.Bool
+	// CheckInterval is how often Run checks, once the streams are created,
+	// that they still exist (default DefaultCheckInterval). Set it before Run.
+	CheckInterval time.Duration
+
+	js      jetstream.JetStream
+	cfgs    []jetstream.StreamConfig
+	logger  *slog.Logger
+	mu      sync.Mutex
+	missing []string        // streams not known to exist; all of them until the first success
+	failing map[string]bool // streams whose recreation failed and was logged at warn; Run's own
 }
 
 // NewStreamSetup returns a StreamSetup for cfgs; nothing is sent until Run.
 func NewStreamSetup(js jetstream.JetStream, logger *slog.Logger, cfgs ...jetstream.StreamConfig) *StreamSetup {
-	return &StreamSetup{js: js, cfgs: cfgs, logger: logger}
+	s := &StreamSetup{js: js, cfgs: cfgs, logger: logger}
+	for _, c := range cfgs {
+		s.missing = append(s.missing, c.Name)
+	}
+	return s
 }
 
-// Run calls EnsureStreams until it succeeds or ctx ends, with a backoff of
-// 100 ms doubling to 5 s between attempts, each logged at warn.
+// Run calls EnsureStreams until it succeeds, with a backoff of 100 ms
+// doubling to 5 s between attempts (the first failure logged at warn, the
+// others at debug). Then, until ctx ends, it lists the streams every
+// CheckInterval and recreates any that is missing (deleted by hand, lost
+// with the server's store), logging it at warn; Ready is false meanwhile.
 func (s *StreamSetup) Run(ctx context.Context) {
-	delay := 100 * time.Millisecond
+	if !s.create(ctx) {
+		return
+	}
+	interval := s.CheckInterval
+	if interval <= 0 {
+		interval = DefaultCheckInterval
+	}
 	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
+		s.repair(ctx)
+	}
+}
+
+// create calls EnsureStreams until it succeeds or ctx ends, and reports
+// which.
+func (s *StreamSetup) create(ctx context.Context) bool {
+	delay := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
 		attemptCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err := EnsureStreams(attemptCtx, s.js, s.cfgs...)
 		cancel()
 		if err == nil {
-			s.ready.Store(true)
+			s.setMissing(nil)
 			s.logger.Info("jetstream streams ready")
-			return
+			return true
 		}
-		s.logger.Warn("cannot create jetstream streams yet; retrying", "error", err, "retry_in", delay.String())
+		if attempt == 1 {
+			s.logger.Warn("cannot create jetstream streams yet; retrying", "error", err, "retry_in", delay.String())
+		} else {
+			s.logger.Debug("cannot create jetstream streams yet; retrying", "error", err, "retry_in", delay.String())
+		}
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-time.After(delay):
 		}
 		delay = min(2*delay, 5*time.Second)
 	}
 }
 
-// Ready reports whether Run has created the streams.
-func (s *StreamSetup) Ready() bool { return s.ready.Load() }
-
-// ReadyCheck returns a readiness check that passes when nc is connected,
-// setup (if not nil) has created the streams, and JetStream answers.
-func ReadyCheck(nc *nats.Conn, js jetstream.JetStream, setup *StreamSetup) func(context.Context) error {
-	return func(ctx context.Context) error {
-		if status := nc.Status(); status != nats.CONNECTED {
-			return fmt.Errorf("nats connection is %s", status)
-		}
-		if setup != nil && !setup.Ready() {
-			return errors.New("jetstream streams not created yet")
-		}
-		if _, err := js.AccountInfo(ctx); err != nil {
-			return fmt.Errorf("jetstream account info: %w", err)
-		}
-		return nil
+// repair lists the streams and recreates the missing ones. A failed
+// listing (JetStream unreachable) changes nothing: ReadyCheck reports the
+// connection itself.
+func (s *StreamSetup) repair(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	names := s.js.StreamNames(ctx)
+	var have []string
+	for n := range names.Name() {
+		have = append(have, n)
 	}
+	if err := names.Err(); err != nil {
+		s.logger.Debug("list jetstream streams", "error", err)
+		return
+	}
+	var missing []jetstream.StreamConfig
+	for _, c := range s.cfgs {
+		if !slices.Contains(have, c.Name) {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) == 0 {
+		s.setMissing(nil)
+		return
+	}
+	if s.failing == nil {
+		s.failing = map[string]bool{}
+	}
+	var still []string
+	for _, c := range missing {
+		if _, err := s.js.CreateOrUpdateStream(ctx, c); err != nil {
+			still = append(still, c.Name)
+			if !s.failing[c.Name] {
+				s.failing[c.Name] = true
+				s.logger.Warn("jetstream stream missing; cannot recreate it yet", "stream", c.Name, "error", err)
+			} else {
+				s.logger.Debug("jetstream stream missing; cannot recreate it yet", "stream", c.Name, "error", err)
+			}
+			continue
+		}
+		delete(s.failing, c.Name)
+		s.logger.Warn("jetstream stream was missing; recreated", "stream", c.Name)
+	}
+	s.setMissing(still)
 }
+
+func (s *StreamSetup) setMissing(names []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.missing = names
+}
+
+// Missing returns the names of the streams not known to exist: all of
+// them until Run first created them, then those Run found missing and
+// could not recreate yet.
+func (s *StreamSetup) Missing() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.missing)
+}
+
+// Ready reports whether every stream exists, as far as Run knows: false
+// until Run created them, and while one found missing is not recreated.
+func (s *StreamSetup) Ready() bool { return len(s.Missing()) == 0 }
 
 // Drain drains nc, flushing what it has buffered, and waits up to timeout
 // for it to close. A connection that is reconnecting cannot be drained and
@@ -104,16 +192,5 @@ func Drain(nc *nats.Conn, timeout time.Duration) error {
 	}
 }
 
-// ConsumersCheck returns a readiness check that passes once every consumer
-// has created its durable on the server: before that, a service that has
-// just started would be "ready" without consuming yet.
-func ConsumersCheck(consumers ...*Consumer) func(context.Context) error {
-	return func(context.Context) error {
-		for _, c := range consumers {
-			if !c.Created() {
-				return fmt.Errorf("consumer %s not created yet", c.cfg.Durable)
-			}
-		}
-		return nil
-	}
-}
+// missingText lists stream names for an error message.
+func missingText(names []string) string { return strings.Join(names, ", ") }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,7 +38,7 @@ func TestStartWhileServerDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	setup := natsjs.NewStreamSetup(js, log, events.Streams()...)
+	setup := natsjs.NewStreamSetup(js, log, events.Streams(events.DefaultRetention())...)
 	ready := natsjs.ReadyCheck(nc, js, setup)
 	if err := ready(ctx); err == nil {
 		t.Fatal("ready check passed while the server is down")
@@ -149,7 +150,7 @@ func TestConsumerWaitsForStream(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cons.Run(runCtx) }()
 
-	if err := natsjs.EnsureStreams(ctx, js, events.Streams()...); err != nil {
+	if err := natsjs.EnsureStreams(ctx, js, events.Streams(events.DefaultRetention())...); err != nil {
 		t.Fatal(err)
 	}
 	publish(t, js, newEvent(t, "c-1"))
@@ -160,5 +161,69 @@ func TestConsumerWaitsForStream(t *testing.T) {
 	stopRun()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
+	}
+}
+
+// TestStreamDeletedAtRunTimeIsRecreated deletes ORDERS while a service
+// runs: the ready check fails until the stream setup has recreated it,
+// and the consumer recreates its durable and handles what is published
+// to the new stream.
+func TestStreamDeletedAtRunTimeIsRecreated(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	nc, js := natstest.Connect(t, srv)
+	log := natstest.Logger(t)
+	setup := natsjs.NewStreamSetup(js, log, events.Streams(events.DefaultRetention())...)
+	setup.CheckInterval = 50 * time.Millisecond
+	ctx, stop := context.WithCancel(context.Background())
+	setupDone := make(chan struct{})
+	go func() { setup.Run(ctx); close(setupDone) }()
+	t.Cleanup(func() { stop(); <-setupDone })
+	rec := &recorder{}
+	c, err := natsjs.NewConsumer(ctxT(t), js, natsjs.ConsumerConfig{Stream: events.StreamOrders, Durable: "email",
+		Logger: log}, rec.handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runUntilCleanup(t, c)
+	ready := natsjs.ReadyCheck(nc, js, setup)
+	consumers := natsjs.ConsumersCheck(c)
+	waitFor(t, 10*time.Second, "ready", func() (bool, string) {
+		err := errors.Join(ready(ctxT(t)), consumers(ctxT(t)))
+		return err == nil, errString(err)
+	})
+	first := publish(t, js, newEvent(t, "c-1"))
+	waitSettled(t, js, "email", first)
+
+	// Delete ORDERS, and hold its subjects with another stream so that it
+	// cannot be recreated before the test has seen the check fail.
+	if err := js.DeleteStream(ctxT(t), events.StreamOrders); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(ctxT(t), jetstream.StreamConfig{Name: "BLOCKER", Subjects: []string{"orders.>"},
+		Storage: jetstream.MemoryStorage}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the ready check to fail", func() (bool, string) {
+		err := ready(ctxT(t))
+		return err != nil && strings.Contains(err.Error(), events.StreamOrders), errString(err)
+	})
+	waitFor(t, 10*time.Second, "the consumers check to fail", func() (bool, string) {
+		err := consumers(ctxT(t))
+		return err != nil, errString(err)
+	})
+	if err := js.DeleteStream(ctxT(t), "BLOCKER"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "ready again", func() (bool, string) {
+		err := errors.Join(ready(ctxT(t)), consumers(ctxT(t)))
+		return err == nil, errString(err)
+	})
+	ev := newEvent(t, "c-2")
+	seq := publish(t, js, ev)
+	waitSettled(t, js, "email", seq)
+	calls := rec.snapshot()
+	if len(calls) != 2 || calls[1].Event.ID != ev.ID {
+		t.Errorf("handled %d events, want the first and the one published to the recreated stream", len(calls))
 	}
 }

@@ -15,13 +15,17 @@ import (
 // each event type it receives: a service lists its subscriptions in one
 // place (its subscriptions.go) and builds each Consumer from one.
 //
-// Renaming Durable creates a new consumer that reads the whole stream
-// again; adding a Route (a filter) updates the consumer in place and keeps
-// its position.
+// Renaming Durable creates a new consumer, which starts with the messages
+// published after it is created (unless ConsumerSettings.Start is "all");
+// adding a Route (a filter) updates the consumer in place and keeps its
+// position.
 type Subscription struct {
 	Stream  string
 	Durable string
 	Routes  []Route
+	// Probes become the consumer's ConsumerConfig.Probes: by dependency
+	// name, the checks the runner calls while the consumer is paused.
+	Probes map[string]Probe
 }
 
 // Route handles the events of one CloudEvents type, which arrive on the
@@ -115,8 +119,9 @@ func (c ConsumerSettings) Validate() error {
 }
 
 // LogValue logs the settings under the keys consumer_concurrency,
-// consumer_max_deliver and consumer_backoff (durations as text). A
-// service's own LogValue can inline it as an attribute with an empty key.
+// consumer_handler_timeout, consumer_pause_after, consumer_probe_interval,
+// consumer_start and consumer_backoff (durations as text). A service's
+// own LogValue can inline it as an attribute with an empty key.
 func (c ConsumerSettings) LogValue() slog.Value {
 	backoff := make([]string, len(c.BackOff))
 	for i, d := range c.BackOff {
@@ -140,6 +145,7 @@ func (s Subscription) ConsumerConfig(set ConsumerSettings, ackWait time.Duration
 		Durable:        s.Durable,
 		FilterSubjects: s.Filters(),
 		AckWait:        ackWait,
+		Probes:         s.Probes,
 		HandlerTimeout: set.HandlerTimeout,
 		PauseAfter:     set.PauseAfter,
 		ProbeInterval:  set.ProbeInterval,

@@ -48,10 +48,12 @@ func TestSubscriptionDispatch(t *testing.T) {
 		t.Errorf("unknown type: error %v, want a permanent error naming the type", err)
 	}
 
-	cfg := sub.ConsumerConfig(natsjs.ConsumerSettings{Concurrency: 3, MaxDeliver: 7, BackOff: []time.Duration{time.Second}},
+	cfg := sub.ConsumerConfig(natsjs.ConsumerSettings{Concurrency: 3, PauseAfter: 7, HandlerTimeout: 9 * time.Second,
+		ProbeInterval: 3 * time.Second, Start: "all", BackOff: []time.Duration{time.Second}},
 		time.Minute, natstest.Logger(t), nil)
 	if cfg.Durable != "order-inventory" || cfg.Stream != events.StreamInventory || cfg.Concurrency != 3 ||
-		cfg.MaxDeliver != 7 || cfg.AckWait != time.Minute || !slices.Equal(cfg.FilterSubjects, sub.Filters()) {
+		cfg.PauseAfter != 7 || cfg.HandlerTimeout != 9*time.Second || cfg.ProbeInterval != 3*time.Second ||
+		!cfg.ReplayHistory || cfg.AckWait != time.Minute || !slices.Equal(cfg.FilterSubjects, sub.Filters()) {
 		t.Errorf("ConsumerConfig = %+v", cfg)
 	}
 }
@@ -69,11 +71,16 @@ func TestConsumerSettings(t *testing.T) {
 		wantErr string
 	}{
 		{name: "defaults", env: map[string]string{},
-			want: natsjs.ConsumerSettings{Concurrency: 8, MaxDeliver: 10, BackOff: natsjs.DefaultBackOff()}},
-		{name: "set", env: map[string]string{"CONSUMER_CONCURRENCY": "2", "CONSUMER_MAX_DELIVER": "50", "CONSUMER_BACKOFF": "100ms,1s"},
-			want: natsjs.ConsumerSettings{Concurrency: 2, MaxDeliver: 50, BackOff: []time.Duration{100 * time.Millisecond, time.Second}}},
+			want: natsjs.ConsumerSettings{Concurrency: 8, BackOff: natsjs.DefaultBackOff(), HandlerTimeout: 30 * time.Second,
+				PauseAfter: 5, ProbeInterval: 2 * time.Second, Start: "new"}},
+		{name: "set", env: map[string]string{"CONSUMER_CONCURRENCY": "2", "CONSUMER_PAUSE_AFTER": "50", "CONSUMER_BACKOFF": "100ms,1s",
+			"CONSUMER_HANDLER_TIMEOUT": "3s", "CONSUMER_PROBE_INTERVAL": "250ms", "CONSUMER_START": "all"},
+			want: natsjs.ConsumerSettings{Concurrency: 2, PauseAfter: 50, BackOff: []time.Duration{100 * time.Millisecond, time.Second},
+				HandlerTimeout: 3 * time.Second, ProbeInterval: 250 * time.Millisecond, Start: "all"}},
 		{name: "zero concurrency", env: map[string]string{"CONSUMER_CONCURRENCY": "0"}, wantErr: "CONSUMER_CONCURRENCY"},
-		{name: "zero deliveries", env: map[string]string{"CONSUMER_MAX_DELIVER": "0"}, wantErr: "CONSUMER_MAX_DELIVER"},
+		{name: "zero pause after", env: map[string]string{"CONSUMER_PAUSE_AFTER": "0"}, wantErr: "CONSUMER_PAUSE_AFTER"},
+		{name: "zero handler timeout", env: map[string]string{"CONSUMER_HANDLER_TIMEOUT": "0s"}, wantErr: "CONSUMER_HANDLER_TIMEOUT"},
+		{name: "unknown start", env: map[string]string{"CONSUMER_START": "first"}, wantErr: "CONSUMER_START"},
 		{name: "negative backoff", env: map[string]string{"CONSUMER_BACKOFF": "1s,-1s"}, wantErr: "CONSUMER_BACKOFF"},
 	}
 	for _, tt := range tests {
@@ -94,7 +101,8 @@ func TestConsumerSettings(t *testing.T) {
 				t.Fatalf("Validate() = %v", err)
 			}
 			got := cfg.ConsumerSettings
-			if got.Concurrency != tt.want.Concurrency || got.MaxDeliver != tt.want.MaxDeliver || !slices.Equal(got.BackOff, tt.want.BackOff) {
+			if got.Concurrency != tt.want.Concurrency || got.PauseAfter != tt.want.PauseAfter || !slices.Equal(got.BackOff, tt.want.BackOff) ||
+				got.HandlerTimeout != tt.want.HandlerTimeout || got.ProbeInterval != tt.want.ProbeInterval || got.Start != tt.want.Start {
 				t.Errorf("settings = %+v, want %+v", got, tt.want)
 			}
 		})
@@ -104,7 +112,8 @@ func TestConsumerSettings(t *testing.T) {
 func TestConsumerSettingsValidateNamesEverySetting(t *testing.T) {
 	t.Parallel()
 	err := natsjs.ConsumerSettings{}.Validate()
-	for _, name := range []string{"CONSUMER_CONCURRENCY", "CONSUMER_MAX_DELIVER", "CONSUMER_BACKOFF"} {
+	for _, name := range []string{"CONSUMER_CONCURRENCY", "CONSUMER_PAUSE_AFTER", "CONSUMER_HANDLER_TIMEOUT",
+		"CONSUMER_PROBE_INTERVAL", "CONSUMER_START", "CONSUMER_BACKOFF"} {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("Validate() of zero settings = %v, want it to name %s", err, name)
 		}
@@ -113,10 +122,12 @@ func TestConsumerSettingsValidateNamesEverySetting(t *testing.T) {
 
 func TestConsumerSettingsLogValue(t *testing.T) {
 	t.Parallel()
-	set := natsjs.ConsumerSettings{Concurrency: 4, MaxDeliver: 7, BackOff: []time.Duration{50 * time.Millisecond, time.Second}}
+	set := natsjs.ConsumerSettings{Concurrency: 4, PauseAfter: 7, HandlerTimeout: 3 * time.Second, ProbeInterval: time.Second,
+		Start: "new", BackOff: []time.Duration{50 * time.Millisecond, time.Second}}
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", slog.GroupValue(slog.Attr{Value: set.LogValue()}))
-	for _, want := range []string{`"consumer_concurrency":4`, `"consumer_max_deliver":7`, `"consumer_backoff":["50ms","1s"]`} {
+	for _, want := range []string{`"consumer_concurrency":4`, `"consumer_pause_after":7`, `"consumer_handler_timeout":"3s"`,
+		`"consumer_probe_interval":"1s"`, `"consumer_start":"new"`, `"consumer_backoff":["50ms","1s"]`} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("log line lacks %s: %s", want, buf.String())
 		}
@@ -130,7 +141,7 @@ func TestNewConsumers(t *testing.T) {
 	t.Parallel()
 	srv := natstest.Start(t)
 	_, js := natstest.Connect(t, srv)
-	set := natsjs.ConsumerSettings{Concurrency: 2, MaxDeliver: 4, BackOff: []time.Duration{time.Second}}
+	set := natsjs.ConsumerSettings{Concurrency: 2, PauseAfter: 4, BackOff: []time.Duration{time.Second}}
 	sub := func(durable, filter, typ string, rec *recorder) natsjs.Subscription {
 		return natsjs.Subscription{Stream: events.StreamOrders, Durable: durable,
 			Routes: []natsjs.Route{{Filter: filter, Type: typ, Handler: rec.handle}}}
@@ -154,7 +165,7 @@ func TestNewConsumers(t *testing.T) {
 		{
 			name:    "invalid settings",
 			subs:    []natsjs.Subscription{sub("nc-invalid", events.FilterOrderPlaced, events.TypeOrderPlaced, &recorder{})},
-			set:     natsjs.ConsumerSettings{Concurrency: 2, MaxDeliver: -1},
+			set:     natsjs.ConsumerSettings{Concurrency: 2, PauseAfter: -1},
 			wantErr: "nc-invalid",
 		},
 	}
@@ -180,10 +191,10 @@ func TestNewConsumers(t *testing.T) {
 					t.Errorf("consumer %s not created", s.Durable)
 				}
 				info := consumerInfo(t, js, s.Stream, s.Durable)
-				if info.Config.AckWait != time.Minute || info.Config.MaxDeliver != tt.set.MaxDeliver+1 ||
+				if info.Config.AckWait != time.Minute || info.Config.MaxDeliver != -1 ||
 					!slices.Equal(info.Config.FilterSubjects, s.Filters()) {
-					t.Errorf("consumer %s: ack wait %v, max deliver %d, filters %v; want 1m0s, %d, %v", s.Durable,
-						info.Config.AckWait, info.Config.MaxDeliver, info.Config.FilterSubjects, tt.set.MaxDeliver+1, s.Filters())
+					t.Errorf("consumer %s: ack wait %v, max deliver %d, filters %v; want 1m0s, -1, %v", s.Durable,
+						info.Config.AckWait, info.Config.MaxDeliver, info.Config.FilterSubjects, s.Filters())
 				}
 			}
 			if len(consumers) == 0 {

@@ -48,7 +48,7 @@ func Start(tb testing.TB) *stack.NATS {
 }
 
 // Connect connects to srv with natsjs.Dial (named after the test),
-// ensures events.Streams() and returns the connection and its JetStream
+// ensures events.Streams(events.DefaultRetention()) and returns the connection and its JetStream
 // handle; the connection is closed at cleanup. It fails the test when the
 // streams cannot be created.
 func Connect(tb testing.TB, srv *stack.NATS) (*nats.Conn, jetstream.JetStream) {
@@ -60,7 +60,7 @@ func Connect(tb testing.TB, srv *stack.NATS) (*nats.Conn, jetstream.JetStream) {
 		tb.Fatalf("connect %s: %v", srv.URL(), err)
 	}
 	tb.Cleanup(nc.Close)
-	if err := natsjs.EnsureStreams(ctx, js, events.Streams()...); err != nil {
+	if err := natsjs.EnsureStreams(ctx, js, events.Streams(events.DefaultRetention())...); err != nil {
 		tb.Fatalf("ensure streams: %v", err)
 	}
 	return nc, js

@@ -19,7 +19,7 @@ func TestStartConnect(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for _, want := range events.Streams() {
+	for _, want := range events.Streams(events.DefaultRetention()) {
 		if _, err := js.Stream(ctx, want.Name); err != nil {
 			t.Errorf("stream %s: %v", want.Name, err)
 		}

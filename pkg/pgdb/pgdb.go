@@ -5,19 +5,57 @@ package pgdb
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Open connects a pgxpool to url (a postgres:// URL or key=value DSN) and
-// pings the server once. It does not retry: a caller that must wait for the
-// database retries Open itself. It returns an error when url does not parse
-// or the ping fails; the pool is closed in that case.
-func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+// Defaults of Limits.
+const (
+	DefaultStatementTimeout = 10 * time.Second
+	DefaultAcquireTimeout   = 5 * time.Second
+)
+
+// Limits bound how long a pool's users may wait on the database, so that
+// a hung or unreachable server turns into an error (and, in a consumer, a
+// retry) instead of a stuck call. A zero field takes its default.
+type Limits struct {
+	// StatementTimeout is PostgreSQL's statement_timeout, set as a runtime
+	// parameter of every connection: a statement running longer, waiting
+	// for a lock included, is canceled by the server (SQLSTATE 57014).
+	// It applies to migrations too; one that needs longer raises it with
+	// SET LOCAL statement_timeout inside its own transaction.
+	StatementTimeout time.Duration
+	// AcquireTimeout bounds taking a connection from the pool: both the
+	// wait for a free one when all are busy and the making of a new one
+	// (dial, TLS and authentication; it is the connections'
+	// connect_timeout unless the URL sets one). pgxpool has no setting for
+	// the wait, so the pool's AcquireTracer hook, whose returned context
+	// the pool uses for the acquisition, adds the deadline (see
+	// acquireDeadline). A caller's own earlier deadline still applies.
+	AcquireTimeout time.Duration
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.StatementTimeout <= 0 {
+		l.StatementTimeout = DefaultStatementTimeout
+	}
+	if l.AcquireTimeout <= 0 {
+		l.AcquireTimeout = DefaultAcquireTimeout
+	}
+	return l
+}
+
+// Open connects a pgxpool to url (a postgres:// URL or key=value DSN) with
+// limits (see Limits) and pings the server once. It does not retry: a
+// caller that must wait for the database retries Open itself. It returns
+// an error when url does not parse or the ping fails; the pool is closed
+// in that case.
+func Open(ctx context.Context, url string, limits Limits) (*pgxpool.Pool, error) {
+	cfg, err := poolConfig(url, limits)
 	if err != nil {
-		// pgx redacts the password in its parse error.
-		return nil, fmt.Errorf("parse database url: %w", err)
+		return nil, err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -28,4 +66,20 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("ping %s/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
 	}
 	return pool, nil
+}
+
+// poolConfig parses url and applies limits to it.
+func poolConfig(url string, limits Limits) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx redacts the password in its parse error.
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	limits = limits.withDefaults()
+	cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(max(1, limits.StatementTimeout.Milliseconds()), 10)
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = limits.AcquireTimeout
+	}
+	cfg.ConnConfig.Tracer = acquireDeadline(limits.AcquireTimeout)
+	return cfg, nil
 }

@@ -40,7 +40,7 @@ func TestOpen(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
-			pool, err := pgdb.Open(ctx, tt.url)
+			pool, err := pgdb.Open(ctx, tt.url, pgdb.Limits{})
 			if tt.wantErr {
 				if err == nil {
 					pool.Close()
@@ -178,7 +178,7 @@ func TestMigrateConcurrently(t *testing.T) {
 	var wg sync.WaitGroup
 	for range instances {
 		wg.Go(func() {
-			pool, err := pgdb.Open(t.Context(), url)
+			pool, err := pgdb.Open(t.Context(), url, pgdb.Limits{})
 			if err != nil {
 				errs <- err
 				return
@@ -194,7 +194,7 @@ func TestMigrateConcurrently(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	pool, err := pgdb.Open(t.Context(), url)
+	pool, err := pgdb.Open(t.Context(), url, pgdb.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

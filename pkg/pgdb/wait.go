@@ -9,11 +9,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// OpenWait is Open retried with backoff (100 ms doubling to 5 s) for up
+// OpenWait is Open (with limits) retried with backoff (100 ms doubling to 5 s) for up
 // to timeout while PostgreSQL is not reachable yet, as when it starts at
 // the same time as the service. A malformed url fails at once. Each retry
 // is logged at warn; the error is the last attempt's.
-func OpenWait(ctx context.Context, logger *slog.Logger, url string, timeout time.Duration) (*pgxpool.Pool, error) {
+func OpenWait(ctx context.Context, logger *slog.Logger, url string, limits Limits, timeout time.Duration) (*pgxpool.Pool, error) {
 	if _, err := pgxpool.ParseConfig(url); err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
@@ -21,7 +21,7 @@ func OpenWait(ctx context.Context, logger *slog.Logger, url string, timeout time
 	defer cancel()
 	delay := 100 * time.Millisecond
 	for {
-		pool, err := Open(ctx, url)
+		pool, err := Open(ctx, url, limits)
 		if err == nil {
 			return pool, nil
 		}
@@ -35,13 +35,14 @@ func OpenWait(ctx context.Context, logger *slog.Logger, url string, timeout time
 	}
 }
 
-// OpenMigrated opens a pool with OpenWait, waiting up to waitTimeout for
+// OpenMigrated opens a pool with OpenWait (with limits), waiting up to waitTimeout for
 // PostgreSQL, and applies sets to it with Migrate: what a service does
 // before it uses its database. It returns OpenWait's error as is, or the
 // migration error wrapped as "migrate database: ..."; the pool is closed
 // in that case. The caller closes the pool it returns.
-func OpenMigrated(ctx context.Context, logger *slog.Logger, url string, waitTimeout time.Duration, sets ...MigrationSet) (*pgxpool.Pool, error) {
-	pool, err := OpenWait(ctx, logger, url, waitTimeout)
+func OpenMigrated(ctx context.Context, logger *slog.Logger, url string, limits Limits, waitTimeout time.Duration,
+	sets ...MigrationSet) (*pgxpool.Pool, error) {
+	pool, err := OpenWait(ctx, logger, url, limits, waitTimeout)
 	if err != nil {
 		return nil, err
 	}

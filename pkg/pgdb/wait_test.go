@@ -15,18 +15,18 @@ func TestOpenWait(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	ctx := t.Context()
 
-	pool, err := pgdb.OpenWait(ctx, log, cluster.NewDatabase(t), 10*time.Second)
+	pool, err := pgdb.OpenWait(ctx, log, cluster.NewDatabase(t), pgdb.Limits{}, 10*time.Second)
 	if err != nil {
 		t.Fatalf("OpenWait on a running server: %v", err)
 	}
 	pool.Close()
 
-	if _, err := pgdb.OpenWait(ctx, log, "postgres://%zz", time.Minute); err == nil {
+	if _, err := pgdb.OpenWait(ctx, log, "postgres://%zz", pgdb.Limits{}, time.Minute); err == nil {
 		t.Fatal("OpenWait accepted a malformed url")
 	}
 
 	start := time.Now()
-	_, err = pgdb.OpenWait(ctx, log, "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=1", 700*time.Millisecond)
+	_, err = pgdb.OpenWait(ctx, log, "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=1", pgdb.Limits{}, 700*time.Millisecond)
 	if err == nil {
 		t.Fatal("OpenWait reached a server on port 1")
 	}
@@ -70,7 +70,7 @@ func TestOpenMigrated(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			url := tt.url(t)
-			pool, err := pgdb.OpenMigrated(t.Context(), log, url, 10*time.Second, tt.sets...)
+			pool, err := pgdb.OpenMigrated(t.Context(), log, url, pgdb.Limits{}, 10*time.Second, tt.sets...)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("OpenMigrated error = %v, want one containing %q", err, tt.wantErr)
@@ -98,7 +98,7 @@ func TestOpenMigrated(t *testing.T) {
 // session but the one it checks with: a pool left open would keep its own.
 func waitNoOtherSessions(t *testing.T, url string) {
 	t.Helper()
-	probe, err := pgdb.Open(t.Context(), url)
+	probe, err := pgdb.Open(t.Context(), url, pgdb.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

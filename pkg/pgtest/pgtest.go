@@ -125,7 +125,9 @@ func start(ctx context.Context) (*Cluster, error) {
 // connect opens the admin pool on the maintenance database at raw and
 // picks the CREATE DATABASE strategy the server supports.
 func (c *Cluster) connect(ctx context.Context, raw string) error {
-	admin, err := pgdb.Open(ctx, raw)
+	// Creating and dropping databases may wait on a busy machine: the
+	// admin pool gets more time than a service's.
+	admin, err := pgdb.Open(ctx, raw, pgdb.Limits{StatementTimeout: time.Minute, AcquireTimeout: 30 * time.Second})
 	if err != nil {
 		return err
 	}
@@ -193,7 +195,7 @@ func (c *Cluster) NewPool(tb testing.TB, sets ...pgdb.MigrationSet) *pgxpool.Poo
 	dbURL := c.NewDatabase(tb)
 	ctx, cancel := context.WithTimeout(context.Background(), createTimeout)
 	defer cancel()
-	pool, err := pgdb.Open(ctx, dbURL)
+	pool, err := pgdb.Open(ctx, dbURL, pgdb.Limits{})
 	if err != nil {
 		tb.Fatalf("pgtest: %v", err)
 	}

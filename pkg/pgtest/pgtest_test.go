@@ -160,7 +160,7 @@ func set(name, up string) pgdb.MigrationSet {
 
 func mustOpen(t *testing.T, url string) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgdb.Open(t.Context(), url)
+	pool, err := pgdb.Open(t.Context(), url, pgdb.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,11 @@
 //	r.Method(http.MethodGet, "/readyz", web.HandleReadyz(checks))
 //	r.Method(http.MethodGet, "/metrics", web.HandleMetrics(reg))
 //
+// A readiness check returns an error made by Degraded for a state an
+// operator should see that must not take the service out of rotation (a
+// consumer paused while its SMTP server is down): /readyz still answers
+// 200, with the status "degraded" and the reason in its body.
+//
 // Handlers decode with Decode, answer with Encode, and hand every error to
 // WriteError: a *Problem reaches the client as is, anything else is logged
 // and answered with a generic 500 so internals never leak.

@@ -143,7 +143,7 @@ func TestOrderPlacedDeliveredTwiceSendsOnce(t *testing.T) {
 
 func TestOrderPlacedTemporarySMTPFailureRetried(t *testing.T) {
 	t.Parallel()
-	e := startEnv(t, map[string]string{"CONSUMER_MAX_DELIVER": "100"})
+	e := startEnv(t, nil)
 	e.setChaos(451, 100)
 	ev, p := newOrderPlaced(t)
 	e.publish(ev, p.Customer.ID)

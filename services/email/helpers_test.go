@@ -16,6 +16,7 @@ import (
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/mailcatch"
 	"github.com/orderbus/orderbus/pkg/servicetest"
+	"github.com/orderbus/orderbus/pkg/stack"
 )
 
 // newOrderPlaced returns an order placed event for a new order and customer.
@@ -136,16 +137,31 @@ func (e *testEnv) metric(series string) float64 {
 // setChaos makes Mailpit answer RCPT TO with code, with probability 0-100.
 func (e *testEnv) setChaos(code, probability int) {
 	e.t.Helper()
-	body, _ := json.Marshal(map[string]any{"Recipient": map[string]int{"ErrorCode": code, "Probability": probability}})
-	req, _ := http.NewRequest(http.MethodPut, e.mailpit.APIURL()+"/api/v1/chaos", bytes.NewReader(body))
+	setChaos(e.t, e.mailpit, map[string]chaosTrigger{"Recipient": {code, probability}})
+}
+
+// chaosTrigger is one trigger of Mailpit's chaos API: the SMTP reply code
+// to answer with, and the probability (0-100) of answering it.
+type chaosTrigger struct {
+	ErrorCode   int
+	Probability int
+}
+
+// setChaos sets Mailpit's chaos triggers ("Sender" for MAIL FROM,
+// "Recipient" for RCPT TO, "Authentication"); the triggers not named are
+// switched off.
+func setChaos(t testing.TB, mp *stack.Mailpit, triggers map[string]chaosTrigger) {
+	t.Helper()
+	body, _ := json.Marshal(triggers)
+	req, _ := http.NewRequest(http.MethodPut, mp.APIURL()+"/api/v1/chaos", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		e.t.Fatalf("set chaos: %v", err)
+		t.Fatalf("set chaos: %v", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
-		e.t.Fatalf("set chaos: %s: %s", resp.Status, b)
+		t.Fatalf("set chaos: %s: %s", resp.Status, b)
 	}
 }

@@ -117,7 +117,7 @@ func (m *Mailer) Send(ctx context.Context, out Outgoing) error {
 		if fresh {
 			c, err := m.client.DialToSMTPClientWithContext(ctx)
 			if err != nil {
-				return &DeliveryError{Text: "connect to smtp server: " + redactAddresses(err.Error()), err: err}
+				return dialError(err)
 			}
 			slot.c = c
 		}
@@ -135,6 +135,33 @@ func (m *Mailer) Send(ctx context.Context, out Outgoing) error {
 		}
 		return classify(err)
 	}
+}
+
+// Probe checks that the SMTP server takes mail from this service again:
+// it dials it as Send does (greeting, EHLO, STARTTLS and AUTH as
+// configured), says NOOP and QUIT, within ctx and SMTP_TIMEOUT. It returns
+// nil when all of that succeeds, else a transient *DeliveryError. It uses
+// no pooled connection, so it does not wait for a busy pool.
+func (m *Mailer) Probe(ctx context.Context) error {
+	c, err := m.client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return dialError(err)
+	}
+	err = c.Noop()
+	if qerr := c.Quit(); qerr != nil {
+		_ = c.Close() // QUIT failed: the socket is still open
+		err = errors.Join(err, qerr)
+	}
+	if err != nil {
+		return &DeliveryError{Text: "smtp probe: " + redactAddresses(err.Error()), Code: replyCode(err), err: err}
+	}
+	return nil
+}
+
+// dialError describes a failure to connect, greet, start TLS or log in:
+// always transient (see classify).
+func dialError(err error) *DeliveryError {
+	return &DeliveryError{Text: "connect to smtp server: " + redactAddresses(err.Error()), Code: replyCode(err), err: err}
 }
 
 // connDead reports whether err says the connection was unusable before

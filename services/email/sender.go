@@ -12,7 +12,12 @@ import (
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/pgdb"
 )
+
+// dependencySMTP names the SMTP server in natsjs.Unavailable errors and
+// in the consumer's probes.
+const dependencySMTP = "smtp"
 
 // eventMail is the mail one event asks for, rendered.
 type eventMail struct {
@@ -62,10 +67,14 @@ func newMailSender(logger *slog.Logger, store *Store, mailer *Mailer, metrics *m
 // Across instances that race remains, with the same Message-ID as its
 // only safeguard.
 //
-// A mail the SMTP server refuses for good (5xx) is recorded as failed and
-// returned as a permanent error, so the runner dead-letters the message.
-// Every other failure (SMTP or database unreachable, 4xx replies) is
-// returned as is, and the runner redelivers the message with backoff.
+// A mail the SMTP server refuses for good (DeliveryError.Permanent: a 5xx
+// to RCPT TO or DATA) is recorded as failed and returned as a permanent
+// error, so the runner dead-letters the message. Every other SMTP failure
+// (no connection, timeouts, 4xx, a refused login or sender) is returned
+// as natsjs.Unavailable(dependencySMTP, ...), and a database failure
+// through pgdb.Classify: the runner redelivers the message with backoff
+// for as long as it takes and, while failures go on, pauses the consumer
+// and probes the dependency.
 func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) error {
 	ev := msg.Event
 	log := s.logger.With("event_id", ev.ID, "order_id", m.OrderID, "kind", m.Kind)
@@ -75,7 +84,7 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 	defer s.inFlight.Delete(ev.ID)
 
 	if status, found, err := s.store.MailStatus(ctx, s.consumer, ev.ID); err != nil {
-		return err
+		return pgdb.Classify(err)
 	} else if found {
 		s.metrics.count(m.Kind, outcomeDuplicate)
 		log.Info("mail already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
@@ -105,7 +114,7 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 		var de *DeliveryError
 		if !errors.As(sendErr, &de) || !de.Permanent {
 			s.metrics.count(m.Kind, outcomeRetry) // the runner logs the error and the retry
-			return fmt.Errorf("send %s for event %s: %w", m.Kind, ev.ID, sendErr)
+			return natsjs.Unavailable(dependencySMTP, fmt.Errorf("send %s for event %s: %w", m.Kind, ev.ID, sendErr))
 		}
 		rec.Status, rec.Error = statusFailed, de.Error()
 	}
@@ -113,7 +122,7 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 	if _, err := s.store.RecordMail(ctx, s.consumer, rec); err != nil {
 		// The mail may be out already: the redelivery resends it with
 		// the same Message-ID (see above).
-		return err
+		return pgdb.Classify(err)
 	}
 	if sendErr != nil {
 		s.metrics.count(m.Kind, outcomeFailed)

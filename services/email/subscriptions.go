@@ -8,6 +8,7 @@ import (
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
+	"github.com/orderbus/orderbus/pkg/pgdb"
 )
 
 // serviceName names the service: its participant name in erasures (as the
@@ -28,6 +29,8 @@ const durableEmail = "email"
 //   - "email" on ORDERS: orders.placed (receipt) and orders.rejected
 //     (apology). To handle another event type, add a route: its filter
 //     joins the consumer's FilterSubjects and its type the dispatch.
+//     While the SMTP server or the database is unavailable the consumer
+//     pauses; its probes say when to resume (Mailer.Probe, pgdb.Probe).
 //   - "email-erasure" on GDPR: gdpr.erasure.requested, answered on
 //     gdpr.erasure.completed.email through the outbox (see pkg/erasure
 //     and eraseCustomer).
@@ -41,6 +44,10 @@ func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, publi
 	return []natsjs.Subscription{{
 		Stream:  events.StreamOrders,
 		Durable: durableEmail,
+		Probes: map[string]natsjs.Probe{
+			dependencySMTP:  mailer.Probe,
+			pgdb.Dependency: pgdb.Probe(store.pool),
+		},
 		Routes: []natsjs.Route{
 			{Filter: events.FilterOrderPlaced, Type: events.TypeOrderPlaced,
 				Handler: handleOrderPlaced(tmpl, sender)},

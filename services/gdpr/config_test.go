@@ -95,7 +95,7 @@ func TestConfigLogValueMasksSecrets(t *testing.T) {
 		}
 	}
 	for _, want := range []string{`"gdpr_token":"xxxxx"`, `"database_url":"postgres://app:xxxxx@db/gdpr"`,
-		`"gdpr_participants":"order,email,sms,inventory"`, `"consumer_max_deliver":10`, `"http_addr":":8082"`} {
+		`"gdpr_participants":"order,email,sms,inventory"`, `"consumer_pause_after":5`, `"stream_max_age":"168h0m0s"`, `"http_addr":":8082"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("logged config lacks %s: %s", want, out)
 		}

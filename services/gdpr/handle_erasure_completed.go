@@ -11,6 +11,7 @@ import (
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/pgdb"
 )
 
 // answerTimeout bounds the transaction recording an answer.
@@ -54,7 +55,7 @@ func handleErasureCompleted(logger *slog.Logger, store *Store, c *completer, m *
 			return natsjs.Permanent(err)
 		}
 		if err != nil {
-			return err
+			return pgdb.Classify(err)
 		}
 		m.answers.WithLabelValues(outcome).Inc()
 		switch outcome {

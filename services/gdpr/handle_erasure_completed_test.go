@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
@@ -253,6 +254,12 @@ func TestCompletionSurvivesFailedPurge(t *testing.T) {
 	if err := e.js.DeleteStream(ctx, events.StreamInventory); err != nil {
 		t.Fatal(err)
 	}
+	// A stream holding its subjects keeps the service's stream setup from
+	// recreating INVENTORY until the test is ready.
+	if _, err := e.js.CreateStream(ctx, jetstream.StreamConfig{Name: "BLOCK_INVENTORY", Subjects: []string{"inventory.>"},
+		Storage: jetstream.MemoryStorage}); err != nil {
+		t.Fatal(err)
+	}
 	e.answer(t, id, customer, "inventory", map[string]int64{"reservations": 1})
 	e.waitFor(10*time.Second, "the purge to fail", func() (bool, string) {
 		v := e.metric(t, "gdpr_completion_failures_total")
@@ -269,7 +276,10 @@ func TestCompletionSurvivesFailedPurge(t *testing.T) {
 		return x.Participants[0].Erased["rows"] == 5 && x.Status == "pending"
 	})
 
-	if err := natsjs.EnsureStreams(ctx, e.js, events.Streams()...); err != nil {
+	if err := e.js.DeleteStream(ctx, "BLOCK_INVENTORY"); err != nil {
+		t.Fatal(err)
+	}
+	if err := natsjs.EnsureStreams(ctx, e.js, events.Streams(events.DefaultRetention())...); err != nil {
 		t.Fatal(err)
 	}
 	e.waitErasure(t, id, "completion after the retry", func(x erasureJSON) bool { return x.Status == "completed" })

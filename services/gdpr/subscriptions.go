@@ -5,6 +5,7 @@ import (
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/pgdb"
 )
 
 // durableCompletions is the gdpr service's durable consumer on GDPR, and
@@ -21,6 +22,7 @@ func subscriptions(logger *slog.Logger, store *Store, c *completer, m *metrics) 
 	return []natsjs.Subscription{{
 		Stream:  events.StreamGDPR,
 		Durable: durableCompletions,
+		Probes:  map[string]natsjs.Probe{pgdb.Dependency: pgdb.Probe(store.pool)},
 		Routes: []natsjs.Route{
 			{Filter: events.FilterErasureCompleted, Type: events.TypeErasureCompleted,
 				Handler: handleErasureCompleted(logger, store, c, m)},

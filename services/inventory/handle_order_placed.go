@@ -12,6 +12,7 @@ import (
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
+	"github.com/orderbus/orderbus/pkg/pgdb"
 	"github.com/orderbus/orderbus/services/inventory/internal/stock"
 )
 
@@ -30,7 +31,9 @@ import (
 // A payload that cannot be decoded, lacks a canonical order or customer
 // UUID, or has no lines or a line without a SKU or with a quantity below 1
 // is a permanent failure: the runner dead-letters it. Database failures
-// are returned as is, and the runner redelivers the message with backoff.
+// go through pgdb.Classify (an unreachable database pauses the consumer
+// until its probe passes) and are redelivered with backoff for as long as
+// it takes.
 func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, metrics *reservationMetrics, publishTimeout time.Duration) natsjs.Handler {
 	return func(ctx context.Context, msg natsjs.Message) error {
 		ev := msg.Event
@@ -46,7 +49,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 
 		res, err := store.Reserve(ctx, durableInventory, req, announceDecision(req))
 		if err != nil {
-			return err
+			return pgdb.Classify(err)
 		}
 		metrics.count(res.Outcome)
 		if res.Outcome == outcomeDuplicate {

@@ -8,6 +8,7 @@ import (
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
+	"github.com/orderbus/orderbus/pkg/pgdb"
 )
 
 // durableInventory is the inventory service's durable consumer on ORDERS,
@@ -29,6 +30,7 @@ func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, metri
 	return []natsjs.Subscription{{
 		Stream:  events.StreamOrders,
 		Durable: durableInventory,
+		Probes:  map[string]natsjs.Probe{pgdb.Dependency: pgdb.Probe(store.pool)},
 		Routes: []natsjs.Route{
 			{Filter: events.FilterOrderPlaced, Type: events.TypeOrderPlaced,
 				Handler: handleOrderPlaced(logger, store, relay, metrics, publishTimeout)},

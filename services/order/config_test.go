@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/orderbus/orderbus/pkg/config"
+	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 )
 
@@ -25,7 +26,9 @@ func TestLoadConfig(t *testing.T) {
 			want := serviceConfig{
 				Service: config.Service{
 					DatabaseURL: "postgres://db/orders", NATSURL: "nats://127.0.0.1:4222",
+					DBStatementTimeout: 10 * time.Second, DBAcquireTimeout: 5 * time.Second,
 					LogLevel: "info", LogFormat: "json", ShutdownTimeout: 20 * time.Second,
+					Retention: events.DefaultRetention(),
 				},
 				ConsumerSettings: natsjs.ConsumerSettings{
 					Concurrency: 8, HandlerTimeout: 30 * time.Second, PauseAfter: 5, ProbeInterval: 2 * time.Second, Start: "new",

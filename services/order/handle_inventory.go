@@ -12,6 +12,7 @@ import (
 
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
+	"github.com/orderbus/orderbus/pkg/pgdb"
 )
 
 // changeTimeout bounds the transaction of one status change. The runner
@@ -49,7 +50,7 @@ func (sc *statusChanger) apply(ctx context.Context, msg natsjs.Message, result s
 	case errors.Is(err, errOrderNotFound), errors.Is(err, errCustomerMismatch):
 		return natsjs.Permanent(err)
 	case err != nil:
-		return err
+		return pgdb.Classify(err)
 	}
 	sc.metrics.inventoryResults.WithLabelValues(result, res.Outcome).Inc()
 	log := sc.logger.With("event_id", msg.Event.ID, "order_id", c.OrderID)

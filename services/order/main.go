@@ -67,7 +67,8 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
-	pool, err := pgdb.OpenMigrated(ctx, logger, cfg.DatabaseURL, databaseWaitTimeout, sets...)
+	limits := pgdb.Limits{StatementTimeout: cfg.DBStatementTimeout, AcquireTimeout: cfg.DBAcquireTimeout}
+	pool, err := pgdb.OpenMigrated(ctx, logger, cfg.DatabaseURL, limits, databaseWaitTimeout, sets...)
 	if err != nil {
 		return err
 	}
@@ -109,7 +110,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	// turn after HTTP: a request still in flight at SIGTERM has its event
 	// published, and the consumers stop before the relay, so that the
 	// events of the messages they finish are published too.
-	streams := natsjs.NewStreamSetup(js, logger, events.Streams()...)
+	streams := natsjs.NewStreamSetup(js, logger, events.Streams(cfg.Retention)...)
 	background := lifecycle.NewGroup(context.WithoutCancel(ctx))
 	defer background.Stop()
 	background.Go("stream setup", func(ctx context.Context) error { streams.Run(ctx); return nil })

@@ -4,6 +4,7 @@ import (
 	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/pgdb"
 )
 
 // durableOrderInventory is the order service's durable consumer on
@@ -21,6 +22,7 @@ func subscriptions(sc *statusChanger, erasures erasure.Participant) []natsjs.Sub
 	return []natsjs.Subscription{{
 		Stream:  events.StreamInventory,
 		Durable: durableOrderInventory,
+		Probes:  map[string]natsjs.Probe{pgdb.Dependency: pgdb.Probe(sc.store.pool)},
 		Routes: []natsjs.Route{
 			{Filter: events.FilterInventory, Type: events.TypeInventoryReserved,
 				Handler: handleInventoryReserved(sc)},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/pgdb"
 )
 
 // handleOrderPlaced texts the customer that the order was received, at
@@ -36,10 +37,14 @@ import (
 // as its only safeguard.
 //
 // A payload that cannot be decoded or lacks what the SMS needs, and an SMS
-// the provider refuses for good (4xx but 429), are permanent failures:
-// the refusal is recorded as a failed message, and the runner dead-letters
-// the message. Everything else (provider or database unreachable, 429,
-// 5xx) is returned as is, and the runner redelivers it with backoff.
+// the provider refuses for good (SendError.Permanent: a 4xx that blames
+// the message or recipient, see isPermanentStatus), are permanent
+// failures: the refusal is recorded as a failed message, and the runner
+// dead-letters the message. Every other provider failure is returned as
+// natsjs.Unavailable(dependencyProvider, ...), and a database failure
+// through pgdb.Classify: the runner redelivers the message with backoff
+// for as long as it takes and, while failures go on, pauses the consumer
+// and probes the dependency.
 func handleOrderPlaced(logger *slog.Logger, store *Store, provider Provider, metrics *smsMetrics) natsjs.Handler {
 	var inFlight sync.Map // event id → struct{}
 	name := provider.Name()
@@ -60,7 +65,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, provider Provider, met
 		defer inFlight.Delete(ev.ID)
 
 		if status, found, err := store.MessageStatus(ctx, durableSMS, ev.ID); err != nil {
-			return err
+			return pgdb.Classify(err)
 		} else if found {
 			metrics.count(name, outcomeDuplicate)
 			log.Info("sms already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
@@ -82,7 +87,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, provider Provider, met
 			var se *SendError
 			if !errors.As(sendErr, &se) || !se.Permanent {
 				metrics.count(name, outcomeRetry) // the runner logs the error and the retry
-				return fmt.Errorf("send sms for event %s: %w", ev.ID, sendErr)
+				return natsjs.Unavailable(dependencyProvider, fmt.Errorf("send sms for event %s: %w", ev.ID, sendErr))
 			}
 			rec.Status, rec.Error = statusFailed, se.Error()
 		}
@@ -91,7 +96,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, provider Provider, met
 		recorded, err := store.RecordMessage(ctx, durableSMS, rec)
 		if err != nil {
 			// The SMS may be out already: the redelivery resends it (see above).
-			return err
+			return pgdb.Classify(err)
 		}
 		if !recorded {
 			// Another instance handled the same event at the same time.

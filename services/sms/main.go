@@ -71,7 +71,8 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
-	pool, err := pgdb.OpenMigrated(ctx, logger, cfg.DatabaseURL, databaseWaitTimeout, sets...)
+	limits := pgdb.Limits{StatementTimeout: cfg.DBStatementTimeout, AcquireTimeout: cfg.DBAcquireTimeout}
+	pool, err := pgdb.OpenMigrated(ctx, logger, cfg.DatabaseURL, limits, databaseWaitTimeout, sets...)
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		return err
 	}
 	defer nc.Close() // a no-op after the drain below
-	streams := natsjs.NewStreamSetup(js, logger, events.Streams()...)
+	streams := natsjs.NewStreamSetup(js, logger, events.Streams(cfg.Retention)...)
 
 	reg := web.NewRegistry()
 	metrics, err := newSMSMetrics(reg, provider.Name())

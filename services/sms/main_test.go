@@ -58,7 +58,7 @@ func startEnv(t *testing.T, env map[string]string) *testEnv {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var err error
-	if e.db, err = pgdb.Open(ctx, dbURL); err != nil {
+	if e.db, err = pgdb.Open(ctx, dbURL, pgdb.Limits{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.db.Close)

@@ -38,7 +38,17 @@ type Provider interface {
 	// Errors are *SendError values whose text carries no full phone
 	// number; SendError.Permanent tells whether retrying can help.
 	Send(ctx context.Context, msg SMS) (string, error)
+	// Probe checks, without sending anything, that the provider answers
+	// and accepts this service's requests again; it returns nil when Send
+	// may be tried again. The sms consumer calls it while paused by
+	// provider failures (natsjs.ConsumerConfig.Probes, as
+	// dependencyProvider).
+	Probe(ctx context.Context) error
 }
+
+// dependencyProvider names the SMS provider in natsjs.Unavailable errors
+// and in the consumer's probes.
+const dependencyProvider = "sms-provider"
 
 // Provider names, the values of SMS_PROVIDER.
 const (
@@ -89,9 +99,10 @@ func newHTTPClient(timeout time.Duration, conns int) *http.Client {
 // may be logged, stored and copied into a DLQ header.
 type SendError struct {
 	// Permanent is true when the provider refused this message for good
-	// (a 4xx answer other than 429): sending it again would fail the same
-	// way. No answer, timeouts, 429, 5xx and other unexpected answers are
-	// transient.
+	// because of the message or its recipient (see isPermanentStatus, and
+	// twilioPermanent for Twilio's error codes): sending it again would
+	// fail the same way. Everything else is transient and says that the
+	// provider is unavailable to this service for now.
 	Permanent bool
 	// Status is the provider's HTTP status, or 0 when it did not answer.
 	Status int
@@ -108,10 +119,39 @@ func (e *SendError) Error() string { return e.Text }
 // Unwrap returns the underlying error, if any, which may carry a number.
 func (e *SendError) Unwrap() error { return e.err }
 
-// isPermanentStatus reports whether an HTTP status refuses a message for
-// good: any 4xx but 429 Too Many Requests.
+// isPermanentStatus reports whether a provider's HTTP status refuses the
+// message for good. The table of causes:
+//
+//	status                                   class
+//	no answer, timeout, connection refused   transient
+//	401, 403 (credentials, permissions)      transient: the sender's configuration
+//	404 (wrong endpoint or account)          transient: the sender's configuration
+//	408, 425, 429 (timeout, too early, busy) transient
+//	5xx, 1xx, 3xx and anything unexpected    transient
+//	any other 4xx (400, 409, 410, 413,       permanent: this message or
+//	  415, 422...)                           recipient is wrong
+//
+// A transient answer is retried for as long as it takes: fixing the
+// provider or the service's settings lets the waiting messages through.
 func isPermanentStatus(status int) bool {
-	return status >= 400 && status <= 499 && status != http.StatusTooManyRequests
+	switch status {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound,
+		http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests:
+		return false
+	}
+	return status >= 400 && status <= 499
+}
+
+// probeStatus turns a provider's answer to a probe into Probe's result:
+// nil unless the status is one that makes a Send transient (see
+// isPermanentStatus; 405 Method Not Allowed, for one, shows the endpoint
+// is there).
+func probeStatus(provider string, resp *http.Response) error {
+	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299 || isPermanentStatus(resp.StatusCode)
+	if ok {
+		return nil
+	}
+	return &SendError{Status: resp.StatusCode, Text: fmt.Sprintf("%s: probe answered %s", provider, resp.Status)}
 }
 
 // transportError describes a request that got no answer (connection

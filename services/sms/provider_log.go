@@ -23,3 +23,6 @@ func (p *logProvider) Send(_ context.Context, msg SMS) (string, error) {
 		"provider_id", id)
 	return id, nil
 }
+
+// Probe returns nil: the log provider is always there.
+func (p *logProvider) Probe(context.Context) error { return nil }

@@ -18,9 +18,10 @@ import (
 //	{"to": "+447700900961", "body": "...", "order_id": "...", "event_id": "..."}
 //
 // Any 2xx accepts the message; its id is the "id" string of a JSON answer
-// such as {"id": "msg-123"}, else the event id. 429, 5xx, other
-// unexpected answers and no answer in SMS_WEBHOOK_TIMEOUT are transient;
-// any other 4xx refuses the message for good. The receiver should drop a
+// such as {"id": "msg-123"}, else the event id. Other answers are
+// classified by isPermanentStatus: 401, 403, 404, 408, 425, 429, 5xx,
+// other unexpected answers and no answer in SMS_WEBHOOK_TIMEOUT are
+// transient; any other 4xx refuses the message for good. The receiver should drop a
 // request whose Idempotency-Key it has seen: the service resends a message
 // when it crashed, or failed to commit, after the receiver accepted it.
 type webhookProvider struct {
@@ -73,4 +74,23 @@ func (p *webhookProvider) Send(ctx context.Context, msg SMS) (string, error) {
 		return answer.ID, nil
 	}
 	return msg.EventID, nil
+}
+
+// Probe sends HEAD <SMS_WEBHOOK_URL> and passes when the receiver answers
+// with a status that would not make a Send transient (see probeStatus):
+// any 2xx, 405 or another 4xx that only refuses a message. No answer, 401,
+// 403, 404, 408, 425, 429 and 5xx fail it.
+func (p *webhookProvider) Probe(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, p.url, nil)
+	if err != nil {
+		return &SendError{Text: "webhook: build probe: " + err.Error(), err: err}
+	}
+	req.Header.Set("User-Agent", userAgent)
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		return transportError(providerWebhook, err)
+	}
+	defer resp.Body.Close()
+	readBody(resp)
+	return probeStatus(providerWebhook, resp)
 }

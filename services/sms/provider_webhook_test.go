@@ -41,11 +41,23 @@ func TestWebhookAnswers(t *testing.T) {
 	}{
 		{name: "200 with id", status: 200, wantID: "hook-0"},
 		{name: "202 with id", status: 202, wantID: "hook-0"},
-		{name: "400 refused", status: 400, wantErr: true, wantPermanent: true},
-		{name: "404 refused", status: 404, wantErr: true, wantPermanent: true},
+		// What is wrong with this message or recipient: dead-lettered at once.
+		{name: "400 bad request", status: 400, wantErr: true, wantPermanent: true},
+		{name: "409 conflict", status: 409, wantErr: true, wantPermanent: true},
+		{name: "410 gone", status: 410, wantErr: true, wantPermanent: true},
+		{name: "413 too large", status: 413, wantErr: true, wantPermanent: true},
+		{name: "415 unsupported type", status: 415, wantErr: true, wantPermanent: true},
 		{name: "422 refused", status: 422, wantErr: true, wantPermanent: true},
+		// The sender's configuration or the receiver's state: retried
+		// until it is fixed.
+		{name: "401 unauthorized", status: 401, wantErr: true},
+		{name: "403 forbidden", status: 403, wantErr: true},
+		{name: "404 wrong endpoint", status: 404, wantErr: true},
+		{name: "408 request timeout", status: 408, wantErr: true},
+		{name: "425 too early", status: 425, wantErr: true},
 		{name: "429 throttled", status: 429, wantErr: true},
 		{name: "500 failed", status: 500, wantErr: true},
+		{name: "502 bad gateway", status: 502, wantErr: true},
 		{name: "503 unavailable", status: 503, wantErr: true},
 		{name: "302 redirect not followed", status: 302, wantErr: true},
 	}

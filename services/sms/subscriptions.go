@@ -8,6 +8,7 @@ import (
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
+	"github.com/orderbus/orderbus/pkg/pgdb"
 )
 
 // serviceName names the service: its participant name in erasures (as the
@@ -26,7 +27,9 @@ const durableSMS = "sms"
 //
 //   - "sms" on ORDERS: orders.placed. To handle another event type, add a
 //     route: its filter joins the consumer's FilterSubjects and its type
-//     the dispatch.
+//     the dispatch. While the provider or the database is unavailable the
+//     consumer pauses; its probes say when to resume (Provider.Probe,
+//     pgdb.Probe).
 //   - "sms-erasure" on GDPR: gdpr.erasure.requested, answered on
 //     gdpr.erasure.completed.sms through the outbox (see pkg/erasure and
 //     eraseCustomer).
@@ -39,6 +42,10 @@ func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, publi
 	return []natsjs.Subscription{{
 		Stream:  events.StreamOrders,
 		Durable: durableSMS,
+		Probes: map[string]natsjs.Probe{
+			dependencyProvider: provider.Probe,
+			pgdb.Dependency:    pgdb.Probe(store.pool),
+		},
 		Routes: []natsjs.Route{
 			{Filter: events.FilterOrderPlaced, Type: events.TypeOrderPlaced,
 				Handler: handleOrderPlaced(logger, store, provider, metrics)},
