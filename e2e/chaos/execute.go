@@ -84,16 +84,20 @@ func (x *executor) do(ctx context.Context, f Fault) Executed {
 			e.Starts, err = retry(back, func() error { return x.sys.Mailpit().Start(back) })
 		}
 	case NetLatency:
-		p := x.proxy(f.Target)
-		if err = p.AddLatency(x.latency, x.latency/3); err == nil {
-			wait(ctx, f.For)
-			err = p.RemoveLatency(back)
+		var p *launcher.Proxy
+		if p, err = x.proxy(f.Target); err == nil {
+			if err = p.AddLatency(x.latency, x.latency/3); err == nil {
+				wait(ctx, f.For)
+				err = p.RemoveLatency(back)
+			}
 		}
 	case NetCut:
-		p := x.proxy(f.Target)
-		p.Cut()
-		wait(ctx, f.For)
-		err = p.Restore()
+		var p *launcher.Proxy
+		if p, err = x.proxy(f.Target); err == nil {
+			p.Cut()
+			wait(ctx, f.For)
+			err = p.Restore()
+		}
 	case PauseService:
 		if err = x.sys.PauseService(f.Target); err == nil {
 			wait(ctx, f.For)
@@ -109,14 +113,15 @@ func (x *executor) do(ctx context.Context, f Fault) Executed {
 	return e
 }
 
-func (x *executor) proxy(route string) *launcher.Proxy {
+func (x *executor) proxy(route string) (*launcher.Proxy, error) {
 	for _, p := range x.sys.Proxies() {
 		if p.Route().String() == route {
-			return p
+			return p, nil
 		}
 	}
-	panic("chaos: no proxy for route " + route) // schedule only names the system's routes
+	return nil, fmt.Errorf("no proxy for route %s", route)
 }
+
 
 // restart starts a service until it is ready, killing an attempt that
 // runs but does not become ready; it returns the attempts made.
