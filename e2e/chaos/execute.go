@@ -122,7 +122,6 @@ func (x *executor) proxy(route string) (*launcher.Proxy, error) {
 	return nil, fmt.Errorf("no proxy for route %s", route)
 }
 
-
 // restart starts a service until it is ready, killing an attempt that
 // runs but does not become ready; it returns the attempts made.
 func (x *executor) restart(ctx context.Context, svc string) (int, error) {
