@@ -68,8 +68,9 @@ func (r *Result) Print(w io.Writer) {
 		statuses = append(statuses, fmt.Sprintf("%s x%d", s, c.Statuses[s]))
 	}
 	fmt.Fprintf(w, "  retried after: %d transport errors or timeouts; answers %s\n", c.TransportErrors, orNone(strings.Join(statuses, ", ")))
-	fmt.Fprintf(w, "timing: load %v, load and faults %v, settled %v later (settled: %v)\n\n",
-		r.LoadTime.Round(100*time.Millisecond), r.FaultTime.Round(100*time.Millisecond), r.SettleTime.Round(100*time.Millisecond), r.Settled)
+	fmt.Fprintf(w, "timing: load %v (%.0f orders/s accepted), load and faults %v, settled %v later (settled: %v)\n\n",
+		r.LoadTime.Round(100*time.Millisecond), float64(c.Answers)/max(r.LoadTime.Seconds(), 0.001),
+		r.FaultTime.Round(100*time.Millisecond), r.SettleTime.Round(100*time.Millisecond), r.Settled)
 
 	if r.Check != nil {
 		r.Check.Print(w)
