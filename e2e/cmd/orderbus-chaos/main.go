@@ -54,7 +54,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&o.Pause, "pause", o.Pause, "how long a service stays paused (SIGSTOP); above AckWait (30s) to matter")
 	jsonOut := fs.String("json", "", "also write the result as JSON to this file")
 	verbose := fs.Bool("v", false, "log progress (faults, restarts) to stderr")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args[1:]); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
 		return err
 	}
 	var err error
