@@ -218,6 +218,7 @@ func TestNewRelayValidates(t *testing.T) {
 		{name: "no publisher", cfg: outbox.RelayConfig{Pool: pool}, wantErr: true},
 		{name: "negative interval", cfg: outbox.RelayConfig{Pool: pool, Publisher: pub, Interval: -time.Second}, wantErr: true},
 		{name: "negative batch", cfg: outbox.RelayConfig{Pool: pool, Publisher: pub, Batch: -1}, wantErr: true},
+		{name: "negative publish timeout", cfg: outbox.RelayConfig{Pool: pool, Publisher: pub, PublishTimeout: -time.Second}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -24,9 +24,9 @@ import (
 // event, or a second event for the same order, changes nothing and
 // announces nothing again.
 //
-// After the commit the announcement is published at once, waiting up to
-// publishTimeout for the PubAck; if that fails it stays in the outbox and
-// the relay publishes it later. The message is acknowledged either way.
+// After the commit the announcement is published at once (Relay.PublishNow);
+// if that fails the relay publishes it later. The message is acknowledged
+// either way.
 //
 // A payload that cannot be decoded, lacks a canonical order or customer
 // UUID, or has no lines or a line without a SKU or with a quantity below 1
@@ -34,7 +34,7 @@ import (
 // go through pgdb.Classify (an unreachable database pauses the consumer
 // until its probe passes) and are redelivered with backoff for as long as
 // it takes.
-func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, metrics *reservationMetrics, publishTimeout time.Duration) natsjs.Handler {
+func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, metrics *reservationMetrics) natsjs.Handler {
 	return func(ctx context.Context, msg natsjs.Message) error {
 		ev := msg.Event
 		var p events.OrderPlaced
@@ -60,7 +60,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 			log.Info("order placed event is a duplicate; nothing reserved", "reason", reason, "delivery", msg.NumDelivered)
 			return nil
 		}
-		published := publishNow(ctx, log, relay, res.EventID, publishTimeout)
+		published := relay.PublishNow(ctx, log, res.EventID)
 		attrs := []any{"lines", len(req.Lines), "result_event_id", res.EventID, "published", published, "delivery", msg.NumDelivered}
 		if res.Outcome == outcomeRejected {
 			attrs = append(attrs, "missing_skus", res.Missing)
@@ -115,21 +115,6 @@ func announceDecision(req reservationRequest) announceFunc {
 		}
 		return a, nil
 	}
-}
-
-// publishNow publishes the committed result event through the relay and
-// reports whether that succeeded. A failure is only logged: the event is
-// safe in the outbox and the relay publishes it later. (When the relay's
-// own tick has the row locked at that moment, Publish skips it and
-// succeeds at once; the tick publishes it.)
-func publishNow(ctx context.Context, log *slog.Logger, relay *outbox.Relay, eventID string, timeout time.Duration) bool {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer cancel()
-	if err := relay.Publish(ctx, eventID); err != nil {
-		log.Warn("publish failed; the outbox relay will retry", "result_event_id", eventID, "error", err)
-		return false
-	}
-	return true
 }
 
 // isCanonicalUUID reports whether s is a UUID in its canonical form (36

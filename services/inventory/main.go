@@ -85,17 +85,11 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
-	relay, err := outbox.NewRelay(outbox.RelayConfig{
-		Pool:      pool,
-		Publisher: natsjs.NewPublisher(js),
-		Logger:    logger,
-		Interval:  cfg.OutboxInterval,
-		Metrics:   reg,
-	})
+	relay, err := outbox.NewRelay(cfg.RelayConfig(pool, natsjs.NewPublisher(js), logger, reg))
 	if err != nil {
 		return fmt.Errorf("create outbox relay: %w", err)
 	}
-	subs := subscriptions(logger, store, relay, metrics, cfg.PublishTimeout)
+	subs := subscriptions(logger, store, relay, metrics)
 	consumers, err := natsjs.NewConsumers(ctx, js, subs, cfg.ConsumerSettings, cfg.ackWait(), logger, reg)
 	if err != nil {
 		return err
