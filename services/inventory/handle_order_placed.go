@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
@@ -73,10 +71,10 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 // newReservationRequest checks what a reservation needs from an order
 // placed event. Errors name the field, never a personal value.
 func newReservationRequest(eventID string, p events.OrderPlaced) (reservationRequest, error) {
-	if !isCanonicalUUID(p.OrderID) {
+	if !events.ValidUUID(p.OrderID) {
 		return reservationRequest{}, errors.New("order_id is not a UUID")
 	}
-	if !isCanonicalUUID(p.Customer.ID) {
+	if !events.ValidUUID(p.Customer.ID) {
 		return reservationRequest{}, errors.New("customer.id is not a UUID")
 	}
 	lines := make([]stock.Line, len(p.Items))
@@ -115,13 +113,4 @@ func announceDecision(req reservationRequest) announceFunc {
 		}
 		return a, nil
 	}
-}
-
-// isCanonicalUUID reports whether s is a UUID in its canonical form (36
-// characters, lower case), as the order service writes them. PostgreSQL
-// would take other forms too, but the subjects of one customer's events
-// must all end in the same token.
-func isCanonicalUUID(s string) bool {
-	u, err := uuid.Parse(s)
-	return err == nil && u.String() == s
 }
