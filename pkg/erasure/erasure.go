@@ -41,14 +41,12 @@ type Participant struct {
 	Service string
 	// Pool is the service's database, which must hold the inbox and outbox tables.
 	Pool *pgxpool.Pool
-	// Relay publishes the answer right after the commit; the relay's Run
-	// publishes it later if that fails.
+	// Relay publishes the answer right after the commit (PublishNow); the
+	// relay's Run publishes it later if that fails.
 	Relay *outbox.Relay
 	// Erase is the service's own erasure.
-	Erase Eraser
-	// PublishTimeout bounds the publish right after the commit.
-	PublishTimeout time.Duration
-	Logger         *slog.Logger
+	Erase  Eraser
+	Logger *slog.Logger
 }
 
 // Durable returns the participant's durable consumer name,
@@ -123,14 +121,8 @@ func (p Participant) handle(ctx context.Context, msg natsjs.Message) error {
 		p.Logger.Info("erasure request already handled", "erasure_id", req.ErasureID, "event_id", msg.Event.ID)
 		return nil
 	}
-	p.Logger.Info("customer erased", "erasure_id", req.ErasureID, "erased", erased)
-
-	pctx, cancel := context.WithTimeout(ctx, p.PublishTimeout)
-	defer cancel()
-	if err := p.Relay.Publish(pctx, answer.ID); err != nil {
-		// Committed: the relay's Run publishes the answer later.
-		p.Logger.Warn("publish erasure answer failed; the outbox relay will retry",
-			"erasure_id", req.ErasureID, "error", err)
-	}
+	log := p.Logger.With("erasure_id", req.ErasureID)
+	log.Info("customer erased", "erased", erased)
+	p.Relay.PublishNow(ctx, log, answer.ID)
 	return nil
 }

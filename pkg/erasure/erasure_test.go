@@ -54,7 +54,7 @@ func TestParticipant(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := erasure.Participant{
-		Service: "notes", Pool: pool, Relay: relay, PublishTimeout: 2 * time.Second, Logger: logger,
+		Service: "notes", Pool: pool, Relay: relay, Logger: logger,
 		Erase: func(ctx context.Context, tx pgx.Tx, customerID string) (map[string]int64, error) {
 			tag, err := tx.Exec(ctx, `DELETE FROM notes WHERE customer_id = $1`, customerID)
 			return map[string]int64{"notes": tag.RowsAffected()}, err

@@ -36,3 +36,8 @@ func (p *Publisher) Publish(ctx context.Context, subject string, ev events.Event
 	}
 	return nil
 }
+
+// Status returns the state of the NATS connection the publisher uses.
+func (p *Publisher) Status() nats.Status {
+	return p.js.Conn().Status()
+}

@@ -24,6 +24,8 @@ type RelayConfig struct {
 	Logger *slog.Logger
 	// Interval is how often Run looks for unpublished events; default 1s.
 	Interval time.Duration
+	// PublishTimeout bounds PublishNow; default 2s.
+	PublishTimeout time.Duration
 	// Batch is how many events Run publishes per transaction; default 100.
 	Batch int
 	// Metrics, when set, receives the relay's metrics (see NewRelay).
@@ -40,10 +42,13 @@ func (c *RelayConfig) setDefaults() {
 	if c.Batch == 0 {
 		c.Batch = 100
 	}
+	if c.PublishTimeout == 0 {
+		c.PublishTimeout = 2 * time.Second
+	}
 }
 
 // Validate reports the first invalid field: Pool or Publisher missing, or
-// Interval or Batch negative.
+// Interval, Batch or PublishTimeout negative.
 func (c RelayConfig) Validate() error {
 	switch {
 	case c.Pool == nil:
@@ -54,6 +59,8 @@ func (c RelayConfig) Validate() error {
 		return fmt.Errorf("outbox relay: Interval %s is negative", c.Interval)
 	case c.Batch < 0:
 		return fmt.Errorf("outbox relay: Batch %d is negative", c.Batch)
+	case c.PublishTimeout < 0:
+		return fmt.Errorf("outbox relay: PublishTimeout %s is negative", c.PublishTimeout)
 	}
 	return nil
 }

@@ -67,16 +67,7 @@ func TestPublishFailureKeepsEvent(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			ev := newEvent(t, "c1")
-			tx, err := e.pool.Begin(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := outbox.Enqueue(t.Context(), tx, tt.subject, ev); err != nil {
-				t.Fatal(err)
-			}
-			if err := tx.Commit(t.Context()); err != nil {
-				t.Fatal(err)
-			}
+			enqueueOn(t, e.pool, tt.subject, ev)
 			if tt.stop {
 				if err := e.srv.Stop(t.Context()); err != nil {
 					t.Fatal(err)
@@ -218,6 +209,7 @@ func TestNewRelayValidates(t *testing.T) {
 		{name: "no publisher", cfg: outbox.RelayConfig{Pool: pool}, wantErr: true},
 		{name: "negative interval", cfg: outbox.RelayConfig{Pool: pool, Publisher: pub, Interval: -time.Second}, wantErr: true},
 		{name: "negative batch", cfg: outbox.RelayConfig{Pool: pool, Publisher: pub, Batch: -1}, wantErr: true},
+		{name: "negative publish timeout", cfg: outbox.RelayConfig{Pool: pool, Publisher: pub, PublishTimeout: -time.Second}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

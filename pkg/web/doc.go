@@ -3,12 +3,11 @@
 // handlers, request logging, metrics and panic recovery middleware, RFC 9457
 // problem details, and strict JSON decoding.
 //
-// A service wires the middleware outermost first, so that logging and
-// metrics see the 500 that Recover writes for a panic:
+// A service starts its routes from NewRouter, which wires the middleware
+// (outermost first, so that logging and metrics see the 500 that Recover
+// writes for a panic) and the problem+json 404 and 405 answers:
 //
-//	r := chi.NewRouter()
-//	r.Use(web.Logging(logger), web.Metrics(reg), web.Recover(logger))
-//	r.NotFound(web.HandleNotFound())
+//	r := web.NewRouter(logger, reg)
 //	r.Method(http.MethodGet, "/healthz", web.HandleHealthz())
 //	r.Method(http.MethodGet, "/readyz", web.HandleReadyz(checks))
 //	r.Method(http.MethodGet, "/metrics", web.HandleMetrics(reg))

@@ -143,11 +143,3 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	WriteProblem(w, r, NewProblem(ProblemInternal, http.StatusInternalServerError,
 		"The server could not complete the request; it has been logged."))
 }
-
-// HandleNotFound answers every request with a 404 ProblemNotFound. Pass it
-// to the router's NotFound so unknown paths get problem+json too.
-func HandleNotFound() http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		WriteProblem(w, r, NewProblem(ProblemNotFound, http.StatusNotFound, "No resource at this path."))
-	}
-}

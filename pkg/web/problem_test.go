@@ -136,13 +136,3 @@ func TestWriteError(t *testing.T) {
 		})
 	}
 }
-
-func TestHandleNotFound(t *testing.T) {
-	t.Parallel()
-	rec := httptest.NewRecorder()
-	HandleNotFound().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/nope", nil))
-	p := response{Response: rec.Result(), body: rec.Body.Bytes()}.problem(t)
-	if rec.Code != 404 || p.Type != ProblemNotFound || p.Instance != "/nope" {
-		t.Fatalf("got %d %+v", rec.Code, p)
-	}
-}

@@ -38,8 +38,7 @@ func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, publi
 	mailer *Mailer, tmpl *Templates, metrics *mailMetrics) []natsjs.Subscription {
 	sender := newMailSender(logger, store, mailer, metrics, durableEmail)
 	participant := erasure.Participant{
-		Service: serviceName, Pool: store.pool, Relay: relay, Erase: eraseCustomer,
-		PublishTimeout: publishTimeout, Logger: logger,
+		Service: serviceName, Pool: store.pool, Relay: relay, Erase: eraseCustomer, Logger: logger,
 	}
 	return []natsjs.Subscription{{
 		Stream:  events.StreamOrders,

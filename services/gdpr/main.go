@@ -97,7 +97,9 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		Publisher: natsjs.NewPublisher(js),
 		Logger:    logger,
 		Interval:  cfg.OutboxInterval,
-		Metrics:   reg,
+		// PublishNow's bound, for the erasure answer (pkg/erasure).
+		PublishTimeout: cfg.PublishTimeout,
+		Metrics:        reg,
 	})
 	if err != nil {
 		return fmt.Errorf("create outbox relay: %w", err)

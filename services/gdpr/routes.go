@@ -26,11 +26,10 @@ type serverDeps struct {
 	publishTimeout time.Duration
 }
 
-// newServer returns the service's HTTP handler: every route, wrapped in the
-// shared logging, metrics and recovery middleware.
+// newServer returns the service's HTTP handler: every route, on the shared
+// router (logging, metrics, recovery; problem+json 404 and 405).
 func newServer(logger *slog.Logger, deps serverDeps) http.Handler {
-	r := chi.NewRouter()
-	r.Use(web.Logging(logger), web.Metrics(deps.registry), web.Recover(logger))
+	r := web.NewRouter(logger, deps.registry)
 	addRoutes(r, logger, deps)
 	return r
 }
@@ -39,9 +38,6 @@ func newServer(logger *slog.Logger, deps serverDeps) http.Handler {
 // erasure endpoints require the bearer token; the operational ones stay
 // open, for probes and scrapers.
 func addRoutes(r chi.Router, logger *slog.Logger, deps serverDeps) {
-	r.NotFound(web.HandleNotFound())
-	r.MethodNotAllowed(handleMethodNotAllowed())
-
 	r.Group(func(r chi.Router) {
 		r.Use(requireBearer(deps.token))
 		r.Method(http.MethodPost, "/v1/erasures", handleCreateErasure(logger, deps.store, deps.relay, deps.nc,
@@ -52,13 +48,4 @@ func addRoutes(r chi.Router, logger *slog.Logger, deps serverDeps) {
 	r.Method(http.MethodGet, "/healthz", web.HandleHealthz())
 	r.Method(http.MethodGet, "/readyz", web.HandleReadyz(deps.checks))
 	r.Method(http.MethodGet, "/metrics", web.HandleMetrics(deps.registry))
-}
-
-// handleMethodNotAllowed answers 405 as problem+json; chi has already set
-// the Allow header.
-func handleMethodNotAllowed() http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		web.WriteProblem(w, r, web.NewProblem("", http.StatusMethodNotAllowed,
-			"The method is not allowed on this resource; see the Allow header."))
-	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/outbox"
 )
 
 // Config is the inventory service's configuration, read from the
@@ -16,14 +17,9 @@ import (
 type Config struct {
 	config.Service
 	natsjs.ConsumerSettings
+	outbox.Settings
 
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8081"`
-	// PublishTimeout is how long a handler waits for the PubAck of the
-	// reservation result it has just committed before acknowledging the
-	// order anyway (the outbox relay publishes the result later).
-	PublishTimeout time.Duration `env:"PUBLISH_TIMEOUT" envDefault:"2s"`
-	// OutboxInterval is how often the outbox relay looks for unpublished events.
-	OutboxInterval time.Duration `env:"OUTBOX_INTERVAL" envDefault:"1s"`
 }
 
 // loadConfig reads the configuration with getenv and validates it.
@@ -40,14 +36,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 
 // Validate returns an error naming every invalid setting.
 func (c Config) Validate() error {
-	errs := []error{c.Service.Validate(), c.ConsumerSettings.Validate()}
-	if c.PublishTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("PUBLISH_TIMEOUT %s: want > 0", c.PublishTimeout))
-	}
-	if c.OutboxInterval <= 0 {
-		errs = append(errs, fmt.Errorf("OUTBOX_INTERVAL %s: want > 0", c.OutboxInterval))
-	}
-	return errors.Join(errs...)
+	return errors.Join(c.Service.Validate(), c.ConsumerSettings.Validate(), c.Settings.Validate())
 }
 
 // ackWait is the consumers' AckWait: above the slowest handler, which runs
@@ -64,8 +53,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("http_addr", c.HTTPAddr),
 		slog.Attr{Value: c.Service.LogValue()},
-		slog.Duration("publish_timeout", c.PublishTimeout),
-		slog.Duration("outbox_interval", c.OutboxInterval),
+		slog.Attr{Value: c.Settings.LogValue()},
 		slog.Attr{Value: c.ConsumerSettings.LogValue()},
 	)
 }

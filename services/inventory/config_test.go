@@ -24,7 +24,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "defaults", env: base, check: func(t *testing.T, c Config) {
 			if c.HTTPAddr != ":8081" || c.NATSURL != "nats://127.0.0.1:4222" || c.LogLevel != "info" ||
 				c.LogFormat != "json" || c.ShutdownTimeout != 20*time.Second || c.PublishTimeout != 2*time.Second ||
-				c.OutboxInterval != time.Second || c.Concurrency != 8 || c.PauseAfter != 5 {
+				c.Interval != time.Second || c.Concurrency != 8 || c.PauseAfter != 5 {
 				t.Errorf("defaults = %+v", c)
 			}
 			want := []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute}
@@ -38,7 +38,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "overrides", env: with(base, "HTTP_ADDR", "127.0.0.1:9000", "PUBLISH_TIMEOUT", "20s",
 			"OUTBOX_INTERVAL", "250ms", "CONSUMER_CONCURRENCY", "2", "CONSUMER_PAUSE_AFTER", "3", "CONSUMER_BACKOFF", "100ms,2s"),
 			check: func(t *testing.T, c Config) {
-				if c.HTTPAddr != "127.0.0.1:9000" || c.PublishTimeout != 20*time.Second || c.OutboxInterval != 250*time.Millisecond ||
+				if c.HTTPAddr != "127.0.0.1:9000" || c.PublishTimeout != 20*time.Second || c.Interval != 250*time.Millisecond ||
 					c.Concurrency != 2 || c.PauseAfter != 3 {
 					t.Errorf("config = %+v", c)
 				}

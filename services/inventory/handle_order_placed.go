@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
-	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/inbox"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/pgdb"
@@ -18,23 +18,19 @@ import (
 
 // handleOrderPlaced reserves the stock of a placed order, all or nothing,
 // and announces the result: inventory.reserved.<customer>, or
-// inventory.rejected.<customer> with the SKUs that are missing. The
-// decision, the stock change, the inbox record and the announcement (in
-// the outbox) are one transaction (see Store.Reserve), so a redelivered
+// inventory.rejected.<customer> with the SKUs that are missing. The inbox
+// record, the decision and stock change (reserveStock) and the
+// announcement (in the outbox) are one transaction, so a redelivered
 // event, or a second event for the same order, changes nothing and
-// announces nothing again.
-//
-// After the commit the announcement is published at once, waiting up to
-// publishTimeout for the PubAck; if that fails it stays in the outbox and
-// the relay publishes it later. The message is acknowledged either way.
+// announces nothing again. After the commit the announcement is published
+// at once (Relay.PublishNow); the message is acknowledged either way.
 //
 // A payload that cannot be decoded, lacks a canonical order or customer
 // UUID, or has no lines or a line without a SKU or with a quantity below 1
 // is a permanent failure: the runner dead-letters it. Database failures
 // go through pgdb.Classify (an unreachable database pauses the consumer
-// until its probe passes) and are redelivered with backoff for as long as
-// it takes.
-func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, metrics *reservationMetrics, publishTimeout time.Duration) natsjs.Handler {
+// until its probe passes) and are redelivered with backoff.
+func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, metrics *reservationMetrics) natsjs.Handler {
 	return func(ctx context.Context, msg natsjs.Message) error {
 		ev := msg.Event
 		var p events.OrderPlaced
@@ -47,9 +43,27 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 		}
 		log := logger.With("event_id", ev.ID, "order_id", req.OrderID)
 
-		res, err := store.Reserve(ctx, durableInventory, req, announceDecision(req))
+		tctx, cancel := context.WithTimeout(ctx, reserveTimeout)
+		defer cancel()
+		var res reservation
+		err = pgx.BeginFunc(tctx, store.pool, func(tx pgx.Tx) error {
+			first, err := inbox.Record(tctx, tx, durableInventory, req.EventID)
+			if err != nil || !first {
+				res.Outcome = outcomeDuplicate
+				return err
+			}
+			if res, err = reserveStock(tctx, tx, req); err != nil || res.Outcome == outcomeDuplicate {
+				return err
+			}
+			subject, result, err := resultEvent(req, res)
+			if err != nil {
+				return err
+			}
+			res.EventID = result.ID
+			return outbox.Enqueue(tctx, tx, subject, result)
+		})
 		if err != nil {
-			return pgdb.Classify(err)
+			return pgdb.Classify(fmt.Errorf("reserve stock for order %s: %w", req.OrderID, err))
 		}
 		metrics.count(res.Outcome)
 		if res.Outcome == outcomeDuplicate {
@@ -60,7 +74,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 			log.Info("order placed event is a duplicate; nothing reserved", "reason", reason, "delivery", msg.NumDelivered)
 			return nil
 		}
-		published := publishNow(ctx, log, relay, res.EventID, publishTimeout)
+		published := relay.PublishNow(ctx, log, res.EventID)
 		attrs := []any{"lines", len(req.Lines), "result_event_id", res.EventID, "published", published, "delivery", msg.NumDelivered}
 		if res.Outcome == outcomeRejected {
 			attrs = append(attrs, "missing_skus", res.Missing)
@@ -73,10 +87,10 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 // newReservationRequest checks what a reservation needs from an order
 // placed event. Errors name the field, never a personal value.
 func newReservationRequest(eventID string, p events.OrderPlaced) (reservationRequest, error) {
-	if !isCanonicalUUID(p.OrderID) {
+	if !events.ValidUUID(p.OrderID) {
 		return reservationRequest{}, errors.New("order_id is not a UUID")
 	}
-	if !isCanonicalUUID(p.Customer.ID) {
+	if !events.ValidUUID(p.Customer.ID) {
 		return reservationRequest{}, errors.New("customer.id is not a UUID")
 	}
 	lines := make([]stock.Line, len(p.Items))
@@ -90,53 +104,28 @@ func newReservationRequest(eventID string, p events.OrderPlaced) (reservationReq
 	return reservationRequest{EventID: eventID, OrderID: p.OrderID, CustomerID: p.Customer.ID, Lines: lines}, nil
 }
 
-// announceDecision returns the announcement builder for req: an inventory
-// reserved or inventory rejected event about the order, on the customer's
-// subject.
-func announceDecision(req reservationRequest) announceFunc {
-	return func(d stock.Decision, at time.Time) (announcement, error) {
-		var (
-			a   announcement
-			err error
-		)
-		if d.Reserve {
-			a.Subject = events.InventoryReservedSubject(req.CustomerID)
-			a.Event, err = events.New(eventSource, events.TypeInventoryReserved, req.OrderID, events.InventoryReserved{
-				OrderID: req.OrderID, CustomerID: req.CustomerID, ReservedAt: at,
-			})
-		} else {
-			a.Subject = events.InventoryRejectedSubject(req.CustomerID)
-			a.Event, err = events.New(eventSource, events.TypeInventoryRejected, req.OrderID, events.InventoryRejected{
-				OrderID: req.OrderID, CustomerID: req.CustomerID, MissingSKUs: d.Missing, RejectedAt: at,
-			})
-		}
-		if err != nil {
-			return announcement{}, fmt.Errorf("build result event: %w", err)
-		}
-		return a, nil
+// resultEvent returns the announcement of a new reservation and its
+// subject: an inventory reserved or inventory rejected event about the
+// order, on the customer's subject.
+func resultEvent(req reservationRequest, res reservation) (string, events.Event, error) {
+	var (
+		subject string
+		ev      events.Event
+		err     error
+	)
+	if res.Outcome == outcomeReserved {
+		subject = events.InventoryReservedSubject(req.CustomerID)
+		ev, err = events.New(eventSource, events.TypeInventoryReserved, req.OrderID, events.InventoryReserved{
+			OrderID: req.OrderID, CustomerID: req.CustomerID, ReservedAt: res.At,
+		})
+	} else {
+		subject = events.InventoryRejectedSubject(req.CustomerID)
+		ev, err = events.New(eventSource, events.TypeInventoryRejected, req.OrderID, events.InventoryRejected{
+			OrderID: req.OrderID, CustomerID: req.CustomerID, MissingSKUs: res.Missing, RejectedAt: res.At,
+		})
 	}
-}
-
-// publishNow publishes the committed result event through the relay and
-// reports whether that succeeded. A failure is only logged: the event is
-// safe in the outbox and the relay publishes it later. (When the relay's
-// own tick has the row locked at that moment, Publish skips it and
-// succeeds at once; the tick publishes it.)
-func publishNow(ctx context.Context, log *slog.Logger, relay *outbox.Relay, eventID string, timeout time.Duration) bool {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer cancel()
-	if err := relay.Publish(ctx, eventID); err != nil {
-		log.Warn("publish failed; the outbox relay will retry", "result_event_id", eventID, "error", err)
-		return false
+	if err != nil {
+		return "", events.Event{}, fmt.Errorf("build result event: %w", err)
 	}
-	return true
-}
-
-// isCanonicalUUID reports whether s is a UUID in its canonical form (36
-// characters, lower case), as the order service writes them. PostgreSQL
-// would take other forms too, but the subjects of one customer's events
-// must all end in the same token.
-func isCanonicalUUID(s string) bool {
-	u, err := uuid.Parse(s)
-	return err == nil && u.String() == s
+	return subject, ev, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/web"
 )
 
@@ -39,7 +40,7 @@ func handleGetStock(logger *slog.Logger, store *Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		notFound := web.NewProblem(web.ProblemNotFound, http.StatusNotFound, "There is no SKU with this name in the catalog.")
 		sku := chi.URLParam(r, "sku")
-		if !validSKU(sku) {
+		if !events.ValidSKU(sku) {
 			web.WriteProblem(w, r, notFound)
 			return
 		}
@@ -65,7 +66,7 @@ func handleGetStock(logger *slog.Logger, store *Store) http.Handler {
 func handleSetStock(logger *slog.Logger, store *Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sku := chi.URLParam(r, "sku")
-		if !validSKU(sku) {
+		if !events.ValidSKU(sku) {
 			p := web.NewProblem(web.ProblemMalformed, http.StatusBadRequest, "The SKU in the path is not valid; see errors.")
 			p.Errors = map[string]string{"sku": "must be 2 to 32 characters A-Z, 0-9 and '-', not starting with '-'"}
 			web.WriteProblem(w, r, p)

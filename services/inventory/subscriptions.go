@@ -2,7 +2,6 @@ package main
 
 import (
 	"log/slog"
-	"time"
 
 	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
@@ -22,10 +21,9 @@ const durableInventory = "inventory"
 // erasure requests on "inventory-erasure" (stream GDPR; see
 // eraseCustomer). To handle another event type, add a route: its filter
 // joins the consumer's FilterSubjects and its type the dispatch.
-func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, metrics *reservationMetrics, publishTimeout time.Duration) []natsjs.Subscription {
+func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, metrics *reservationMetrics) []natsjs.Subscription {
 	erasures := erasure.Participant{
-		Service: serviceName, Pool: store.pool, Relay: relay, Erase: eraseCustomer,
-		PublishTimeout: publishTimeout, Logger: logger,
+		Service: serviceName, Pool: store.pool, Relay: relay, Erase: eraseCustomer, Logger: logger,
 	}
 	return []natsjs.Subscription{{
 		Stream:  events.StreamOrders,
@@ -33,7 +31,7 @@ func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, metri
 		Probes:  map[string]natsjs.Probe{pgdb.Dependency: pgdb.Probe(store.pool)},
 		Routes: []natsjs.Route{
 			{Filter: events.FilterOrderPlaced, Type: events.TypeOrderPlaced,
-				Handler: handleOrderPlaced(logger, store, relay, metrics, publishTimeout)},
+				Handler: handleOrderPlaced(logger, store, relay, metrics)},
 		},
 	}, erasures.Subscription()}
 }

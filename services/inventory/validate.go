@@ -11,7 +11,6 @@ import (
 const (
 	maxAvailable = 1_000_000
 	maxNameRunes = 200
-	maxSKULength = 32
 )
 
 // setStockRequest is the body of PUT /v1/stock/{sku}.
@@ -43,19 +42,4 @@ func (req setStockRequest) Valid() map[string]string {
 		}
 	}
 	return problems
-}
-
-// validSKU reports whether s matches ^[A-Z0-9][A-Z0-9-]{1,31}$, the SKU
-// pattern of the catalog (the stock table checks it too).
-func validSKU(s string) bool {
-	if len(s) < 2 || len(s) > maxSKULength || s[0] == '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

@@ -86,7 +86,9 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		Publisher: natsjs.NewPublisher(js),
 		Logger:    logger,
 		Interval:  cfg.OutboxInterval,
-		Metrics:   reg,
+		// PublishNow's bound, for the erasure answer (pkg/erasure).
+		PublishTimeout: cfg.PublishTimeout,
+		Metrics:        reg,
 	})
 	if err != nil {
 		return fmt.Errorf("create outbox relay: %w", err)
@@ -97,8 +99,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		logger: logger, store: store, relay: relay, nc: nc, metrics: m, publishTimeout: cfg.PublishTimeout,
 	}
 	erasures := erasure.Participant{
-		Service: serviceName, Pool: pool, Relay: relay, Erase: eraseCustomer,
-		PublishTimeout: cfg.PublishTimeout, Logger: logger,
+		Service: serviceName, Pool: pool, Relay: relay, Erase: eraseCustomer, Logger: logger,
 	}
 	subs := subscriptions(changer, erasures)
 	consumers, err := natsjs.NewConsumers(ctx, js, subs, cfg.ConsumerSettings, cfg.ackWait(), logger, reg)

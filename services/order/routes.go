@@ -24,20 +24,16 @@ type serverDeps struct {
 	publishTimeout time.Duration
 }
 
-// newServer returns the service's HTTP handler: every route, wrapped in the
-// shared logging, metrics and recovery middleware.
+// newServer returns the service's HTTP handler: every route, on the shared
+// router (logging, metrics, recovery; problem+json 404 and 405).
 func newServer(logger *slog.Logger, deps serverDeps) http.Handler {
-	r := chi.NewRouter()
-	r.Use(web.Logging(logger), web.Metrics(deps.registry), web.Recover(logger))
+	r := web.NewRouter(logger, deps.registry)
 	addRoutes(r, logger, deps)
 	return r
 }
 
 // addRoutes is the one place listing every route of the service.
 func addRoutes(r chi.Router, logger *slog.Logger, deps serverDeps) {
-	r.NotFound(web.HandleNotFound())
-	r.MethodNotAllowed(handleMethodNotAllowed())
-
 	r.Method(http.MethodPost, "/v1/orders", handleCreateOrder(logger, deps.store, deps.relay, deps.nc, deps.metrics, deps.publishTimeout))
 	r.Method(http.MethodGet, "/v1/orders", handleListOrders(logger, deps.store))
 	r.Method(http.MethodGet, "/v1/orders/{id}", handleGetOrder(logger, deps.store))
@@ -45,13 +41,4 @@ func addRoutes(r chi.Router, logger *slog.Logger, deps serverDeps) {
 	r.Method(http.MethodGet, "/healthz", web.HandleHealthz())
 	r.Method(http.MethodGet, "/readyz", web.HandleReadyz(deps.checks))
 	r.Method(http.MethodGet, "/metrics", web.HandleMetrics(deps.registry))
-}
-
-// handleMethodNotAllowed answers 405 as problem+json; chi has already set
-// the Allow header.
-func handleMethodNotAllowed() http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		web.WriteProblem(w, r, web.NewProblem("", http.StatusMethodNotAllowed,
-			"The method is not allowed on this resource; see the Allow header."))
-	}
 }

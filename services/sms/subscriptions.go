@@ -36,8 +36,7 @@ const durableSMS = "sms"
 func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, publishTimeout time.Duration,
 	provider Provider, metrics *smsMetrics) []natsjs.Subscription {
 	participant := erasure.Participant{
-		Service: serviceName, Pool: store.pool, Relay: relay, Erase: eraseCustomer,
-		PublishTimeout: publishTimeout, Logger: logger,
+		Service: serviceName, Pool: store.pool, Relay: relay, Erase: eraseCustomer, Logger: logger,
 	}
 	return []natsjs.Subscription{{
 		Stream:  events.StreamOrders,
