@@ -39,7 +39,7 @@ func handleErasureCompleted(logger *slog.Logger, store *Store, c *completer, m *
 		ev := msg.Event
 		var p events.ErasureCompleted
 		if err := ev.Decode(&p); err != nil {
-			return natsjs.Permanent(err)
+			return err // events.ErrMalformed: dead-lettered
 		}
 		a, err := newAnswer(ev, p, msg.Subject)
 		if err != nil {
@@ -79,11 +79,11 @@ func handleErasureCompleted(logger *slog.Logger, store *Store, c *completer, m *
 // time, else now. Errors name the field, never a value.
 func newAnswer(ev events.Event, p events.ErasureCompleted, subject string) (answer, error) {
 	erasureID, err := uuid.Parse(p.ErasureID)
-	if err != nil {
+	if err != nil || !events.ValidUUID(p.ErasureID) {
 		return answer{}, errors.New("erasure_id is not a UUID")
 	}
 	customerID, err := uuid.Parse(p.CustomerID)
-	if err != nil {
+	if err != nil || !events.ValidUUID(p.CustomerID) {
 		return answer{}, errors.New("customer_id is not a UUID")
 	}
 	if p.Service == "" {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 // requestErasure POSTs an erasure for customerID and returns its id.
@@ -171,7 +172,7 @@ func TestAnswersDeadLettered(t *testing.T) {
 			}
 			e.settled(t, e.publish(t, &nats.Msg{Subject: subject, Header: ev.Header(), Data: ev.Data}))
 			var dlq string
-			e.waitFor(10*time.Second, "the DLQ copy", func() (bool, string) {
+			servicetest.WaitFor(t, 10*time.Second, "the DLQ copy", func() (bool, string) {
 				m := e.deadLettered(t, subject, ev.ID)
 				if m == nil {
 					return false, "none"
@@ -261,7 +262,7 @@ func TestCompletionSurvivesFailedPurge(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.answer(t, id, customer, "inventory", map[string]int64{"reservations": 1})
-	e.waitFor(10*time.Second, "the purge to fail", func() (bool, string) {
+	servicetest.WaitFor(t, 10*time.Second, "the purge to fail", func() (bool, string) {
 		v := e.metric(t, "gdpr_completion_failures_total")
 		return v >= 1, fmt.Sprintf("gdpr_completion_failures_total %v", v)
 	})

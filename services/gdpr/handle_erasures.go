@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/outbox"
@@ -36,8 +34,8 @@ type links struct {
 // what is left). While the customer has an open erasure, a request
 // returns it with 200 and stores and publishes nothing. A body that is not
 // JSON, has unknown fields or lacks a UUID customer_id is a 400.
-func handleCreateErasure(logger *slog.Logger, store *Store, relay *outbox.Relay, nc *nats.Conn, m *metrics,
-	participants []string, publishTimeout time.Duration) http.Handler {
+func handleCreateErasure(logger *slog.Logger, store *Store, relay *outbox.Relay, m *metrics,
+	participants []string) http.Handler {
 	type request struct {
 		CustomerID string `json:"customer_id"`
 	}
@@ -74,7 +72,7 @@ func handleCreateErasure(logger *slog.Logger, store *Store, relay *outbox.Relay,
 		if created {
 			status = http.StatusAccepted
 			m.erasures.WithLabelValues(erasureRequested).Inc()
-			published := publishNow(r.Context(), logger, relay, nc, n.Event.ID, publishTimeout)
+			published := relay.PublishNow(r.Context(), logger, n.Event.ID)
 			logger.Info("erasure requested", "erasure_id", e.ID, "event_id", n.Event.ID,
 				"participants", len(participants), "published", published, "request_id", web.RequestID(r.Context()))
 		} else {
@@ -137,25 +135,6 @@ func newErasureFor(customerID uuid.UUID, participants []string) (newErasure, err
 		return newErasure{}, fmt.Errorf("build erasure requested event: %w", err)
 	}
 	return newErasure{Erasure: e, Event: ev}, nil
-}
-
-// publishNow publishes the committed event through the relay when NATS is
-// connected and reports whether that succeeded. A failure is only logged:
-// the event is safe in the outbox and the relay publishes it later.
-func publishNow(ctx context.Context, logger *slog.Logger, relay *outbox.Relay, nc *nats.Conn, eventID string, timeout time.Duration) bool {
-	if status := nc.Status(); status != nats.CONNECTED {
-		logger.Warn("nats not connected; the outbox relay will publish the event",
-			"event_id", eventID, "nats_status", status.String())
-		return false
-	}
-	// The event goes out even if the client hangs up: it is committed.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer cancel()
-	if err := relay.Publish(ctx, eventID); err != nil {
-		logger.Warn("publish failed; the outbox relay will retry", "event_id", eventID, "error", err)
-		return false
-	}
-	return true
 }
 
 // handleGetErasure answers an erasure with each participant's state, or a

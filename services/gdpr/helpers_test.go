@@ -62,7 +62,7 @@ func (e *testEnv) erasure(t *testing.T, id string) erasureJSON {
 func (e *testEnv) waitErasure(t *testing.T, id, what string, cond func(erasureJSON) bool) erasureJSON {
 	t.Helper()
 	var last erasureJSON
-	e.waitFor(20*time.Second, what, func() (bool, string) {
+	servicetest.WaitFor(t, 20*time.Second, what, func() (bool, string) {
 		last = e.erasure(t, id)
 		return cond(last), fmt.Sprintf("status %s, participants %s", last.Status, last.states())
 	})
@@ -101,7 +101,7 @@ func (e *testEnv) publish(t *testing.T, msg *nats.Msg) uint64 {
 // terminated) every GDPR message up to sequence seq and holds none.
 func (e *testEnv) settled(t *testing.T, seq uint64) {
 	t.Helper()
-	e.waitFor(20*time.Second, "the completions consumer to settle", func() (bool, string) {
+	servicetest.WaitFor(t, 20*time.Second, "the completions consumer to settle", func() (bool, string) {
 		return servicetest.Settled(e.js, events.StreamGDPR, durableCompletions, seq)
 	})
 }

@@ -92,19 +92,11 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
-	relay, err := outbox.NewRelay(outbox.RelayConfig{
-		Pool:      pool,
-		Publisher: natsjs.NewPublisher(js),
-		Logger:    logger,
-		Interval:  cfg.OutboxInterval,
-		// PublishNow's bound, for the erasure answer (pkg/erasure).
-		PublishTimeout: cfg.PublishTimeout,
-		Metrics:        reg,
-	})
+	relay, err := outbox.NewRelay(cfg.RelayConfig(pool, natsjs.NewPublisher(js), logger, reg))
 	if err != nil {
 		return fmt.Errorf("create outbox relay: %w", err)
 	}
-	comp := &completer{store: store, purger: &purger{js: js}, logger: logger, metrics: m}
+	comp := &completer{store: store, purge: (&purger{js: js}).purge, logger: logger, metrics: m}
 	subs := subscriptions(logger, store, comp, m)
 	consumers, err := natsjs.NewConsumers(ctx, js, subs, cfg.ConsumerSettings, cfg.ackWait(), logger, reg)
 	if err != nil {
@@ -113,7 +105,6 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	srv := newServer(logger, serverDeps{
 		store:    store,
 		relay:    relay,
-		nc:       nc,
 		metrics:  m,
 		registry: reg,
 		checks: map[string]web.Check{
@@ -121,9 +112,8 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 			"nats":      natsjs.ReadyCheck(nc, js, streams),
 			"consumers": natsjs.ConsumersCheck(consumers...),
 		},
-		token:          cfg.Token,
-		participants:   cfg.Participants,
-		publishTimeout: cfg.PublishTimeout,
+		token:        cfg.Token,
+		participants: cfg.Participants,
 	})
 
 	// The stream setup, the relay and the sweep outlive HTTP and the
@@ -137,8 +127,8 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 
 	// A part that fails stops them all.
 	parts := lifecycle.NewGroup(ctx)
-	for _, c := range consumers {
-		parts.Go("consumer", c.Run)
+	for i, c := range consumers {
+		parts.Go("consumer "+subs[i].Durable, c.Run)
 	}
 	parts.Go("http", func(ctx context.Context) error {
 		return web.Serve(ctx, logger, cfg.HTTPAddr, srv, cfg.ShutdownTimeout)

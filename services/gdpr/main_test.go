@@ -31,7 +31,6 @@ const testToken = "test-token-7c1e0b5a9f3d4e2a8b6c"
 // database, plus the test's own connections to both.
 type testEnv struct {
 	*servicetest.Service
-	t    *testing.T
 	nats *stack.NATS
 	js   jetstream.JetStream
 	db   *pgxpool.Pool
@@ -67,7 +66,7 @@ func startService(t *testing.T, srv *stack.NATS, env map[string]string) *testEnv
 		"GDPR_TOKEN":           testToken,
 	}
 	maps.Copy(vars, env)
-	e := &testEnv{Service: servicetest.Start(t, run, vars), t: t, nats: srv}
+	e := &testEnv{Service: servicetest.Start(t, run, vars), nats: srv}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var err error
@@ -107,13 +106,6 @@ func (e *testEnv) do(method, path, token, body string) response {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return response{code: resp.StatusCode, header: resp.Header, body: string(b)}
-}
-
-// waitFor polls cond until it holds, failing the test after timeout with
-// what cond last reported.
-func (e *testEnv) waitFor(timeout time.Duration, what string, cond func() (bool, string)) {
-	e.t.Helper()
-	servicetest.WaitFor(e.t, timeout, what, cond)
 }
 
 func TestRunRefusesBadConfig(t *testing.T) {

@@ -240,64 +240,6 @@ func (s *Store) RecordAnswer(ctx context.Context, a answer) (string, error) {
 // to be ignored; it never leaves the Store.
 var errIgnored = errors.New("answer ignored")
 
-// purgeFunc removes a customer's messages from the streams; it must be
-// idempotent, since a failed completion calls it again.
-type purgeFunc func(ctx context.Context, customerID string) error
-
-// Complete completes the erasure id when it is pending and every
-// participant has answered: under a lock on the erasure's row it calls
-// purge with the customer id, then marks the erasure completed and audits
-// that, and reports true. The lock serializes concurrent calls: one
-// purges and completes, the others then find it completed and report
-// false, as they do for an erasure still waiting for an answer or an
-// unknown id. When purge fails nothing changes, the erasure stays pending,
-// and the error is returned wrapped, for the caller to retry.
-func (s *Store) Complete(ctx context.Context, id uuid.UUID, purge purgeFunc) (bool, error) {
-	completed := false
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var (
-			customerID uuid.UUID
-			status     string
-			waiting    int
-		)
-		err := tx.QueryRow(ctx, `SELECT customer_id, status FROM erasures WHERE id = $1 FOR UPDATE`, id).
-			Scan(&customerID, &status)
-		if errors.Is(err, pgx.ErrNoRows) || (err == nil && status != statusPending) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("lock erasure: %w", err)
-		}
-		// Read after the lock: an answer committed while this call waited
-		// for it is seen.
-		err = tx.QueryRow(ctx, `SELECT count(*) FROM erasure_participants
-			WHERE erasure_id = $1 AND state <> 'answered'`, id).Scan(&waiting)
-		if err != nil {
-			return fmt.Errorf("count waiting participants: %w", err)
-		}
-		if waiting > 0 {
-			return nil
-		}
-		if err := purge(ctx, customerID.String()); err != nil {
-			return err
-		}
-		// PostgreSQL keeps microseconds: what is answered is what is stored.
-		at := time.Now().UTC().Truncate(time.Microsecond)
-		b := &pgx.Batch{}
-		b.Queue(`UPDATE erasures SET status = 'completed', completed_at = $2 WHERE id = $1`, id, at)
-		b.Queue(`INSERT INTO erasure_audit (erasure_id, action, at) VALUES ($1, 'completed', $2)`, id, at)
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("mark completed: %w", err)
-		}
-		completed = true
-		return nil
-	})
-	if err != nil {
-		return false, fmt.Errorf("complete erasure %s: %w", id, err)
-	}
-	return completed, nil
-}
-
 // Answered returns up to limit pending erasures whose participants have
 // all answered, oldest first: those whose completion failed and is due
 // again. It returns the query error, if any.

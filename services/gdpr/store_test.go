@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"maps"
 	"sync"
 	"sync/atomic"
@@ -11,12 +10,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/orderbus/orderbus/pkg/events"
-	"github.com/orderbus/orderbus/pkg/natstest"
 )
 
 // newTestStore returns a Store on a fresh, migrated database.
@@ -169,127 +162,5 @@ func TestRecordAnswer(t *testing.T) {
 	}
 	if audited != 3 || inbox != 3 {
 		t.Errorf("%d answers audited, %d inbox rows; want 3 and 3 (first, re-erasure, older)", audited, inbox)
-	}
-}
-
-func TestComplete(t *testing.T) {
-	t.Parallel()
-	s := newTestStore(t)
-	ctx := context.Background()
-	e := mustRequest(t, s, "order", "sms")
-	var purged atomic.Int32
-	purge := func(_ context.Context, customerID string) error {
-		if customerID != e.CustomerID.String() {
-			t.Errorf("purge of customer %s, want %s", customerID, e.CustomerID)
-		}
-		purged.Add(1)
-		time.Sleep(20 * time.Millisecond) // let the others queue on the lock
-		return nil
-	}
-	failing := func(context.Context, string) error { return errors.New("stream unavailable") }
-
-	mustAnswer(t, s, e, "order", time.Now(), map[string]int64{"orders": 1})
-	if done, err := s.Complete(ctx, e.ID, purge); done || err != nil || purged.Load() != 0 {
-		t.Fatalf("Complete with sms pending = %v, %v (purges %d); want nothing done", done, err, purged.Load())
-	}
-	mustAnswer(t, s, e, "sms", time.Now(), map[string]int64{"messages": 1})
-
-	if done, err := s.Complete(ctx, e.ID, failing); done || err == nil {
-		t.Fatalf("Complete with a failing purge = %v, %v; want the error", done, err)
-	}
-	if got, _ := s.Erasure(ctx, e.ID); got.Status != statusPending || got.CompletedAt != nil {
-		t.Fatalf("after a failed purge the erasure is %s", got.Status)
-	}
-	if ids, err := s.Answered(ctx, 10); err != nil || len(ids) != 1 || ids[0] != e.ID {
-		t.Errorf("Answered = %v, %v; want the erasure due again", ids, err)
-	}
-
-	// Many completers at once: one purges and completes.
-	const n = 8
-	var (
-		wg        sync.WaitGroup
-		completed atomic.Int32
-	)
-	for range n {
-		wg.Go(func() {
-			done, err := s.Complete(ctx, e.ID, purge)
-			if err != nil {
-				t.Error(err)
-			}
-			if done {
-				completed.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if completed.Load() != 1 || purged.Load() != 1 {
-		t.Errorf("%d completions, %d purges; want 1 and 1", completed.Load(), purged.Load())
-	}
-	got, err := s.Erasure(ctx, e.ID)
-	if err != nil || got.Status != statusCompleted || got.CompletedAt == nil {
-		t.Errorf("erasure = %+v, %v; want completed", got, err)
-	}
-	if ids, err := s.Answered(ctx, 10); err != nil || len(ids) != 0 {
-		t.Errorf("Answered = %v, %v; want none due", ids, err)
-	}
-	var audited int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM erasure_audit WHERE action = 'completed'`).Scan(&audited); err != nil || audited != 1 {
-		t.Errorf("%d completions audited (%v), want 1", audited, err)
-	}
-	if done, err := s.Complete(ctx, uuid.New(), purge); done || err != nil {
-		t.Errorf("Complete of an unknown erasure = %v, %v; want nothing done", done, err)
-	}
-}
-
-// TestSweepCompletesAnsweredErasures: an erasure every participant has
-// answered but that is still pending (its last answer ran out of
-// deliveries, say) is completed by the sweep, purge included.
-func TestSweepCompletesAnsweredErasures(t *testing.T) {
-	t.Parallel()
-	s := newTestStore(t)
-	_, js := natstest.Connect(t, natstest.Start(t))
-	answered := mustRequest(t, s, "order")
-	mustAnswer(t, s, answered, "order", time.Now(), map[string]int64{"orders": 1})
-	waiting := mustRequest(t, s, "order", "sms")
-	mustAnswer(t, s, waiting, "order", time.Now(), map[string]int64{"orders": 1})
-	for _, c := range []uuid.UUID{answered.CustomerID, waiting.CustomerID} {
-		ev, err := events.New("/test", events.TypeOrderPlaced, "o", map[string]string{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := js.PublishMsg(context.Background(), &nats.Msg{Subject: events.OrderPlacedSubject(c.String()), Header: ev.Header(), Data: ev.Data}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m, err := newMetrics(prometheus.NewRegistry(), s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &completer{store: s, purger: &purger{js: js}, logger: slog.New(slog.DiscardHandler), metrics: m}
-	n, err := c.sweep(context.Background())
-	if err != nil || n != 1 {
-		t.Fatalf("sweep = %d, %v; want 1 completed", n, err)
-	}
-	for _, tc := range []struct {
-		e          erasure
-		wantStatus string
-		wantMsgs   uint64
-	}{{answered, statusCompleted, 0}, {waiting, statusPending, 1}} {
-		got, err := s.Erasure(context.Background(), tc.e.ID)
-		if err != nil || got.Status != tc.wantStatus {
-			t.Errorf("erasure %s = %s (%v), want %s", tc.e.ID, got.Status, err, tc.wantStatus)
-		}
-		stream, err := js.Stream(context.Background(), events.StreamOrders)
-		if err != nil {
-			t.Fatal(err)
-		}
-		subject := events.OrderPlacedSubject(tc.e.CustomerID.String())
-		info, err := stream.Info(context.Background(), jetstream.WithSubjectFilter(subject))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := info.State.Subjects[subject]; got != tc.wantMsgs {
-			t.Errorf("%s holds %d messages, want %d", subject, got, tc.wantMsgs)
-		}
 	}
 }
