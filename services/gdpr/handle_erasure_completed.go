@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/inbox"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/pgdb"
 )
@@ -18,7 +20,7 @@ import (
 const answerTimeout = 10 * time.Second
 
 // handleErasureCompleted records a participant's answer to an erasure
-// (Store.RecordAnswer) and then, in a step of its own, completes the
+// (recordAnswer) and then, in a step of its own, completes the
 // erasure when every participant has answered: it purges the customer's
 // messages from the streams and marks the erasure completed
 // (completer.complete). The answer is committed before the purge starts,
@@ -48,9 +50,7 @@ func handleErasureCompleted(logger *slog.Logger, store *Store, c *completer, m *
 		log := logger.With("event_id", ev.ID, "erasure_id", a.ErasureID, "participant", a.Service,
 			"delivery", msg.NumDelivered)
 
-		actx, cancel := context.WithTimeout(ctx, answerTimeout)
-		outcome, err := store.RecordAnswer(actx, a)
-		cancel()
+		outcome, err := recordAnswer(ctx, store, a)
 		if errors.Is(err, errErasureNotFound) || errors.Is(err, errCustomerMismatch) {
 			return natsjs.Permanent(err)
 		}
@@ -73,6 +73,42 @@ func handleErasureCompleted(logger *slog.Logger, store *Store, c *completer, m *
 		return nil
 	}
 }
+
+// recordAnswer records a in one transaction, within answerTimeout: the
+// message in the inbox (a message already recorded changes nothing:
+// answerDuplicate) and then the answer (storeAnswer). An answer that is
+// ignored rolls the inbox record back too. It returns the outcome, or the
+// error of storeAnswer, a statement or the commit.
+func recordAnswer(ctx context.Context, store *Store, a answer) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, answerTimeout)
+	defer cancel()
+	var outcome string
+	err := pgx.BeginFunc(ctx, store.pool, func(tx pgx.Tx) error {
+		first, err := inbox.Record(ctx, tx, a.Consumer, a.MessageID)
+		if err != nil || !first {
+			outcome = answerDuplicate
+			return err
+		}
+		if outcome, err = storeAnswer(ctx, tx, a); err != nil {
+			return err
+		}
+		if outcome == answerIgnored {
+			return errIgnored
+		}
+		return nil
+	})
+	if errors.Is(err, errIgnored) {
+		return answerIgnored, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("record answer of %s to erasure %s: %w", a.Service, a.ErasureID, err)
+	}
+	return outcome, nil
+}
+
+// errIgnored rolls back recordAnswer's transaction for an answer that is
+// to be ignored; it never leaves recordAnswer.
+var errIgnored = errors.New("answer ignored")
 
 // newAnswer checks a participant's answer and returns it for the store.
 // The answer's time is the participant's completed_at, else the event's

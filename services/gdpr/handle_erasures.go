@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/outbox"
@@ -63,7 +65,7 @@ func handleCreateErasure(logger *slog.Logger, store *Store, relay *outbox.Relay,
 			web.WriteError(w, r, logger, err)
 			return
 		}
-		e, created, err := store.RequestErasure(r.Context(), n)
+		e, created, err := requestErasure(r.Context(), store, n)
 		if err != nil {
 			web.WriteError(w, r, logger, err)
 			return
@@ -91,6 +93,41 @@ func handleCreateErasure(logger *slog.Logger, store *Store, relay *outbox.Relay,
 		w.Header().Set("Location", erasurePath(e.ID))
 		web.Encode(w, status, resp)
 	})
+}
+
+// requestErasure stores n.Erasure and n.Event (in the outbox) in one
+// transaction and returns it with created true. While the customer has an
+// open erasure it stores nothing and returns that one with created false;
+// a concurrent request for the same customer waits for the first and then
+// returns its erasure. It returns an error when a statement or the commit
+// fails.
+func requestErasure(ctx context.Context, store *Store, n newErasure) (erasure, bool, error) {
+	// Three attempts: the open erasure a conflict points at may complete
+	// before it is read, and then a new one can be inserted.
+	for range 3 {
+		var (
+			inserted bool
+			open     uuid.UUID
+		)
+		err := pgx.BeginFunc(ctx, store.pool, func(tx pgx.Tx) error {
+			var err error
+			if inserted, open, err = insertErasure(ctx, tx, n.Erasure, n.Event.ID); err != nil || !inserted {
+				return err
+			}
+			return outbox.Enqueue(ctx, tx, events.SubjectErasureRequested, n.Event)
+		})
+		switch {
+		case err != nil:
+			return erasure{}, false, fmt.Errorf("request erasure: %w", err)
+		case inserted:
+			return n.Erasure, true, nil
+		case open != uuid.Nil:
+			// Erasures are never deleted: it is there to read.
+			e, err := store.Erasure(ctx, open)
+			return e, false, err
+		}
+	}
+	return erasure{}, false, errors.New("request erasure: the customer's open erasure kept completing; try again")
 }
 
 // parseCustomerID returns the customer id in canonical (lower-case) form,

@@ -29,9 +29,9 @@ func mustRequest(t *testing.T, s *Store, participants ...string) erasure {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, created, err := s.RequestErasure(context.Background(), n)
+	e, created, err := requestErasure(context.Background(), s, n)
 	if err != nil || !created {
-		t.Fatalf("RequestErasure = %v, %v; want a new erasure", created, err)
+		t.Fatalf("requestErasure = %v, %v; want a new erasure", created, err)
 	}
 	return e
 }
@@ -39,12 +39,12 @@ func mustRequest(t *testing.T, s *Store, participants ...string) erasure {
 // mustAnswer records service's answer to e with a fresh message id.
 func mustAnswer(t *testing.T, s *Store, e erasure, service string, at time.Time, erased map[string]int64) string {
 	t.Helper()
-	outcome, err := s.RecordAnswer(context.Background(), answer{
+	outcome, err := recordAnswer(context.Background(), s, answer{
 		Consumer: durableCompletions, MessageID: uuid.NewString(), ErasureID: e.ID, CustomerID: e.CustomerID,
 		Service: service, Erased: erased, AnsweredAt: at.UTC().Truncate(time.Microsecond),
 	})
 	if err != nil {
-		t.Fatalf("RecordAnswer %s: %v", service, err)
+		t.Fatalf("recordAnswer %s: %v", service, err)
 	}
 	return outcome
 }
@@ -66,7 +66,7 @@ func TestRequestErasureConcurrently(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			e, isNew, err := s.RequestErasure(context.Background(), ne)
+			e, isNew, err := requestErasure(context.Background(), s, ne)
 			if err != nil {
 				t.Error(err)
 				return
@@ -133,13 +133,13 @@ func TestRecordAnswer(t *testing.T) {
 	// Sequential: each case builds on the state the previous left.
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			outcome, err := s.RecordAnswer(ctx, tt.a)
+			outcome, err := recordAnswer(ctx, s, tt.a)
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("RecordAnswer error = %v, want %v", err, tt.wantErr)
+					t.Fatalf("recordAnswer error = %v, want %v", err, tt.wantErr)
 				}
 			} else if err != nil || outcome != tt.wantOutcome {
-				t.Fatalf("RecordAnswer = %q, %v; want %q", outcome, err, tt.wantOutcome)
+				t.Fatalf("recordAnswer = %q, %v; want %q", outcome, err, tt.wantOutcome)
 			}
 			got, err := s.Erasure(ctx, e.ID)
 			if err != nil {
