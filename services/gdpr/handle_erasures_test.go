@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -303,5 +305,45 @@ func TestCreateErasureConcurrently(t *testing.T) {
 	})
 	if msgs := e.messages(t, events.StreamGDPR, events.SubjectErasureRequested); len(msgs) != 1 {
 		t.Errorf("%d request events, want 1", len(msgs))
+	}
+}
+
+func TestRequestErasureConcurrently(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	customer := uuid.New()
+	const n = 8
+	var (
+		wg      sync.WaitGroup
+		created atomic.Int32
+		ids     sync.Map
+	)
+	for range n {
+		wg.Go(func() {
+			ne, err := newErasureFor(customer, []string{"order", "sms"})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			e, isNew, err := requestErasure(context.Background(), s, ne)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if isNew {
+				created.Add(1)
+			}
+			ids.Store(e.ID, true)
+		})
+	}
+	wg.Wait()
+	distinct := 0
+	ids.Range(func(any, any) bool { distinct++; return true })
+	if created.Load() != 1 || distinct != 1 {
+		t.Errorf("%d created, %d distinct erasures returned; want 1 and 1", created.Load(), distinct)
+	}
+	var outbox int
+	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox`).Scan(&outbox); err != nil || outbox != 1 {
+		t.Errorf("outbox holds %d events (%v), want 1", outbox, err)
 	}
 }
