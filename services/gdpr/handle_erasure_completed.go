@@ -19,23 +19,14 @@ import (
 // answerTimeout bounds the transaction recording an answer.
 const answerTimeout = 10 * time.Second
 
-// handleErasureCompleted records a participant's answer to an erasure
-// (recordAnswer) and then, in a step of its own, completes the
-// erasure when every participant has answered: it purges the customer's
-// messages from the streams and marks the erasure completed
-// (completer.complete). The answer is committed before the purge starts,
-// so a failed purge loses no answer: the error is returned, the runner
-// redelivers the message, its inbox record makes the answer a duplicate,
-// and the completion is tried again. That is also why a duplicate still
-// goes on to the completion step.
-//
-// An answer from a service that is not a participant of the erasure is
-// logged at warn and acknowledged without recording anything. A payload
-// that does not decode, lacks a UUID erasure or customer id or a service,
-// was published on another service's subject or has negative counts, an
-// answer for an unknown erasure and one naming another customer are
-// permanent failures: the runner dead-letters them. Database and purge
-// failures are returned as is, to be retried with backoff.
+// handleErasureCompleted records a participant's answer (recordAnswer)
+// and then, in a step of its own, completes the erasure when every
+// participant has answered (completer.complete). A duplicate still goes
+// on to the completion, so a redelivery retries a failed purge. An answer
+// from a non-participant is logged at warn and acknowledged; an invalid
+// answer (see newAnswer), an unknown erasure and another customer are
+// dead-lettered; database and purge failures are retried with backoff.
+// See README "Guarantees".
 func handleErasureCompleted(logger *slog.Logger, store *Store, c *completer, m *metrics) natsjs.Handler {
 	return func(ctx context.Context, msg natsjs.Message) error {
 		ev := msg.Event

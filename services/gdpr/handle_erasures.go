@@ -28,14 +28,11 @@ type links struct {
 	Self string `json:"self"`
 }
 
-// handleCreateErasure asks every participant to erase a customer. A new
-// erasure, its participants (pending) and the erasure requested event are
-// stored in one transaction; the event is then published at once when
-// NATS is connected, waiting up to publishTimeout for the PubAck, and the
-// answer is 202 whether or not that succeeded (the outbox relay publishes
-// what is left). While the customer has an open erasure, a request
-// returns it with 200 and stores and publishes nothing. A body that is not
-// JSON, has unknown fields or lacks a UUID customer_id is a 400.
+// handleCreateErasure asks every participant to erase a customer: it
+// stores the erasure and its event in one transaction (requestErasure),
+// publishes the event at once (Relay.PublishNow) and answers 202 either
+// way. While the customer has an open erasure it answers that one with
+// 200. An invalid body is a 400 problem. See README "HTTP".
 func handleCreateErasure(logger *slog.Logger, store *Store, relay *outbox.Relay, m *metrics,
 	participants []string) http.Handler {
 	type request struct {

@@ -19,12 +19,9 @@ type streamFilter struct {
 }
 
 // purgeFilters returns the subject filters that match every message about
-// customerID, by stream. Every customer subject ends with the customer's
-// token (events.SubjectToken), and a dead-lettered copy keeps its original
-// subject behind dlq.<consumer>, so orders.<kind>.<customer> and
-// inventory.<kind>.<customer> become dlq.<consumer>.<stream>.<kind>.<customer>.
-// The GDPR stream's subjects carry no customer: its messages hold the
-// customer id only, the one datum an erasure keeps as proof.
+// customerID, by stream: every customer subject ends with the customer's
+// token (events.SubjectToken), a dead-lettered copy behind
+// dlq.<consumer>. See README "What is erased where".
 func purgeFilters(customerID string) []streamFilter {
 	token := events.SubjectToken(customerID)
 	return []streamFilter{

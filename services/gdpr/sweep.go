@@ -12,12 +12,9 @@ const sweepInterval = time.Minute
 // sweepBatch bounds the erasures one sweep completes.
 const sweepBatch = 100
 
-// run calls sweep at once and then every interval until ctx is done. The
-// completions consumer completes erasures as the last answer arrives and
-// retries a failed purge with its backoff; the sweep is the safety net
-// for the rare erasure whose last answer ran out of deliveries (a long
-// JetStream outage) or whose service stopped between the answer's commit
-// and the purge.
+// run calls sweep at once and then every interval until ctx is done: the
+// safety net for an erasure whose last answer was handled without the
+// completion (see README "Guarantees").
 func (c *completer) run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
