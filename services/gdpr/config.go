@@ -11,6 +11,7 @@ import (
 
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/outbox"
 )
 
 // Config is the gdpr service's configuration, read from the environment.
@@ -19,15 +20,9 @@ import (
 type Config struct {
 	config.Service
 	natsjs.ConsumerSettings
+	outbox.Settings
 
-	// HTTPAddr is the address the HTTP API listens on.
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8082"`
-	// PublishTimeout is how long POST /v1/erasures waits for the PubAck of
-	// the erasure request before answering anyway (the outbox relay
-	// publishes it later).
-	PublishTimeout time.Duration `env:"PUBLISH_TIMEOUT" envDefault:"2s"`
-	// OutboxInterval is how often the outbox relay looks for unpublished events.
-	OutboxInterval time.Duration `env:"OUTBOX_INTERVAL" envDefault:"1s"`
 	// Token is the bearer token the erasure endpoints require (a secret:
 	// masked when the configuration is logged).
 	Token string `env:"GDPR_TOKEN,required,notEmpty"`
@@ -62,18 +57,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 
 // Validate returns an error naming every invalid setting.
 func (c Config) Validate() error {
-	errs := []error{c.Service.Validate(), c.ConsumerSettings.Validate()}
-	for _, d := range []struct {
-		name  string
-		value time.Duration
-	}{
-		{"PUBLISH_TIMEOUT", c.PublishTimeout},
-		{"OUTBOX_INTERVAL", c.OutboxInterval},
-	} {
-		if d.value <= 0 {
-			errs = append(errs, fmt.Errorf("%s %s: want > 0", d.name, d.value))
-		}
-	}
+	errs := []error{c.Service.Validate(), c.ConsumerSettings.Validate(), c.Settings.Validate()}
 	if len(c.Participants) == 0 {
 		errs = append(errs, errors.New("GDPR_PARTICIPANTS must name at least one service"))
 	}
@@ -102,8 +86,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("http_addr", c.HTTPAddr),
 		slog.Attr{Value: c.Service.LogValue()},
-		slog.Duration("publish_timeout", c.PublishTimeout),
-		slog.Duration("outbox_interval", c.OutboxInterval),
+		slog.Attr{Value: c.Settings.LogValue()},
 		slog.Attr{Value: c.ConsumerSettings.LogValue()},
 		slog.String("gdpr_token", config.Mask),
 		slog.String("gdpr_participants", strings.Join(c.Participants, ",")),

@@ -29,7 +29,7 @@ func TestLoadConfig(t *testing.T) {
 		wantErrs []string
 	}{
 		{name: "defaults", env: base, check: func(t *testing.T, c Config) {
-			if c.HTTPAddr != ":8082" || c.PublishTimeout != 2*time.Second || c.OutboxInterval != time.Second ||
+			if c.HTTPAddr != ":8082" || c.PublishTimeout != 2*time.Second || c.Interval != time.Second ||
 				c.ShutdownTimeout != 20*time.Second || c.NATSURL != "nats://127.0.0.1:4222" {
 				t.Errorf("defaults = %+v", c)
 			}

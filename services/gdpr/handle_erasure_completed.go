@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/inbox"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/pgdb"
 )
@@ -17,29 +19,20 @@ import (
 // answerTimeout bounds the transaction recording an answer.
 const answerTimeout = 10 * time.Second
 
-// handleErasureCompleted records a participant's answer to an erasure
-// (Store.RecordAnswer) and then, in a step of its own, completes the
-// erasure when every participant has answered: it purges the customer's
-// messages from the streams and marks the erasure completed
-// (completer.complete). The answer is committed before the purge starts,
-// so a failed purge loses no answer: the error is returned, the runner
-// redelivers the message, its inbox record makes the answer a duplicate,
-// and the completion is tried again. That is also why a duplicate still
-// goes on to the completion step.
-//
-// An answer from a service that is not a participant of the erasure is
-// logged at warn and acknowledged without recording anything. A payload
-// that does not decode, lacks a UUID erasure or customer id or a service,
-// was published on another service's subject or has negative counts, an
-// answer for an unknown erasure and one naming another customer are
-// permanent failures: the runner dead-letters them. Database and purge
-// failures are returned as is, to be retried with backoff.
+// handleErasureCompleted records a participant's answer (recordAnswer)
+// and then, in a step of its own, completes the erasure when every
+// participant has answered (completer.complete). A duplicate still goes
+// on to the completion, so a redelivery retries a failed purge. An answer
+// from a non-participant is logged at warn and acknowledged; an invalid
+// answer (see newAnswer), an unknown erasure and another customer are
+// dead-lettered; database and purge failures are retried with backoff.
+// See README "Guarantees".
 func handleErasureCompleted(logger *slog.Logger, store *Store, c *completer, m *metrics) natsjs.Handler {
 	return func(ctx context.Context, msg natsjs.Message) error {
 		ev := msg.Event
 		var p events.ErasureCompleted
 		if err := ev.Decode(&p); err != nil {
-			return natsjs.Permanent(err)
+			return err // events.ErrMalformed: dead-lettered
 		}
 		a, err := newAnswer(ev, p, msg.Subject)
 		if err != nil {
@@ -48,9 +41,7 @@ func handleErasureCompleted(logger *slog.Logger, store *Store, c *completer, m *
 		log := logger.With("event_id", ev.ID, "erasure_id", a.ErasureID, "participant", a.Service,
 			"delivery", msg.NumDelivered)
 
-		actx, cancel := context.WithTimeout(ctx, answerTimeout)
-		outcome, err := store.RecordAnswer(actx, a)
-		cancel()
+		outcome, err := recordAnswer(ctx, store, a)
 		if errors.Is(err, errErasureNotFound) || errors.Is(err, errCustomerMismatch) {
 			return natsjs.Permanent(err)
 		}
@@ -74,16 +65,52 @@ func handleErasureCompleted(logger *slog.Logger, store *Store, c *completer, m *
 	}
 }
 
+// recordAnswer records a in one transaction, within answerTimeout: the
+// message in the inbox (a message already recorded changes nothing:
+// answerDuplicate) and then the answer (storeAnswer). An answer that is
+// ignored rolls the inbox record back too. It returns the outcome, or the
+// error of storeAnswer, a statement or the commit.
+func recordAnswer(ctx context.Context, store *Store, a answer) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, answerTimeout)
+	defer cancel()
+	var outcome string
+	err := pgx.BeginFunc(ctx, store.pool, func(tx pgx.Tx) error {
+		first, err := inbox.Record(ctx, tx, a.Consumer, a.MessageID)
+		if err != nil || !first {
+			outcome = answerDuplicate
+			return err
+		}
+		if outcome, err = storeAnswer(ctx, tx, a); err != nil {
+			return err
+		}
+		if outcome == answerIgnored {
+			return errIgnored
+		}
+		return nil
+	})
+	if errors.Is(err, errIgnored) {
+		return answerIgnored, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("record answer of %s to erasure %s: %w", a.Service, a.ErasureID, err)
+	}
+	return outcome, nil
+}
+
+// errIgnored rolls back recordAnswer's transaction for an answer that is
+// to be ignored; it never leaves recordAnswer.
+var errIgnored = errors.New("answer ignored")
+
 // newAnswer checks a participant's answer and returns it for the store.
 // The answer's time is the participant's completed_at, else the event's
 // time, else now. Errors name the field, never a value.
 func newAnswer(ev events.Event, p events.ErasureCompleted, subject string) (answer, error) {
 	erasureID, err := uuid.Parse(p.ErasureID)
-	if err != nil {
+	if err != nil || !events.ValidUUID(p.ErasureID) {
 		return answer{}, errors.New("erasure_id is not a UUID")
 	}
 	customerID, err := uuid.Parse(p.CustomerID)
-	if err != nil {
+	if err != nil || !events.ValidUUID(p.CustomerID) {
 		return answer{}, errors.New("customer_id is not a UUID")
 	}
 	if p.Service == "" {

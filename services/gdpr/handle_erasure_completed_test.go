@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 // requestErasure POSTs an erasure for customerID and returns its id.
@@ -171,7 +173,7 @@ func TestAnswersDeadLettered(t *testing.T) {
 			}
 			e.settled(t, e.publish(t, &nats.Msg{Subject: subject, Header: ev.Header(), Data: ev.Data}))
 			var dlq string
-			e.waitFor(10*time.Second, "the DLQ copy", func() (bool, string) {
+			servicetest.WaitFor(t, 10*time.Second, "the DLQ copy", func() (bool, string) {
 				m := e.deadLettered(t, subject, ev.ID)
 				if m == nil {
 					return false, "none"
@@ -261,7 +263,7 @@ func TestCompletionSurvivesFailedPurge(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.answer(t, id, customer, "inventory", map[string]int64{"reservations": 1})
-	e.waitFor(10*time.Second, "the purge to fail", func() (bool, string) {
+	servicetest.WaitFor(t, 10*time.Second, "the purge to fail", func() (bool, string) {
 		v := e.metric(t, "gdpr_completion_failures_total")
 		return v >= 1, fmt.Sprintf("gdpr_completion_failures_total %v", v)
 	})
@@ -292,5 +294,81 @@ func TestCompletionSurvivesFailedPurge(t *testing.T) {
 	}
 	if n := e.count(t, "erasure_audit", "action = 'completed'"); n != 1 {
 		t.Errorf("%d completions audited, want 1", n)
+	}
+}
+
+func TestRecordAnswer(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	e := mustRequest(t, s, "order", "sms")
+	t0 := time.Now().UTC().Truncate(time.Microsecond)
+	base := answer{Consumer: durableCompletions, ErasureID: e.ID, CustomerID: e.CustomerID, Service: "order",
+		Erased: map[string]int64{"orders": 2}, AnsweredAt: t0}
+
+	first := base
+	first.MessageID = uuid.NewString()
+	tests := []struct {
+		name        string
+		a           answer
+		wantOutcome string
+		wantErr     error
+		wantErased  map[string]int64 // order's counts afterwards
+	}{
+		{name: "first answer", a: first, wantOutcome: answerRecorded, wantErased: map[string]int64{"orders": 2}},
+		{name: "same message again", a: func() answer { a := first; a.Erased = map[string]int64{"orders": 9}; return a }(),
+			wantOutcome: answerDuplicate, wantErased: map[string]int64{"orders": 2}},
+		{name: "later re-erasure replaces", a: func() answer {
+			a := base
+			a.MessageID, a.AnsweredAt, a.Erased = uuid.NewString(), t0.Add(time.Minute), map[string]int64{"orders": 1}
+			return a
+		}(), wantOutcome: answerRecorded, wantErased: map[string]int64{"orders": 1}},
+		{name: "older answer is only audited", a: func() answer {
+			a := base
+			a.MessageID, a.AnsweredAt, a.Erased = uuid.NewString(), t0.Add(-time.Minute), map[string]int64{"orders": 7}
+			return a
+		}(), wantOutcome: answerRecorded, wantErased: map[string]int64{"orders": 1}},
+		{name: "not a participant", a: func() answer {
+			a := base
+			a.MessageID, a.Service = uuid.NewString(), "billing"
+			return a
+		}(), wantOutcome: answerIgnored, wantErased: map[string]int64{"orders": 1}},
+		{name: "unknown erasure", a: func() answer { a := base; a.MessageID, a.ErasureID = uuid.NewString(), uuid.New(); return a }(),
+			wantErr: errErasureNotFound, wantErased: map[string]int64{"orders": 1}},
+		{name: "other customer", a: func() answer { a := base; a.MessageID, a.CustomerID = uuid.NewString(), uuid.New(); return a }(),
+			wantErr: errCustomerMismatch, wantErased: map[string]int64{"orders": 1}},
+	}
+	// Sequential: each case builds on the state the previous left.
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			outcome, err := recordAnswer(ctx, s, tt.a)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("recordAnswer error = %v, want %v", err, tt.wantErr)
+				}
+			} else if err != nil || outcome != tt.wantOutcome {
+				t.Fatalf("recordAnswer = %q, %v; want %q", outcome, err, tt.wantOutcome)
+			}
+			got, err := s.Erasure(ctx, e.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p := got.Participants[0]; p.State != stateAnswered || !maps.Equal(p.Erased, tt.wantErased) {
+				t.Errorf("order participant = %+v, want answered with %v", p, tt.wantErased)
+			}
+			if p := got.Participants[1]; p.State != statusPending {
+				t.Errorf("sms participant = %+v, want pending", p)
+			}
+		})
+	}
+	var audited, inbox int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM erasure_audit WHERE action = 'answered'`).Scan(&audited); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM inbox`).Scan(&inbox); err != nil {
+		t.Fatal(err)
+	}
+	if audited != 3 || inbox != 3 {
+		t.Errorf("%d answers audited, %d inbox rows; want 3 and 3 (first, re-erasure, older)", audited, inbox)
 	}
 }

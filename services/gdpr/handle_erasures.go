@@ -10,7 +10,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/outbox"
@@ -28,16 +28,13 @@ type links struct {
 	Self string `json:"self"`
 }
 
-// handleCreateErasure asks every participant to erase a customer. A new
-// erasure, its participants (pending) and the erasure requested event are
-// stored in one transaction; the event is then published at once when
-// NATS is connected, waiting up to publishTimeout for the PubAck, and the
-// answer is 202 whether or not that succeeded (the outbox relay publishes
-// what is left). While the customer has an open erasure, a request
-// returns it with 200 and stores and publishes nothing. A body that is not
-// JSON, has unknown fields or lacks a UUID customer_id is a 400.
-func handleCreateErasure(logger *slog.Logger, store *Store, relay *outbox.Relay, nc *nats.Conn, m *metrics,
-	participants []string, publishTimeout time.Duration) http.Handler {
+// handleCreateErasure asks every participant to erase a customer: it
+// stores the erasure and its event in one transaction (requestErasure),
+// publishes the event at once (Relay.PublishNow) and answers 202 either
+// way. While the customer has an open erasure it answers that one with
+// 200. An invalid body is a 400 problem. See README "HTTP".
+func handleCreateErasure(logger *slog.Logger, store *Store, relay *outbox.Relay, m *metrics,
+	participants []string) http.Handler {
 	type request struct {
 		CustomerID string `json:"customer_id"`
 	}
@@ -65,7 +62,7 @@ func handleCreateErasure(logger *slog.Logger, store *Store, relay *outbox.Relay,
 			web.WriteError(w, r, logger, err)
 			return
 		}
-		e, created, err := store.RequestErasure(r.Context(), n)
+		e, created, err := requestErasure(r.Context(), store, n)
 		if err != nil {
 			web.WriteError(w, r, logger, err)
 			return
@@ -74,7 +71,7 @@ func handleCreateErasure(logger *slog.Logger, store *Store, relay *outbox.Relay,
 		if created {
 			status = http.StatusAccepted
 			m.erasures.WithLabelValues(erasureRequested).Inc()
-			published := publishNow(r.Context(), logger, relay, nc, n.Event.ID, publishTimeout)
+			published := relay.PublishNow(r.Context(), logger, n.Event.ID)
 			logger.Info("erasure requested", "erasure_id", e.ID, "event_id", n.Event.ID,
 				"participants", len(participants), "published", published, "request_id", web.RequestID(r.Context()))
 		} else {
@@ -93,6 +90,41 @@ func handleCreateErasure(logger *slog.Logger, store *Store, relay *outbox.Relay,
 		w.Header().Set("Location", erasurePath(e.ID))
 		web.Encode(w, status, resp)
 	})
+}
+
+// requestErasure stores n.Erasure and n.Event (in the outbox) in one
+// transaction and returns it with created true. While the customer has an
+// open erasure it stores nothing and returns that one with created false;
+// a concurrent request for the same customer waits for the first and then
+// returns its erasure. It returns an error when a statement or the commit
+// fails.
+func requestErasure(ctx context.Context, store *Store, n newErasure) (erasure, bool, error) {
+	// Three attempts: the open erasure a conflict points at may complete
+	// before it is read, and then a new one can be inserted.
+	for range 3 {
+		var (
+			inserted bool
+			open     uuid.UUID
+		)
+		err := pgx.BeginFunc(ctx, store.pool, func(tx pgx.Tx) error {
+			var err error
+			if inserted, open, err = insertErasure(ctx, tx, n.Erasure, n.Event.ID); err != nil || !inserted {
+				return err
+			}
+			return outbox.Enqueue(ctx, tx, events.SubjectErasureRequested, n.Event)
+		})
+		switch {
+		case err != nil:
+			return erasure{}, false, fmt.Errorf("request erasure: %w", err)
+		case inserted:
+			return n.Erasure, true, nil
+		case open != uuid.Nil:
+			// Erasures are never deleted: it is there to read.
+			e, err := store.Erasure(ctx, open)
+			return e, false, err
+		}
+	}
+	return erasure{}, false, errors.New("request erasure: the customer's open erasure kept completing; try again")
 }
 
 // parseCustomerID returns the customer id in canonical (lower-case) form,
@@ -137,25 +169,6 @@ func newErasureFor(customerID uuid.UUID, participants []string) (newErasure, err
 		return newErasure{}, fmt.Errorf("build erasure requested event: %w", err)
 	}
 	return newErasure{Erasure: e, Event: ev}, nil
-}
-
-// publishNow publishes the committed event through the relay when NATS is
-// connected and reports whether that succeeded. A failure is only logged:
-// the event is safe in the outbox and the relay publishes it later.
-func publishNow(ctx context.Context, logger *slog.Logger, relay *outbox.Relay, nc *nats.Conn, eventID string, timeout time.Duration) bool {
-	if status := nc.Status(); status != nats.CONNECTED {
-		logger.Warn("nats not connected; the outbox relay will publish the event",
-			"event_id", eventID, "nats_status", status.String())
-		return false
-	}
-	// The event goes out even if the client hangs up: it is committed.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer cancel()
-	if err := relay.Publish(ctx, eventID); err != nil {
-		logger.Warn("publish failed; the outbox relay will retry", "event_id", eventID, "error", err)
-		return false
-	}
-	return true
 }
 
 // handleGetErasure answers an erasure with each participant's state, or a

@@ -4,18 +4,145 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/natstest"
+	"github.com/orderbus/orderbus/pkg/pgdb"
 	"github.com/orderbus/orderbus/pkg/servicetest"
+	"github.com/orderbus/orderbus/pkg/stack"
 )
+
+// testToken is the GDPR_TOKEN of every test service.
+const testToken = "test-token-7c1e0b5a9f3d4e2a8b6c"
+
+// testEnv is one running gdpr service with its own nats-server and
+// database, plus the test's own connections to both.
+type testEnv struct {
+	*servicetest.Service
+	nats *stack.NATS
+	js   jetstream.JetStream
+	db   *pgxpool.Pool
+}
+
+// startEnv starts a nats-server, a database and the service, and waits
+// for /readyz. env overrides variables (see startService).
+func startEnv(t *testing.T, env map[string]string) *testEnv {
+	t.Helper()
+	srv := natstest.Start(t)
+	_, js := natstest.Connect(t, srv)
+	e := startService(t, srv, env)
+	e.js = js
+	e.WaitReady(t)
+	return e
+}
+
+// startService starts the service against srv and a fresh database (with
+// fast retries) without waiting for it. env overrides variables. The
+// service is stopped at cleanup, and run must then return nil.
+func startService(t *testing.T, srv *stack.NATS, env map[string]string) *testEnv {
+	t.Helper()
+	dbURL := cluster.NewDatabase(t)
+	vars := map[string]string{
+		"DATABASE_URL":         dbURL,
+		"NATS_URL":             srv.URL(),
+		"LOG_LEVEL":            "debug",
+		"LOG_FORMAT":           "text",
+		"SHUTDOWN_TIMEOUT":     "10s",
+		"OUTBOX_INTERVAL":      "100ms",
+		"CONSUMER_CONCURRENCY": "4",
+		"CONSUMER_BACKOFF":     "50ms,100ms,200ms",
+		"GDPR_TOKEN":           testToken,
+	}
+	maps.Copy(vars, env)
+	e := &testEnv{Service: servicetest.Start(t, run, vars), nats: srv}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var err error
+	if e.db, err = pgdb.Open(ctx, dbURL, pgdb.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.db.Close)
+	return e
+}
+
+// response is what do received.
+type response struct {
+	code   int
+	header http.Header
+	body   string
+}
+
+// do sends a request with Authorization: Bearer token (none when token is
+// "") and a JSON body (none when body is ""), and returns the response;
+// code 0 and the error text when it cannot be sent. Safe in any goroutine.
+func (e *testEnv) do(method, path, token, body string) response {
+	req, err := http.NewRequest(method, e.URL+path, strings.NewReader(body))
+	if err != nil {
+		return response{body: err.Error()}
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		return response{body: err.Error()}
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{code: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+// newTestStore returns a Store on a fresh, migrated database.
+func newTestStore(t *testing.T) *Store {
+	t.Helper()
+	sets, err := migrationSets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Store{pool: cluster.NewPool(t, sets...)}
+}
+
+// mustRequest stores a new erasure of a new customer, asking participants.
+func mustRequest(t *testing.T, s *Store, participants ...string) erasure {
+	t.Helper()
+	n, err := newErasureFor(uuid.New(), participants)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, created, err := requestErasure(context.Background(), s, n)
+	if err != nil || !created {
+		t.Fatalf("requestErasure = %v, %v; want a new erasure", created, err)
+	}
+	return e
+}
+
+// mustAnswer records service's answer to e with a fresh message id.
+func mustAnswer(t *testing.T, s *Store, e erasure, service string, at time.Time, erased map[string]int64) string {
+	t.Helper()
+	outcome, err := recordAnswer(context.Background(), s, answer{
+		Consumer: durableCompletions, MessageID: uuid.NewString(), ErasureID: e.ID, CustomerID: e.CustomerID,
+		Service: service, Erased: erased, AnsweredAt: at.UTC().Truncate(time.Microsecond),
+	})
+	if err != nil {
+		t.Fatalf("recordAnswer %s: %v", service, err)
+	}
+	return outcome
+}
 
 // erasureJSON is an erasure as GET /v1/erasures/{id} answers it.
 type erasureJSON struct {
@@ -62,7 +189,7 @@ func (e *testEnv) erasure(t *testing.T, id string) erasureJSON {
 func (e *testEnv) waitErasure(t *testing.T, id, what string, cond func(erasureJSON) bool) erasureJSON {
 	t.Helper()
 	var last erasureJSON
-	e.waitFor(20*time.Second, what, func() (bool, string) {
+	servicetest.WaitFor(t, 20*time.Second, what, func() (bool, string) {
 		last = e.erasure(t, id)
 		return cond(last), fmt.Sprintf("status %s, participants %s", last.Status, last.states())
 	})
@@ -101,7 +228,7 @@ func (e *testEnv) publish(t *testing.T, msg *nats.Msg) uint64 {
 // terminated) every GDPR message up to sequence seq and holds none.
 func (e *testEnv) settled(t *testing.T, seq uint64) {
 	t.Helper()
-	e.waitFor(20*time.Second, "the completions consumer to settle", func() (bool, string) {
+	servicetest.WaitFor(t, 20*time.Second, "the completions consumer to settle", func() (bool, string) {
 		return servicetest.Settled(e.js, events.StreamGDPR, durableCompletions, seq)
 	})
 }

@@ -15,9 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/events"
@@ -44,11 +47,8 @@ func main() {
 	}
 }
 
-// run starts the service and blocks until ctx is done, then shuts down:
-// HTTP stops and the completions consumer stops fetching and finishes the
-// messages in flight (both within SHUTDOWN_TIMEOUT), then the completion
-// sweep and the outbox relay stop, the NATS connection is drained and the
-// database pool closed. Start-up waits for PostgreSQL but not for NATS:
+// run starts the service and blocks until ctx is done, then shuts down in
+// order (see shutdown). Start-up waits for PostgreSQL but not for NATS:
 // while the broker is down erasures are accepted and published later. It
 // returns an error when the service cannot start or a component fails;
 // nil after a clean shutdown. Logs go to stdout; stderr is for main.
@@ -78,13 +78,13 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		return err
 	}
 	defer pool.Close()
-	store := &Store{pool: pool}
+	store := newStore(pool)
 
 	nc, js, err := natsjs.Dial(ctx, cfg.NATSURL, serviceName, logger)
 	if err != nil {
 		return err
 	}
-	defer nc.Close() // a no-op after the drain below
+	defer nc.Close() // a no-op after the drain in shutdown
 	streams := natsjs.NewStreamSetup(js, logger, events.Streams(cfg.Retention)...)
 
 	reg := web.NewRegistry()
@@ -92,19 +92,11 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
-	relay, err := outbox.NewRelay(outbox.RelayConfig{
-		Pool:      pool,
-		Publisher: natsjs.NewPublisher(js),
-		Logger:    logger,
-		Interval:  cfg.OutboxInterval,
-		// PublishNow's bound, for the erasure answer (pkg/erasure).
-		PublishTimeout: cfg.PublishTimeout,
-		Metrics:        reg,
-	})
+	relay, err := outbox.NewRelay(cfg.RelayConfig(pool, natsjs.NewPublisher(js), logger, reg))
 	if err != nil {
 		return fmt.Errorf("create outbox relay: %w", err)
 	}
-	comp := &completer{store: store, purger: &purger{js: js}, logger: logger, metrics: m}
+	comp := &completer{store: store, purge: (&purger{js: js}).purge, logger: logger, metrics: m}
 	subs := subscriptions(logger, store, comp, m)
 	consumers, err := natsjs.NewConsumers(ctx, js, subs, cfg.ConsumerSettings, cfg.ackWait(), logger, reg)
 	if err != nil {
@@ -113,7 +105,6 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	srv := newServer(logger, serverDeps{
 		store:    store,
 		relay:    relay,
-		nc:       nc,
 		metrics:  m,
 		registry: reg,
 		checks: map[string]web.Check{
@@ -121,9 +112,8 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 			"nats":      natsjs.ReadyCheck(nc, js, streams),
 			"consumers": natsjs.ConsumersCheck(consumers...),
 		},
-		token:          cfg.Token,
-		participants:   cfg.Participants,
-		publishTimeout: cfg.PublishTimeout,
+		token:        cfg.Token,
+		participants: cfg.Participants,
 	})
 
 	// The stream setup, the relay and the sweep outlive HTTP and the
@@ -137,23 +127,28 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 
 	// A part that fails stops them all.
 	parts := lifecycle.NewGroup(ctx)
-	for _, c := range consumers {
-		parts.Go("consumer", c.Run)
+	for i, c := range consumers {
+		parts.Go("consumer "+subs[i].Durable, c.Run)
 	}
 	parts.Go("http", func(ctx context.Context) error {
 		return web.Serve(ctx, logger, cfg.HTTPAddr, srv, cfg.ShutdownTimeout)
 	})
 
 	<-parts.Context().Done() // SIGTERM, or a part failed
+	return shutdown(ctx, logger, cfg, parts, background, nc)
+}
+
+// shutdown stops the service in order, within SHUTDOWN_TIMEOUT: HTTP and
+// the consumer finish (parts), then the relay publishes the last requests
+// and stops with the sweep (background), then NATS drains; run's deferred
+// pool.Close comes last. It returns every failure, joined.
+func shutdown(ctx context.Context, logger *slog.Logger, cfg Config, parts, background *lifecycle.Group, nc *nats.Conn) error {
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-	defer cancelShutdown()
-	// In order: HTTP and the consumer finish, then the relay (publishing
-	// the last requests) and the sweep, NATS drains; the deferred
-	// pool.Close comes last.
-	errs := []error{parts.Wait(shutdownCtx)}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	errs := []error{parts.Wait(ctx)}
 	background.Stop()
-	if err := background.Wait(shutdownCtx); err != nil {
+	if err := background.Wait(ctx); err != nil {
 		errs = append(errs, err)
 	} else {
 		logger.Info("outbox relay and completion sweep stopped")

@@ -3,10 +3,8 @@ package main
 import (
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/orderbus/orderbus/pkg/outbox"
@@ -15,15 +13,13 @@ import (
 
 // serverDeps is what the HTTP handlers need.
 type serverDeps struct {
-	store          *Store
-	relay          *outbox.Relay
-	nc             *nats.Conn
-	metrics        *metrics
-	registry       *prometheus.Registry
-	checks         map[string]web.Check
-	token          string
-	participants   []string
-	publishTimeout time.Duration
+	store        *Store
+	relay        *outbox.Relay
+	metrics      *metrics
+	registry     *prometheus.Registry
+	checks       map[string]web.Check
+	token        string
+	participants []string
 }
 
 // newServer returns the service's HTTP handler: every route, on the shared
@@ -40,8 +36,8 @@ func newServer(logger *slog.Logger, deps serverDeps) http.Handler {
 func addRoutes(r chi.Router, logger *slog.Logger, deps serverDeps) {
 	r.Group(func(r chi.Router) {
 		r.Use(requireBearer(deps.token))
-		r.Method(http.MethodPost, "/v1/erasures", handleCreateErasure(logger, deps.store, deps.relay, deps.nc,
-			deps.metrics, deps.participants, deps.publishTimeout))
+		r.Method(http.MethodPost, "/v1/erasures", handleCreateErasure(logger, deps.store, deps.relay, deps.metrics,
+			deps.participants))
 		r.Method(http.MethodGet, "/v1/erasures/{id}", handleGetErasure(logger, deps.store))
 	})
 
