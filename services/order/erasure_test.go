@@ -28,7 +28,7 @@ const durableErasure = "order-erasure"
 // and that a later request is answered again with zero counts.
 func TestErasureDeletesTheCustomersOrders(t *testing.T) {
 	t.Parallel()
-	s := startService(t, nil)
+	s := startEnv(t, nil)
 	if _, body := s.Get("/readyz"); !strings.Contains(body, `"consumers":{"status":"ok"`) {
 		t.Errorf("/readyz = %s, want the consumers check passed", body)
 	}
@@ -110,7 +110,7 @@ func erasureRequest(t *testing.T, customer string) *nats.Msg {
 // erasureAnswers waits until the erasure consumer has settled every GDPR
 // message up to seq and the outbox is empty, and returns the service's
 // answers, oldest first, failing unless there are n.
-func (s *testService) erasureAnswers(t *testing.T, seq uint64, n int) []events.ErasureCompleted {
+func (s *testEnv) erasureAnswers(t *testing.T, seq uint64, n int) []events.ErasureCompleted {
 	t.Helper()
 	subject := events.ErasureCompletedSubject(serviceName)
 	var msgs []*jetstream.RawStreamMsg
@@ -141,7 +141,7 @@ func (s *testService) erasureAnswers(t *testing.T, seq uint64, n int) []events.E
 
 // rowsOf counts the rows the database holds of customer and of the orders
 // (given by id): orders, their items, history and idempotency keys.
-func (s *testService) rowsOf(t *testing.T, customer string, orders []string) map[string]int {
+func (s *testEnv) rowsOf(t *testing.T, customer string, orders []string) map[string]int {
 	t.Helper()
 	got := map[string]int{}
 	for kind, query := range map[string]string{

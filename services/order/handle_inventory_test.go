@@ -24,7 +24,7 @@ const (
 
 func TestInventoryResultsChangeStatus(t *testing.T) {
 	t.Parallel()
-	s := startService(t, nil)
+	s := startEnv(t, nil)
 	missing := []string{"SKU-2", "SKU-3"}
 	tests := []struct {
 		name          string
@@ -180,7 +180,7 @@ func checkAnnouncement(t *testing.T, ev events.Event, orderID, customer string, 
 
 func TestInventoryResultsDeadLettered(t *testing.T) {
 	t.Parallel()
-	s := startService(t, nil)
+	s := startEnv(t, nil)
 	tests := []struct {
 		name    string
 		pending bool // whether an order is placed, and must stay pending
@@ -247,7 +247,7 @@ func TestInventoryResultsDeadLettered(t *testing.T) {
 }
 
 // metric returns the value of the sample line starting with series.
-func (s *testService) metric(t *testing.T, series string) int {
+func (s *testEnv) metric(t *testing.T, series string) int {
 	t.Helper()
 	body := string(s.do(t, "GET", "/metrics", nil, nil).body)
 	for line := range strings.Lines(body) {

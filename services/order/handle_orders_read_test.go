@@ -33,7 +33,7 @@ type orderAnswer struct {
 
 func TestGetOrder(t *testing.T) {
 	t.Parallel()
-	s := startService(t, nil)
+	s := startEnv(t, nil)
 	customer := uuid.NewString()
 	created := s.postOrder(t, orderBody(t, customer, "B-2", "A-1"), "")
 	var placed createAnswer
@@ -75,7 +75,7 @@ func TestGetOrder(t *testing.T) {
 
 func TestListOrdersByCustomer(t *testing.T) {
 	t.Parallel()
-	s := startService(t, nil)
+	s := startEnv(t, nil)
 	customer, other := uuid.NewString(), uuid.NewString()
 	var placedIDs []string
 	for i := range 3 {
@@ -127,5 +127,36 @@ func TestListOrdersByCustomer(t *testing.T) {
 		if resp.status != http.StatusBadRequest || resp.header.Get("Content-Type") != "application/problem+json" {
 			t.Errorf("GET /v1/orders%s: %d %s, want 400 problem", query, resp.status, resp.body)
 		}
+	}
+}
+
+func TestUnsupportedMethodAnswers405(t *testing.T) {
+	t.Parallel()
+	s := startEnv(t, nil)
+	tests := []struct {
+		method, path, wantAllow string
+	}{
+		{http.MethodDelete, "/v1/orders", "GET, POST"},
+		{http.MethodPut, "/v1/orders/" + uuid.NewString(), "GET"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			t.Parallel()
+			resp := s.do(t, tt.method, tt.path, nil, nil)
+			if resp.status != http.StatusMethodNotAllowed {
+				t.Fatalf("status = %d, want 405; body %s", resp.status, resp.body)
+			}
+			if ct := resp.header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("Content-Type = %q, want application/problem+json", ct)
+			}
+			if allow := resp.header.Get("Allow"); allow != tt.wantAllow {
+				t.Errorf("Allow = %q, want %q", allow, tt.wantAllow)
+			}
+			var p web.Problem
+			decodeJSON(t, resp, &p)
+			if p.Status != http.StatusMethodNotAllowed {
+				t.Errorf("problem status %d, want 405", p.Status)
+			}
+		})
 	}
 }

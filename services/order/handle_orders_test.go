@@ -27,7 +27,7 @@ type createAnswer struct {
 
 func TestCreateOrderStoresAndPublishes(t *testing.T) {
 	t.Parallel()
-	s := startService(t, nil)
+	s := startEnv(t, nil)
 	customer := uuid.NewString()
 
 	resp := s.postOrder(t, orderBody(t, customer, "SKU-1", "SKU-2"), "")
@@ -110,7 +110,7 @@ func TestCreateOrderStoresAndPublishes(t *testing.T) {
 
 func TestCreateOrderRejectsInvalidRequests(t *testing.T) {
 	t.Parallel()
-	s := startService(t, nil)
+	s := startEnv(t, nil)
 	valid := string(orderBody(t, uuid.NewString(), "SKU-1"))
 	withItems := func(items string) string {
 		return `{"customer":{"id":"` + uuid.NewString() + `","name":"Ann","email":"ann@example.com","phone":"+15551234567"},"items":` + items + `}`

@@ -13,7 +13,7 @@ import (
 
 func TestIdempotencyKeyReplaysFirstAnswer(t *testing.T) {
 	t.Parallel()
-	s := startService(t, nil)
+	s := startEnv(t, nil)
 	body := orderBody(t, uuid.NewString(), "SKU-1")
 	key := "order-" + uuid.NewString()
 
@@ -59,7 +59,7 @@ func TestIdempotencyKeyReplaysFirstAnswer(t *testing.T) {
 
 func TestIdempotencyKeyConcurrentRequestsCreateOneOrder(t *testing.T) {
 	t.Parallel()
-	s := startService(t, nil)
+	s := startEnv(t, nil)
 	body := orderBody(t, uuid.NewString(), "SKU-1", "SKU-2")
 	const n = 8
 	answers := make([]response, n)

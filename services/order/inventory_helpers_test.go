@@ -12,7 +12,7 @@ import (
 
 // placeOrder places an order for customerID with the given SKUs and
 // returns its id.
-func (s *testService) placeOrder(t *testing.T, customerID string, skus ...string) string {
+func (s *testEnv) placeOrder(t *testing.T, customerID string, skus ...string) string {
 	t.Helper()
 	resp := s.postOrder(t, orderBody(t, customerID, skus...), "")
 	if resp.status != http.StatusAccepted {
@@ -24,7 +24,7 @@ func (s *testService) placeOrder(t *testing.T, customerID string, skus ...string
 }
 
 // getOrder returns GET /v1/orders/{id}, which must answer 200.
-func (s *testService) getOrder(t *testing.T, id string) orderAnswer {
+func (s *testEnv) getOrder(t *testing.T, id string) orderAnswer {
 	t.Helper()
 	resp := s.do(t, http.MethodGet, "/v1/orders/"+id, nil, nil)
 	if resp.status != http.StatusOK {
@@ -62,7 +62,7 @@ func inventoryRejected(t *testing.T, orderID, customerID string, missing ...stri
 // settled waits until the order-inventory consumer has acknowledged (or
 // terminated) every INVENTORY message up to seq and holds none, and the
 // outbox is empty.
-func (s *testService) settled(t *testing.T, seq uint64) {
+func (s *testEnv) settled(t *testing.T, seq uint64) {
 	t.Helper()
 	servicetest.WaitFor(t, 15*time.Second, "the order-inventory consumer to settle and the outbox to empty", func() (bool, string) {
 		ok, seen := servicetest.Settled(s.js, events.StreamInventory, durableOrderInventory, seq)

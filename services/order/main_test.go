@@ -25,31 +25,31 @@ var cluster *pgtest.Cluster
 
 func TestMain(m *testing.M) { pgtest.Main(m, &cluster) }
 
-// testService is one running order service with its own database and
-// nats-server, plus the test's own connections to both.
-type testService struct {
+// testEnv is one running order service with its own database and
+// nats-server, plus the test's own connections to both. Its methods take
+// the *testing.T of the (sub)test calling them.
+type testEnv struct {
 	*servicetest.Service
 	nats *stack.NATS
 	db   *pgxpool.Pool
 	js   jetstream.JetStream
 }
 
-// startService starts run in a goroutine against a fresh database and
-// nats-server, waits until /readyz answers 200, and at cleanup cancels its
-// context and checks that run returned nil. env overrides the defaults.
-func startService(t *testing.T, env map[string]string) *testService {
+// startEnv starts a nats-server, a database and the service, and waits
+// until /readyz answers 200. env overrides variables (see startService).
+func startEnv(t *testing.T, env map[string]string) *testEnv {
 	t.Helper()
-	s := launchService(t, natstest.Start(t), env)
+	s := startService(t, natstest.Start(t), env)
 	s.WaitReady(t)
 	_, s.js = natstest.Connect(t, s.nats)
 	return s
 }
 
-// launchService starts run in a goroutine against a fresh database and
+// startService starts run in a goroutine against a fresh database and
 // srv, which may be stopped, without waiting for anything; at cleanup it
 // cancels run's context and checks that run returned nil. The returned
 // service has its database pool but no JetStream handle yet.
-func launchService(t *testing.T, srv *stack.NATS, env map[string]string) *testService {
+func startService(t *testing.T, srv *stack.NATS, env map[string]string) *testEnv {
 	t.Helper()
 	dbURL := cluster.NewDatabase(t)
 	vars := map[string]string{
@@ -63,7 +63,7 @@ func launchService(t *testing.T, srv *stack.NATS, env map[string]string) *testSe
 	for k, v := range env {
 		vars[k] = v
 	}
-	s := &testService{Service: servicetest.Start(t, run, vars), nats: srv}
+	s := &testEnv{Service: servicetest.Start(t, run, vars), nats: srv}
 	var err error
 	s.db, err = pgxpool.New(context.Background(), dbURL)
 	if err != nil {
@@ -81,7 +81,7 @@ type response struct {
 }
 
 // do sends a request and reads the whole response, failing the test on error.
-func (s *testService) do(t *testing.T, method, path string, header map[string]string, body []byte) response {
+func (s *testEnv) do(t *testing.T, method, path string, header map[string]string, body []byte) response {
 	t.Helper()
 	r, err := s.send(method, path, header, body)
 	if err != nil {
@@ -91,7 +91,7 @@ func (s *testService) do(t *testing.T, method, path string, header map[string]st
 }
 
 // send sends a request and reads the whole response; safe in any goroutine.
-func (s *testService) send(method, path string, header map[string]string, body []byte) (response, error) {
+func (s *testEnv) send(method, path string, header map[string]string, body []byte) (response, error) {
 	req, err := http.NewRequest(method, s.URL+path, bytes.NewReader(body))
 	if err != nil {
 		return response{}, fmt.Errorf("new request: %w", err)
@@ -113,7 +113,7 @@ func (s *testService) send(method, path string, header map[string]string, body [
 }
 
 // postOrder posts body as JSON, with an Idempotency-Key when key is not "".
-func (s *testService) postOrder(t *testing.T, body []byte, key string) response {
+func (s *testEnv) postOrder(t *testing.T, body []byte, key string) response {
 	t.Helper()
 	h := map[string]string{"Content-Type": "application/json"}
 	if key != "" {
@@ -123,7 +123,7 @@ func (s *testService) postOrder(t *testing.T, body []byte, key string) response 
 }
 
 // count returns the number of rows in table.
-func (s *testService) count(t *testing.T, table string) int {
+func (s *testEnv) count(t *testing.T, table string) int {
 	t.Helper()
 	var n int
 	if err := s.db.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
@@ -133,7 +133,7 @@ func (s *testService) count(t *testing.T, table string) int {
 }
 
 // streamMsgs returns the number of messages in the ORDERS stream.
-func (s *testService) streamMsgs(t *testing.T) uint64 {
+func (s *testEnv) streamMsgs(t *testing.T) uint64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -22,7 +22,7 @@ import (
 func TestOrdersSurviveNATSOutage(t *testing.T) {
 	t.Parallel()
 	const publishTimeout = 10 * time.Second
-	s := startService(t, map[string]string{"PUBLISH_TIMEOUT": publishTimeout.String(), "OUTBOX_INTERVAL": "50ms"})
+	s := startEnv(t, map[string]string{"PUBLISH_TIMEOUT": publishTimeout.String(), "OUTBOX_INTERVAL": "50ms"})
 	ctx := context.Background()
 
 	if err := s.nats.Stop(ctx); err != nil {
@@ -76,7 +76,7 @@ func TestStartsWhileNATSDown(t *testing.T) {
 	if err := srv.Stop(ctx); err != nil {
 		t.Fatalf("stop nats-server: %v", err)
 	}
-	s := launchService(t, srv, nil)
+	s := startService(t, srv, nil)
 	s.WaitStatus(t, "/healthz", http.StatusOK)
 	if elapsed := time.Since(s.Started); elapsed > 4*time.Second {
 		t.Errorf("the service took %s to serve /healthz with NATS down, want it not to wait for NATS", elapsed)
