@@ -58,30 +58,6 @@ type historyEntry struct {
 	Note   string    `json:"note"`
 }
 
-// insertOrder stores the new pending order o in tx: its row, its items and
-// its first history entry. It returns the error of the statements.
-func insertOrder(ctx context.Context, tx pgx.Tx, o order) error {
-	skus := make([]string, len(o.Items))
-	quantities := make([]int32, len(o.Items))
-	for i, it := range o.Items {
-		skus[i], quantities[i] = it.SKU, int32(it.Quantity)
-	}
-	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO orders (id, customer_id, customer_name, customer_email, customer_phone, status, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
-		o.ID, o.Customer.ID, o.Customer.Name, o.Customer.Email, o.Customer.Phone, statusPending, o.CreatedAt)
-	b.Queue(`INSERT INTO order_items (order_id, line, sku, quantity)
-		SELECT $1, t.line, t.sku, t.quantity
-		FROM unnest($2::text[], $3::integer[]) WITH ORDINALITY AS t(sku, quantity, line)`,
-		o.ID, skus, quantities)
-	b.Queue(`INSERT INTO order_history (order_id, status, at, note) VALUES ($1, $2, $3, $4)`,
-		o.ID, statusPending, o.CreatedAt, "order placed")
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("insert order %s: %w", o.ID, err)
-	}
-	return nil
-}
-
 // orderColumns selects an order with its items as a JSON array in line order.
 const orderColumns = `o.id, o.customer_id::text, o.customer_name, o.customer_email, o.customer_phone,
 	o.status, o.created_at, o.updated_at,
@@ -127,35 +103,4 @@ func (s *Store) OrdersByCustomer(ctx context.Context, customerID uuid.UUID, limi
 		return nil, fmt.Errorf("list orders of customer %s: %w", customerID, err)
 	}
 	return orders, nil
-}
-
-// lockOrder reads the order id with its customer and status in tx and
-// locks its row until tx ends. It returns errOrderNotFound for an unknown
-// id, or the query error.
-func lockOrder(ctx context.Context, tx pgx.Tx, id uuid.UUID) (order, error) {
-	var o order
-	err := tx.QueryRow(ctx, `SELECT id, customer_id::text, customer_name, customer_email, customer_phone, status
-		FROM orders WHERE id = $1 FOR UPDATE`, id).
-		Scan(&o.ID, &o.Customer.ID, &o.Customer.Name, &o.Customer.Email, &o.Customer.Phone, &o.Status)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return order{}, errOrderNotFound
-	}
-	if err != nil {
-		return order{}, fmt.Errorf("lock order %s: %w", id, err)
-	}
-	return o, nil
-}
-
-// setStatus sets the status of order id to to and its updated_at to at in
-// tx, and appends a history entry with note. It returns the statements'
-// error.
-func setStatus(ctx context.Context, tx pgx.Tx, id uuid.UUID, to status.Status, at time.Time, note string) error {
-	b := &pgx.Batch{}
-	b.Queue(`UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1`, id, string(to), at)
-	b.Queue(`INSERT INTO order_history (order_id, status, at, note) VALUES ($1, $2, $3, $4)`,
-		id, string(to), at, note)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("set status of order %s to %s: %w", id, to, err)
-	}
-	return nil
 }
