@@ -4,6 +4,8 @@
 // consumes the inventory's results to confirm or reject each order, and
 // announces that with orders.confirmed or orders.rejected. As a
 // participant in GDPR erasure it deletes a customer's orders on request.
+// Configuration is read from the environment (see Config); logs go to
+// stdout.
 package main
 
 import (
@@ -48,8 +50,8 @@ func main() {
 // stop fetching and finish the messages in flight (within
 // SHUTDOWN_TIMEOUT), then the outbox relay publishes what they stored and
 // stops, the NATS connection is drained and the database pool closed.
-// Start-up waits for PostgreSQL but not for NATS (see README.md,
-// "Guarantees"). It returns an error when the service cannot start or a
+// Start-up waits for PostgreSQL, not for NATS: orders are taken while
+// the broker is down. It returns an error when the service cannot start or a
 // part fails; nil after a clean shutdown. Logs go to stdout.
 func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ io.Writer) error {
 	cfg, err := loadConfig(getenv)
@@ -83,7 +85,10 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	streams := natsjs.NewStreamSetup(js, logger, events.Streams(cfg.Retention)...)
 
 	reg := web.NewRegistry()
-	m := newMetrics(reg)
+	m, err := newMetrics(reg)
+	if err != nil {
+		return err
+	}
 	relay, err := outbox.NewRelay(cfg.RelayConfig(pool, natsjs.NewPublisher(js), logger, reg))
 	if err != nil {
 		return fmt.Errorf("create outbox relay: %w", err)
