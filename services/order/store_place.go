@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/orderbus/orderbus/pkg/web"
 )
 
 // insertOrder stores the new pending order o in tx: its row, its items and
@@ -29,4 +33,34 @@ func insertOrder(ctx context.Context, tx pgx.Tx, o order) error {
 		return fmt.Errorf("insert order %s: %w", o.ID, err)
 	}
 	return nil
+}
+
+// claimIdempotencyKey inserts rec in tx and returns nil when the key was
+// free. When the key is taken it returns the record holding it. A concurrent
+// transaction that inserted the same key and has not committed makes the
+// insert wait; if that transaction commits, its record is returned.
+func claimIdempotencyKey(ctx context.Context, tx pgx.Tx, rec idempotencyRecord) (*idempotencyRecord, error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (key, request_hash, status_code, response_body, order_id)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`,
+		rec.Key, rec.RequestHash, rec.StatusCode, rec.Body, rec.OrderID)
+	if err != nil {
+		return nil, fmt.Errorf("insert idempotency key: %w", err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil, nil
+	}
+	// A new statement sees the row committed by the transaction we waited for.
+	existing := idempotencyRecord{Key: rec.Key}
+	err = tx.QueryRow(ctx, `SELECT request_hash, status_code, response_body, order_id
+		FROM idempotency_keys WHERE key = $1`, rec.Key).
+		Scan(&existing.RequestHash, &existing.StatusCode, &existing.Body, &existing.OrderID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Deleted between our insert and select; let the client retry.
+		return nil, web.NewProblem(web.ProblemConflict, http.StatusConflict,
+			"The Idempotency-Key is being changed concurrently; retry the request.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read idempotency key: %w", err)
+	}
+	return &existing, nil
 }
