@@ -8,58 +8,53 @@ import (
 
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/outbox"
 )
 
-// serviceConfig is the order service's configuration, read from the
-// environment; the defaults live in the envDefault tags and nowhere else.
-// The consumer settings tune both consumers: the inventory results' and
-// the erasure requests'.
-type serviceConfig struct {
+// Config is the order service's configuration, read from the environment
+// (no prefixes). Defaults live in the envDefault tags and nowhere else. The
+// consumer settings tune both consumers: the inventory results' and the
+// erasure requests'.
+type Config struct {
 	config.Service
 	natsjs.ConsumerSettings
+	outbox.Settings
 
-	// HTTPAddr is the address the HTTP API listens on.
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8080"`
-	// PublishTimeout is how long POST /v1/orders waits for the PubAck before
-	// answering 202 anyway (the outbox relay publishes later).
-	PublishTimeout time.Duration `env:"PUBLISH_TIMEOUT" envDefault:"2s"`
-	// OutboxInterval is how often the outbox relay looks for unpublished events.
-	OutboxInterval time.Duration `env:"OUTBOX_INTERVAL" envDefault:"1s"`
 }
 
-// loadConfig reads the configuration with getenv and checks it.
-func loadConfig(getenv func(string) string) (serviceConfig, error) {
-	cfg, err := config.Load[serviceConfig](getenv)
+// loadConfig reads the configuration with getenv and validates it.
+func loadConfig(getenv func(string) string) (Config, error) {
+	cfg, err := config.Load[Config](getenv)
 	if err != nil {
-		return cfg, err
+		return Config{}, err // names the variable or field that failed
 	}
-	errs := []error{cfg.Service.Validate(), cfg.ConsumerSettings.Validate()}
-	if cfg.PublishTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("PUBLISH_TIMEOUT %s: want > 0", cfg.PublishTimeout))
+	if err := cfg.Validate(); err != nil {
+		return Config{}, fmt.Errorf("invalid config: %w", err)
 	}
-	if cfg.OutboxInterval <= 0 {
-		errs = append(errs, fmt.Errorf("OUTBOX_INTERVAL %s: want > 0", cfg.OutboxInterval))
-	}
-	return cfg, errors.Join(errs...)
+	return cfg, nil
+}
+
+// Validate returns an error naming every invalid setting.
+func (c Config) Validate() error {
+	return errors.Join(c.Service.Validate(), c.ConsumerSettings.Validate(), c.Settings.Validate())
 }
 
 // ackWait is the consumers' AckWait: above the slowest handler, one
-// transaction (changeTimeout or eraseTimeout, 10 s) and then up to
-// PUBLISH_TIMEOUT waiting for the PubAck of the event it publishes, and
-// never below natsjs's default. The runner also sends InProgress while a
-// handler runs.
-func (c serviceConfig) ackWait() time.Duration {
+// transaction (changeTimeout or eraseTimeout) and then up to
+// PUBLISH_TIMEOUT for a PubAck, and never below natsjs.DefaultAckWait.
+// The runner also sends InProgress while a handler runs.
+func (c Config) ackWait() time.Duration {
 	return max(natsjs.DefaultAckWait, 3*c.PublishTimeout)
 }
 
-// LogValue implements slog.LogValuer so the configuration can be logged
-// whole, with the credentials in the URLs redacted.
-func (c serviceConfig) LogValue() slog.Value {
+// LogValue logs the configuration with the credentials in the URLs
+// redacted.
+func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("http_addr", c.HTTPAddr),
 		slog.Attr{Value: c.Service.LogValue()},
-		slog.String("publish_timeout", c.PublishTimeout.String()),
-		slog.String("outbox_interval", c.OutboxInterval.String()),
+		slog.Attr{Value: c.Settings.LogValue()},
 		slog.Attr{Value: c.ConsumerSettings.LogValue()},
 	)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/outbox"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -20,10 +21,10 @@ func TestLoadConfig(t *testing.T) {
 		name    string
 		env     map[string]string
 		wantErr string
-		check   func(t *testing.T, c serviceConfig)
+		check   func(t *testing.T, c Config)
 	}{
-		{"defaults", map[string]string{"DATABASE_URL": "postgres://db/orders"}, "", func(t *testing.T, c serviceConfig) {
-			want := serviceConfig{
+		{"defaults", map[string]string{"DATABASE_URL": "postgres://db/orders"}, "", func(t *testing.T, c Config) {
+			want := Config{
 				Service: config.Service{
 					DatabaseURL: "postgres://db/orders", NATSURL: "nats://127.0.0.1:4222",
 					DBStatementTimeout: 10 * time.Second, DBAcquireTimeout: 5 * time.Second,
@@ -34,7 +35,8 @@ func TestLoadConfig(t *testing.T) {
 					Concurrency: 8, HandlerTimeout: 30 * time.Second, PauseAfter: 5, ProbeInterval: 2 * time.Second, Start: "new",
 					BackOff: []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute},
 				},
-				HTTPAddr: ":8080", PublishTimeout: 2 * time.Second, OutboxInterval: time.Second,
+				Settings: outbox.Settings{PublishTimeout: 2 * time.Second, Interval: time.Second},
+				HTTPAddr: ":8080",
 			}
 			if !reflect.DeepEqual(c, want) {
 				t.Errorf("config = %+v, want %+v", c, want)
@@ -44,14 +46,14 @@ func TestLoadConfig(t *testing.T) {
 			}
 		}},
 		{"overrides", map[string]string{"DATABASE_URL": "postgres://db/orders", "PUBLISH_TIMEOUT": "250ms", "OUTBOX_INTERVAL": "5s"}, "",
-			func(t *testing.T, c serviceConfig) {
-				if c.PublishTimeout != 250*time.Millisecond || c.OutboxInterval != 5*time.Second {
-					t.Errorf("publish timeout %s, outbox interval %s; want 250ms, 5s", c.PublishTimeout, c.OutboxInterval)
+			func(t *testing.T, c Config) {
+				if c.PublishTimeout != 250*time.Millisecond || c.Interval != 5*time.Second {
+					t.Errorf("publish timeout %s, outbox interval %s; want 250ms, 5s", c.PublishTimeout, c.Interval)
 				}
 			}},
 		{"consumer overrides", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_CONCURRENCY": "2",
 			"CONSUMER_PAUSE_AFTER": "3", "CONSUMER_BACKOFF": "100ms,2s", "PUBLISH_TIMEOUT": "20s"}, "",
-			func(t *testing.T, c serviceConfig) {
+			func(t *testing.T, c Config) {
 				if c.Concurrency != 2 || c.PauseAfter != 3 ||
 					!slices.Equal(c.BackOff, []time.Duration{100 * time.Millisecond, 2 * time.Second}) {
 					t.Errorf("consumer config = %d, %d, %v; want 2, 3, [100ms 2s]", c.Concurrency, c.PauseAfter, c.BackOff)
@@ -88,7 +90,7 @@ func TestLoadConfig(t *testing.T) {
 
 func TestConfigLogValueRedactsSecrets(t *testing.T) {
 	t.Parallel()
-	c := serviceConfig{Service: config.Service{
+	c := Config{Service: config.Service{
 		DatabaseURL: "postgres://order:s3cret-db@db:5432/orders?sslmode=disable",
 		NATSURL:     "nats://svc:s3cret-nats@n1:4222,nats://svc:s3cret-nats@n2:4222",
 	}}

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
-	"time"
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
@@ -13,44 +11,25 @@ import (
 
 // handleInventoryRejected rejects a pending order the inventory could not
 // reserve, noting the missing SKUs in its history, and announces it with
-// orders.rejected.<customer> (events.OrderRejected, carrying the customer
-// so the email service can send an apology without a lookup), in the
-// transaction that records the message in the inbox. See
-// statusChanger.apply for redeliveries, results for orders already decided
-// and failures.
+// orders.rejected.<customer> (events.OrderRejected); see
+// statusChanger.apply.
 func handleInventoryRejected(sc *statusChanger) natsjs.Handler {
 	return func(ctx context.Context, msg natsjs.Message) error {
 		var p events.InventoryRejected
 		if err := msg.Event.Decode(&p); err != nil {
-			return natsjs.Permanent(err)
+			return err // wraps events.ErrMalformed: dead-lettered
 		}
 		orderID, customerID, err := parseOrderRef(msg.Event.ID, p.OrderID, p.CustomerID)
 		if err != nil {
 			return err
 		}
-		missing := p.MissingSKUs
-		if missing == nil {
-			missing = []string{} // [] rather than null in the event
-		}
 		return sc.apply(ctx, msg, "rejected", statusChange{
-			Consumer:   durableOrderInventory,
 			MessageID:  msg.Event.ID,
 			OrderID:    orderID,
 			CustomerID: customerID,
 			To:         status.Rejected,
-			Note:       rejectedNote(missing),
-			Announce: func(o order, at time.Time) (string, events.Event, error) {
-				ev, err := events.New(eventSource, events.TypeOrderRejected, o.ID.String(), events.OrderRejected{
-					OrderID:     o.ID.String(),
-					Customer:    o.Customer,
-					MissingSKUs: missing,
-					RejectedAt:  at,
-				})
-				if err != nil {
-					return "", events.Event{}, fmt.Errorf("build order rejected event: %w", err)
-				}
-				return events.OrderRejectedSubject(o.Customer.ID), ev, nil
-			},
+			Note:       rejectedNote(p.MissingSKUs),
+			Missing:    p.MissingSKUs,
 		})
 	}
 }

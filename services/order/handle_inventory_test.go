@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -24,7 +23,7 @@ const (
 
 func TestInventoryResultsChangeStatus(t *testing.T) {
 	t.Parallel()
-	s := startService(t, nil)
+	e := startEnv(t, nil)
 	missing := []string{"SKU-2", "SKU-3"}
 	tests := []struct {
 		name          string
@@ -45,7 +44,7 @@ func TestInventoryResultsChangeStatus(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
 				customer := uuid.NewString()
-				orderID := s.placeOrder(t, customer, "SKU-1", "SKU-2", "SKU-3")
+				orderID := e.placeOrder(t, customer, "SKU-1", "SKU-2", "SKU-3")
 				var ids []string
 				var last *nats.Msg
 				for i, d := range tt.deliveries {
@@ -62,19 +61,19 @@ func TestInventoryResultsChangeStatus(t *testing.T) {
 							again.Header[k] = v
 						}
 						again.Header.Set(nats.MsgIdHdr, "again-"+ids[len(ids)-1])
-						s.settled(t, servicetest.MustPublish(t, s.js, again))
+						e.settled(t, servicetest.MustPublish(t, e.js, again))
 						continue
 					}
 					ids = append(ids, ev.ID)
 					last = &nats.Msg{Subject: subject, Header: ev.Header(), Data: ev.Data}
-					seq := servicetest.MustPublish(t, s.js, last)
+					seq := servicetest.MustPublish(t, e.js, last)
 					if i+1 < len(tt.deliveries) && tt.deliveries[i+1] == deliverAgain {
 						continue // the copy goes out while the first is handled
 					}
-					s.settled(t, seq)
+					e.settled(t, seq)
 				}
 
-				o := s.getOrder(t, orderID)
+				o := e.getOrder(t, orderID)
 				if o.Status != tt.wantStatus {
 					t.Errorf("status = %q, want %q", o.Status, tt.wantStatus)
 				}
@@ -103,8 +102,8 @@ func TestInventoryResultsChangeStatus(t *testing.T) {
 					}
 				}
 
-				confirmed := servicetest.StreamMsgs(t, s.js, events.StreamOrders, events.OrderConfirmedSubject(customer))
-				rejected := servicetest.StreamMsgs(t, s.js, events.StreamOrders, events.OrderRejectedSubject(customer))
+				confirmed := servicetest.StreamMsgs(t, e.js, events.StreamOrders, events.OrderConfirmedSubject(customer))
+				rejected := servicetest.StreamMsgs(t, e.js, events.StreamOrders, events.OrderRejectedSubject(customer))
 				if len(confirmed) != tt.wantConfirmed || len(rejected) != tt.wantRejected {
 					t.Fatalf("%d orders.confirmed and %d orders.rejected messages, want %d and %d",
 						len(confirmed), len(rejected), tt.wantConfirmed, tt.wantRejected)
@@ -122,7 +121,7 @@ func TestInventoryResultsChangeStatus(t *testing.T) {
 				}
 
 				var recorded int
-				err := s.db.QueryRow(context.Background(),
+				err := e.db.QueryRow(context.Background(),
 					`SELECT count(*) FROM inbox WHERE consumer = $1 AND message_id = ANY($2)`, durableOrderInventory, ids).Scan(&recorded)
 				if err != nil || recorded != len(ids) {
 					t.Errorf("inbox holds %d of the %d events (err %v)", recorded, len(ids), err)
@@ -139,11 +138,11 @@ func TestInventoryResultsChangeStatus(t *testing.T) {
 		`orders_inventory_results_total{outcome="ignored",result="reserved"}`:   1,
 		`orders_inventory_results_total{outcome="ignored",result="rejected"}`:   1,
 	} {
-		if got := s.metric(t, series); got != want {
+		if got := e.metric(t, series); got != want {
 			t.Errorf("%s = %d, want %d", series, got, want)
 		}
 	}
-	logs := s.Logs()
+	logs := e.Logs()
 	for _, personal := range []string{"ada@example.com", "+441234567890", "Lovelace"} {
 		if strings.Contains(logs, personal) {
 			t.Errorf("service log contains personal data %q", personal)
@@ -180,7 +179,7 @@ func checkAnnouncement(t *testing.T, ev events.Event, orderID, customer string, 
 
 func TestInventoryResultsDeadLettered(t *testing.T) {
 	t.Parallel()
-	s := startService(t, nil)
+	e := startEnv(t, nil)
 	tests := []struct {
 		name    string
 		pending bool // whether an order is placed, and must stay pending
@@ -216,13 +215,13 @@ func TestInventoryResultsDeadLettered(t *testing.T) {
 			t.Parallel()
 			customer, orderID := uuid.NewString(), uuid.NewString()
 			if tt.pending {
-				orderID = s.placeOrder(t, customer, "SKU-1")
+				orderID = e.placeOrder(t, customer, "SKU-1")
 			}
 			msg := tt.event(orderID, customer)
-			s.settled(t, servicetest.MustPublish(t, s.js, msg))
+			e.settled(t, servicetest.MustPublish(t, e.js, msg))
 
 			dlqSubject := events.DLQSubject(durableOrderInventory, msg.Subject)
-			dead := servicetest.StreamMsgs(t, s.js, events.StreamDLQ, dlqSubject)
+			dead := servicetest.StreamMsgs(t, e.js, events.StreamDLQ, dlqSubject)
 			if len(dead) != 1 {
 				t.Fatalf("%d messages on %s, want 1", len(dead), dlqSubject)
 			}
@@ -233,32 +232,15 @@ func TestInventoryResultsDeadLettered(t *testing.T) {
 					h.Get("Orderbus-Reason"), h.Get("Orderbus-Consumer"), h.Get("ce-id"), dead[0].Data, durableOrderInventory)
 			}
 			for _, subject := range []string{events.OrderConfirmedSubject(customer), events.OrderRejectedSubject(customer)} {
-				if n := len(servicetest.StreamMsgs(t, s.js, events.StreamOrders, subject)); n != 0 {
+				if n := len(servicetest.StreamMsgs(t, e.js, events.StreamOrders, subject)); n != 0 {
 					t.Errorf("%d messages on %s, want none", n, subject)
 				}
 			}
 			if tt.pending {
-				if o := s.getOrder(t, orderID); o.Status != "pending" || len(o.History) != 1 {
+				if o := e.getOrder(t, orderID); o.Status != "pending" || len(o.History) != 1 {
 					t.Errorf("order %s with %d history entries, want pending with 1", o.Status, len(o.History))
 				}
 			}
 		})
 	}
-}
-
-// metric returns the value of the sample line starting with series.
-func (s *testService) metric(t *testing.T, series string) int {
-	t.Helper()
-	body := string(s.do(t, "GET", "/metrics", nil, nil).body)
-	for line := range strings.Lines(body) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), series+" "); ok {
-			var n int
-			if _, err := fmt.Sscan(v, &n); err != nil {
-				t.Fatalf("metric %s = %q: %v", series, v, err)
-			}
-			return n
-		}
-	}
-	t.Fatalf("/metrics lacks %s", series)
-	return 0
 }

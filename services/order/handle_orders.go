@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/outbox"
@@ -43,12 +43,12 @@ func itemsJSON(items []events.Item) []itemJSON {
 }
 
 // handleCreateOrder stores an order and its order-placed event in one
-// transaction, then publishes the event at once when NATS is connected,
-// waiting up to publishTimeout for the PubAck. It answers 202 whether or not
-// the publish succeeded: the outbox relay publishes what is left. With an
+// transaction (placeOrder), then publishes the event at once
+// (outbox.Relay.PublishNow). It answers 202 whether or not the publish
+// succeeded: the outbox relay publishes what is left. With an
 // Idempotency-Key, a retry with the same body gets the first answer again
 // (and creates nothing); a retry with another body gets a 422.
-func handleCreateOrder(logger *slog.Logger, store *Store, relay *outbox.Relay, nc *nats.Conn, m *metrics, publishTimeout time.Duration) http.Handler {
+func handleCreateOrder(logger *slog.Logger, store *Store, relay *outbox.Relay, m *metrics) http.Handler {
 	type response struct {
 		ID        string    `json:"id"`
 		Status    string    `json:"status"`
@@ -86,7 +86,7 @@ func handleCreateOrder(logger *slog.Logger, store *Store, relay *outbox.Relay, n
 			p.Key = &idempotencyRecord{Key: key, RequestHash: body.Sum(), StatusCode: http.StatusAccepted, Body: answer, OrderID: o.ID}
 		}
 
-		existing, err := store.PlaceOrder(r.Context(), p)
+		existing, err := placeOrder(r.Context(), store, p)
 		if err != nil {
 			web.WriteError(w, r, logger, err)
 			return
@@ -97,7 +97,7 @@ func handleCreateOrder(logger *slog.Logger, store *Store, relay *outbox.Relay, n
 			return
 		}
 		m.ordersPlaced.Inc()
-		published := publishNow(r.Context(), logger, relay, nc, p.Event.ID, publishTimeout)
+		published := relay.PublishNow(r.Context(), logger, p.Event.ID)
 		logger.Info("order placed", "order_id", o.ID, "event_id", p.Event.ID, "items", len(o.Items),
 			"published", published, "request_id", web.RequestID(r.Context()))
 
@@ -107,6 +107,43 @@ func handleCreateOrder(logger *slog.Logger, store *Store, relay *outbox.Relay, n
 		w.WriteHeader(http.StatusAccepted)
 		_, _ = w.Write(answer)
 	})
+}
+
+// placement is everything placeOrder writes in one transaction.
+type placement struct {
+	Order   order
+	Subject string       // NATS subject of Event
+	Event   events.Event // the order-placed event for the outbox
+	Key     *idempotencyRecord
+}
+
+// placeOrder stores p in one transaction: the idempotency record when
+// p.Key is set, the order (insertOrder) and its event in the outbox. When
+// p.Key's key is taken it stores nothing and returns the existing record
+// (waiting for a transaction still holding the key to end). It returns
+// the error of a statement or the commit.
+func placeOrder(ctx context.Context, store *Store, p placement) (*idempotencyRecord, error) {
+	var existing *idempotencyRecord
+	err := pgx.BeginFunc(ctx, store.pool, func(tx pgx.Tx) error {
+		if p.Key != nil {
+			rec, err := claimIdempotencyKey(ctx, tx, *p.Key)
+			if err != nil || rec != nil {
+				existing = rec
+				return err
+			}
+		}
+		if err := insertOrder(ctx, tx, p.Order); err != nil {
+			return err
+		}
+		if err := outbox.Enqueue(ctx, tx, p.Subject, p.Event); err != nil {
+			return fmt.Errorf("enqueue event for order %s: %w", p.Order.ID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("place order: %w", err)
+	}
+	return existing, nil
 }
 
 // newPlacement builds the order and its event from a valid request. The
@@ -147,25 +184,4 @@ func newPlacement(req createOrderRequest) (placement, error) {
 		return placement{}, fmt.Errorf("build order placed event: %w", err)
 	}
 	return placement{Order: o, Subject: events.OrderPlacedSubject(o.Customer.ID), Event: ev}, nil
-}
-
-// publishNow publishes the committed event through the relay when NATS is
-// connected and reports whether that succeeded. A failure is only logged:
-// the event is safe in the outbox and the relay publishes it later. (When
-// the relay's own tick has locked the row at that moment, Publish skips it
-// and succeeds at once; the tick publishes it.)
-func publishNow(ctx context.Context, logger *slog.Logger, relay *outbox.Relay, nc *nats.Conn, eventID string, timeout time.Duration) bool {
-	if status := nc.Status(); status != nats.CONNECTED {
-		logger.Warn("nats not connected; the outbox relay will publish the event",
-			"event_id", eventID, "nats_status", status.String())
-		return false
-	}
-	// The event goes out even if the client hangs up: it is committed.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer cancel()
-	if err := relay.Publish(ctx, eventID); err != nil {
-		logger.Warn("publish failed; the outbox relay will retry", "event_id", eventID, "error", err)
-		return false
-	}
-	return true
 }

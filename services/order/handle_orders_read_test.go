@@ -33,13 +33,13 @@ type orderAnswer struct {
 
 func TestGetOrder(t *testing.T) {
 	t.Parallel()
-	s := startService(t, nil)
+	e := startEnv(t, nil)
 	customer := uuid.NewString()
-	created := s.postOrder(t, orderBody(t, customer, "B-2", "A-1"), "")
+	created := e.postOrder(t, orderBody(t, customer, "B-2", "A-1"), "")
 	var placed createAnswer
 	decodeJSON(t, created, &placed)
 
-	resp := s.do(t, http.MethodGet, "/v1/orders/"+placed.ID, nil, nil)
+	resp := e.do(t, http.MethodGet, "/v1/orders/"+placed.ID, nil, nil)
 
 	if resp.status != http.StatusOK {
 		t.Fatalf("status %d, want 200; body %s", resp.status, resp.body)
@@ -63,7 +63,7 @@ func TestGetOrder(t *testing.T) {
 		"unknown id": "/v1/orders/" + uuid.NewString(),
 		"not a uuid": "/v1/orders/not-a-uuid",
 	} {
-		resp := s.do(t, http.MethodGet, path, nil, nil)
+		resp := e.do(t, http.MethodGet, path, nil, nil)
 		var p web.Problem
 		decodeJSON(t, resp, &p)
 		if resp.status != http.StatusNotFound || p.Type != web.ProblemNotFound ||
@@ -75,15 +75,15 @@ func TestGetOrder(t *testing.T) {
 
 func TestListOrdersByCustomer(t *testing.T) {
 	t.Parallel()
-	s := startService(t, nil)
+	e := startEnv(t, nil)
 	customer, other := uuid.NewString(), uuid.NewString()
 	var placedIDs []string
 	for i := range 3 {
 		var a createAnswer
-		decodeJSON(t, s.postOrder(t, orderBody(t, customer, "SKU-"+string(rune('A'+i))), ""), &a)
+		decodeJSON(t, e.postOrder(t, orderBody(t, customer, "SKU-"+string(rune('A'+i))), ""), &a)
 		placedIDs = append(placedIDs, a.ID)
 	}
-	s.postOrder(t, orderBody(t, other, "SKU-X"), "")
+	e.postOrder(t, orderBody(t, other, "SKU-X"), "")
 	slices.Reverse(placedIDs) // newest first
 
 	tests := []struct {
@@ -100,7 +100,7 @@ func TestListOrdersByCustomer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			resp := s.do(t, http.MethodGet, "/v1/orders"+tt.query, nil, nil)
+			resp := e.do(t, http.MethodGet, "/v1/orders"+tt.query, nil, nil)
 			if resp.status != http.StatusOK {
 				t.Fatalf("status %d, want 200; body %s", resp.status, resp.body)
 			}
@@ -123,9 +123,40 @@ func TestListOrdersByCustomer(t *testing.T) {
 	}
 
 	for _, query := range []string{"", "?customer_id=nope", "?customer_id=" + customer + "&limit=0", "?customer_id=" + customer + "&limit=x"} {
-		resp := s.do(t, http.MethodGet, "/v1/orders"+query, nil, nil)
+		resp := e.do(t, http.MethodGet, "/v1/orders"+query, nil, nil)
 		if resp.status != http.StatusBadRequest || resp.header.Get("Content-Type") != "application/problem+json" {
 			t.Errorf("GET /v1/orders%s: %d %s, want 400 problem", query, resp.status, resp.body)
 		}
+	}
+}
+
+func TestUnsupportedMethodAnswers405(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, nil)
+	tests := []struct {
+		method, path, wantAllow string
+	}{
+		{http.MethodDelete, "/v1/orders", "GET, POST"},
+		{http.MethodPut, "/v1/orders/" + uuid.NewString(), "GET"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			t.Parallel()
+			resp := e.do(t, tt.method, tt.path, nil, nil)
+			if resp.status != http.StatusMethodNotAllowed {
+				t.Fatalf("status = %d, want 405; body %s", resp.status, resp.body)
+			}
+			if ct := resp.header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("Content-Type = %q, want application/problem+json", ct)
+			}
+			if allow := resp.header.Get("Allow"); allow != tt.wantAllow {
+				t.Errorf("Allow = %q, want %q", allow, tt.wantAllow)
+			}
+			var p web.Problem
+			decodeJSON(t, resp, &p)
+			if p.Status != http.StatusMethodNotAllowed {
+				t.Errorf("problem status %d, want 405", p.Status)
+			}
+		})
 	}
 }

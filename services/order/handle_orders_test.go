@@ -27,10 +27,10 @@ type createAnswer struct {
 
 func TestCreateOrderStoresAndPublishes(t *testing.T) {
 	t.Parallel()
-	s := startService(t, nil)
+	e := startEnv(t, nil)
 	customer := uuid.NewString()
 
-	resp := s.postOrder(t, orderBody(t, customer, "SKU-1", "SKU-2"), "")
+	resp := e.postOrder(t, orderBody(t, customer, "SKU-1", "SKU-2"), "")
 
 	if resp.status != http.StatusAccepted {
 		t.Fatalf("status = %d, want 202; body %s", resp.status, resp.body)
@@ -46,7 +46,7 @@ func TestCreateOrderStoresAndPublishes(t *testing.T) {
 
 	var status, email string
 	var items int
-	err := s.db.QueryRow(context.Background(), `SELECT status, customer_email,
+	err := e.db.QueryRow(context.Background(), `SELECT status, customer_email,
 		(SELECT count(*) FROM order_items WHERE order_id = o.id) FROM orders o WHERE id = $1`, got.ID).
 		Scan(&status, &email, &items)
 	if err != nil || status != "pending" || email != "ada@example.com" || items != 2 {
@@ -55,13 +55,13 @@ func TestCreateOrderStoresAndPublishes(t *testing.T) {
 
 	// The handler publishes at once; the relay may have beaten it to the row.
 	servicetest.WaitFor(t, 10*time.Second, "the event in ORDERS and an empty outbox", func() (bool, string) {
-		msgs, pending := s.streamMsgs(t), s.count(t, "outbox")
+		msgs, pending := e.streamMsgs(t), e.count(t, "outbox")
 		return msgs >= 1 && pending == 0, "stream msgs " + strconv.Itoa(int(msgs)) + ", outbox rows " + strconv.Itoa(pending)
 	})
-	if n := s.streamMsgs(t); n != 1 {
+	if n := e.streamMsgs(t); n != 1 {
 		t.Fatalf("ORDERS holds %d messages, want exactly 1", n)
 	}
-	stream, err := s.js.Stream(context.Background(), events.StreamOrders)
+	stream, err := e.js.Stream(context.Background(), events.StreamOrders)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,11 +96,11 @@ func TestCreateOrderStoresAndPublishes(t *testing.T) {
 		t.Errorf("payload = %+v, want order %s, %+v, %+v placed at %s", placed, got.ID, wantCustomer, wantItems, got.CreatedAt)
 	}
 
-	metrics := s.do(t, http.MethodGet, "/metrics", nil, nil)
+	metrics := e.do(t, http.MethodGet, "/metrics", nil, nil)
 	if !strings.Contains(string(metrics.body), "orders_placed_total 1") {
 		t.Errorf("/metrics lacks orders_placed_total 1")
 	}
-	logs := s.Logs()
+	logs := e.Logs()
 	for _, personal := range []string{"ada@example.com", "+441234567890", "Lovelace"} {
 		if strings.Contains(logs, personal) {
 			t.Errorf("service log contains personal data %q", personal)
@@ -110,7 +110,7 @@ func TestCreateOrderStoresAndPublishes(t *testing.T) {
 
 func TestCreateOrderRejectsInvalidRequests(t *testing.T) {
 	t.Parallel()
-	s := startService(t, nil)
+	e := startEnv(t, nil)
 	valid := string(orderBody(t, uuid.NewString(), "SKU-1"))
 	withItems := func(items string) string {
 		return `{"customer":{"id":"` + uuid.NewString() + `","name":"Ann","email":"ann@example.com","phone":"+15551234567"},"items":` + items + `}`
@@ -162,7 +162,7 @@ func TestCreateOrderRejectsInvalidRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			resp := s.do(t, http.MethodPost, "/v1/orders", tt.header, []byte(tt.body))
+			resp := e.do(t, http.MethodPost, "/v1/orders", tt.header, []byte(tt.body))
 			if resp.status != tt.wantStatus {
 				t.Fatalf("status = %d, want %d; body %s", resp.status, tt.wantStatus, resp.body)
 			}
@@ -183,11 +183,11 @@ func TestCreateOrderRejectsInvalidRequests(t *testing.T) {
 				t.Errorf("problem errors %v, want fields %v", p.Errors, tt.wantFields)
 			}
 			for _, table := range []string{"orders", "order_items", "outbox", "idempotency_keys"} {
-				if n := s.count(t, table); n != 0 {
+				if n := e.count(t, table); n != 0 {
 					t.Errorf("%s holds %d rows, want 0", table, n)
 				}
 			}
-			if n := s.streamMsgs(t); n != 0 {
+			if n := e.streamMsgs(t); n != 0 {
 				t.Errorf("ORDERS holds %d messages, want 0", n)
 			}
 		})

@@ -2,16 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
-	"errors"
-	"fmt"
 	"hash"
 	"io"
 	"net/http"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/orderbus/orderbus/pkg/web"
 )
@@ -54,36 +50,6 @@ func idempotencyKey(r *http.Request) (string, error) {
 			"The Idempotency-Key header must be one value of 1 to 255 printable ASCII characters.")
 	}
 	return key, nil
-}
-
-// claimIdempotencyKey inserts rec in tx and returns nil when the key was
-// free. When the key is taken it returns the record holding it. A concurrent
-// transaction that inserted the same key and has not committed makes the
-// insert wait; if that transaction commits, its record is returned.
-func claimIdempotencyKey(ctx context.Context, tx pgx.Tx, rec idempotencyRecord) (*idempotencyRecord, error) {
-	tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (key, request_hash, status_code, response_body, order_id)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`,
-		rec.Key, rec.RequestHash, rec.StatusCode, rec.Body, rec.OrderID)
-	if err != nil {
-		return nil, fmt.Errorf("insert idempotency key: %w", err)
-	}
-	if tag.RowsAffected() == 1 {
-		return nil, nil
-	}
-	// A new statement sees the row committed by the transaction we waited for.
-	existing := idempotencyRecord{Key: rec.Key}
-	err = tx.QueryRow(ctx, `SELECT request_hash, status_code, response_body, order_id
-		FROM idempotency_keys WHERE key = $1`, rec.Key).
-		Scan(&existing.RequestHash, &existing.StatusCode, &existing.Body, &existing.OrderID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		// Deleted between our insert and select; let the client retry.
-		return nil, web.NewProblem(web.ProblemConflict, http.StatusConflict,
-			"The Idempotency-Key is being changed concurrently; retry the request.")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read idempotency key: %w", err)
-	}
-	return &existing, nil
 }
 
 // replay answers a retried request with the recorded first answer, or with

@@ -13,12 +13,12 @@ import (
 
 func TestIdempotencyKeyReplaysFirstAnswer(t *testing.T) {
 	t.Parallel()
-	s := startService(t, nil)
+	e := startEnv(t, nil)
 	body := orderBody(t, uuid.NewString(), "SKU-1")
 	key := "order-" + uuid.NewString()
 
-	first := s.postOrder(t, body, key)
-	second := s.postOrder(t, body, key)
+	first := e.postOrder(t, body, key)
+	second := e.postOrder(t, body, key)
 
 	if first.status != http.StatusAccepted || second.status != http.StatusAccepted {
 		t.Fatalf("statuses %d, %d; want 202 twice; bodies %s / %s", first.status, second.status, first.body, second.body)
@@ -31,11 +31,11 @@ func TestIdempotencyKeyReplaysFirstAnswer(t *testing.T) {
 		t.Errorf("Idempotent-Replayed = %q then %q, want \"\" then true",
 			first.header.Get("Idempotent-Replayed"), second.header.Get("Idempotent-Replayed"))
 	}
-	if n := s.count(t, "orders"); n != 1 {
+	if n := e.count(t, "orders"); n != 1 {
 		t.Errorf("orders holds %d rows, want 1", n)
 	}
 
-	other := s.postOrder(t, orderBody(t, uuid.NewString(), "SKU-2"), key)
+	other := e.postOrder(t, orderBody(t, uuid.NewString(), "SKU-2"), key)
 	if other.status != http.StatusUnprocessableEntity || other.header.Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("other body: status %d %s, want 422 problem", other.status, other.body)
 	}
@@ -44,22 +44,22 @@ func TestIdempotencyKeyReplaysFirstAnswer(t *testing.T) {
 	if p.Type != web.ProblemConflict {
 		t.Errorf("problem type %q, want %q", p.Type, web.ProblemConflict)
 	}
-	if n := s.count(t, "orders"); n != 1 {
+	if n := e.count(t, "orders"); n != 1 {
 		t.Errorf("orders holds %d rows after a mismatched retry, want 1", n)
 	}
 
 	// Another key is another order.
-	if r := s.postOrder(t, body, key+"-2"); r.status != http.StatusAccepted {
+	if r := e.postOrder(t, body, key+"-2"); r.status != http.StatusAccepted {
 		t.Errorf("new key: status %d, want 202", r.status)
 	}
-	if n := s.count(t, "orders"); n != 2 {
+	if n := e.count(t, "orders"); n != 2 {
 		t.Errorf("orders holds %d rows, want 2", n)
 	}
 }
 
 func TestIdempotencyKeyConcurrentRequestsCreateOneOrder(t *testing.T) {
 	t.Parallel()
-	s := startService(t, nil)
+	e := startEnv(t, nil)
 	body := orderBody(t, uuid.NewString(), "SKU-1", "SKU-2")
 	const n = 8
 	answers := make([]response, n)
@@ -69,7 +69,7 @@ func TestIdempotencyKeyConcurrentRequestsCreateOneOrder(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			answers[i], errs[i] = s.send(http.MethodPost, "/v1/orders",
+			answers[i], errs[i] = e.send(http.MethodPost, "/v1/orders",
 				map[string]string{"Content-Type": "application/json", "Idempotency-Key": "same-key"}, body)
 		})
 	}
@@ -94,7 +94,7 @@ func TestIdempotencyKeyConcurrentRequestsCreateOneOrder(t *testing.T) {
 		}
 	}
 	for table, want := range map[string]int{"orders": 1, "order_items": 2, "order_history": 1, "idempotency_keys": 1} {
-		if got := s.count(t, table); got != want {
+		if got := e.count(t, table); got != want {
 			t.Errorf("%s holds %d rows, want %d", table, got, want)
 		}
 	}

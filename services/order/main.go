@@ -4,6 +4,8 @@
 // consumes the inventory's results to confirm or reject each order, and
 // announces that with orders.confirmed or orders.rejected. As a
 // participant in GDPR erasure it deletes a customer's orders on request.
+// Configuration is read from the environment (see Config); logs go to
+// stdout.
 package main
 
 import (
@@ -11,12 +13,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/orderbus/orderbus/pkg/config"
-	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/lifecycle"
 	"github.com/orderbus/orderbus/pkg/natsjs"
@@ -33,32 +37,30 @@ const serviceName = "order"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "order: %v\n", err)
-		stop()
 		os.Exit(1)
 	}
 }
 
-// run starts the service and blocks until ctx is done, then shuts down in
-// order: HTTP first (in-flight requests finish), then the consumers
-// (inventory results, erasure requests: they stop fetching; in-flight
-// messages finish), then the outbox relay, then the NATS connection
-// (drained), then the database pool. Start-up waits for PostgreSQL but
-// not for NATS: while the broker is down the service takes orders, which
-// the relay publishes later, and the consumers start consuming once it is
-// back (/readyz answers 200 only then). It returns an error when the
-// service cannot start, a consumer stopped for good, or it did not stop
-// cleanly.
+// run starts the service and blocks until ctx is done or a part (a
+// consumer, HTTP) fails, then shuts down: HTTP stops and the consumers
+// stop fetching and finish the messages in flight (within
+// SHUTDOWN_TIMEOUT), then the outbox relay publishes what they stored and
+// stops, the NATS connection is drained and the database pool closed.
+// Start-up waits for PostgreSQL, not for NATS: orders are taken while
+// the broker is down. It returns an error when the service cannot start or a
+// part fails; nil after a clean shutdown. Logs go to stdout.
 func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ io.Writer) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
-		return fmt.Errorf("load config: %w", err)
+		return err
 	}
 	logger, err := config.NewLogger(stdout, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
-		return fmt.Errorf("create logger: %w", err)
+		return fmt.Errorf("logger: %w", err)
 	}
 	logger = logger.With("service", serviceName)
 	logger.Info("starting", "config", cfg)
@@ -73,95 +75,82 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		return err
 	}
 	defer pool.Close()
+	store := newStore(pool)
 
 	nc, js, err := natsjs.Dial(ctx, cfg.NATSURL, serviceName, logger)
 	if err != nil {
 		return err
 	}
 	defer nc.Close() // a no-op after the drain below
+	streams := natsjs.NewStreamSetup(js, logger, events.Streams(cfg.Retention)...)
 
 	reg := web.NewRegistry()
-	relay, err := outbox.NewRelay(outbox.RelayConfig{
-		Pool:      pool,
-		Publisher: natsjs.NewPublisher(js),
-		Logger:    logger,
-		Interval:  cfg.OutboxInterval,
-		// PublishNow's bound, for the erasure answer (pkg/erasure).
-		PublishTimeout: cfg.PublishTimeout,
-		Metrics:        reg,
-	})
+	m, err := newMetrics(reg)
+	if err != nil {
+		return err
+	}
+	relay, err := outbox.NewRelay(cfg.RelayConfig(pool, natsjs.NewPublisher(js), logger, reg))
 	if err != nil {
 		return fmt.Errorf("create outbox relay: %w", err)
 	}
-	store := &Store{pool: pool}
-	m := newMetrics(reg)
-	changer := &statusChanger{
-		logger: logger, store: store, relay: relay, nc: nc, metrics: m, publishTimeout: cfg.PublishTimeout,
-	}
-	erasures := erasure.Participant{
-		Service: serviceName, Pool: pool, Relay: relay, Erase: eraseCustomer, Logger: logger,
-	}
-	subs := subscriptions(changer, erasures)
+	subs := subscriptions(logger, store, relay, m)
 	consumers, err := natsjs.NewConsumers(ctx, js, subs, cfg.ConsumerSettings, cfg.ackWait(), logger, reg)
 	if err != nil {
 		return err
 	}
+	srv := newServer(logger, serverDeps{
+		store:    store,
+		relay:    relay,
+		metrics:  m,
+		registry: reg,
+		checks: map[string]web.Check{
+			"postgres":  store.Ping,
+			"nats":      natsjs.ReadyCheck(nc, js, streams),
+			"consumers": natsjs.ConsumersCheck(consumers...),
+		},
+	})
 
-	// The background work and the consumers outlive ctx, each stopped in
-	// turn after HTTP: a request still in flight at SIGTERM has its event
-	// published, and the consumers stop before the relay, so that the
-	// events of the messages they finish are published too.
-	streams := natsjs.NewStreamSetup(js, logger, events.Streams(cfg.Retention)...)
+	// The stream setup and the relay outlive HTTP and the consumers, so
+	// that an order or a status change in flight at SIGTERM still has its
+	// event published.
 	background := lifecycle.NewGroup(context.WithoutCancel(ctx))
 	defer background.Stop()
 	background.Go("stream setup", func(ctx context.Context) error { streams.Run(ctx); return nil })
 	background.Go("outbox relay", relay.Run)
-	consuming := lifecycle.NewGroup(context.WithoutCancel(ctx))
-	defer consuming.Stop()
-	for _, c := range consumers {
-		consuming.Go("consumer", func(ctx context.Context) error {
-			err := c.Run(ctx)
-			if err != nil {
-				logger.Error("consumer stopped", "error", err)
-			}
-			return err
-		})
+
+	// A part that fails (a consumer whose connection closed for good)
+	// stops them all, for the supervisor to restart the service.
+	parts := lifecycle.NewGroup(ctx)
+	for i, c := range consumers {
+		parts.Go("consumer "+subs[i].Durable, c.Run)
 	}
-	// A consumer that stops for good (its connection closed) stops the
-	// service, for the supervisor to restart it.
-	serveCtx, stopServing := context.WithCancel(ctx)
-	defer stopServing()
-	context.AfterFunc(consuming.Context(), stopServing)
-
-	handler := newServer(logger, serverDeps{
-		store:    store,
-		relay:    relay,
-		nc:       nc,
-		metrics:  m,
-		registry: reg,
-		checks: map[string]web.Check{
-			"postgres":  pool.Ping,
-			"nats":      natsjs.ReadyCheck(nc, js, streams),
-			"consumers": natsjs.ConsumersCheck(consumers...),
-		},
-		publishTimeout: cfg.PublishTimeout,
+	parts.Go("http", func(ctx context.Context) error {
+		return web.Serve(ctx, logger, cfg.HTTPAddr, srv, cfg.ShutdownTimeout)
 	})
-	errs := []error{web.Serve(serveCtx, logger, cfg.HTTPAddr, handler, cfg.ShutdownTimeout)}
 
-	// In order: HTTP has stopped; the consumers finish their messages,
-	// the relay publishes what they enqueued, NATS drains; the deferred
-	// pool.Close comes last. The consumers' handlers and the relay bound
-	// their own work, so they are waited for as long as they take.
-	consuming.Stop()
-	errs = append(errs, consuming.Wait(context.Background()))
-	logger.Info("consumers stopped")
+	<-parts.Context().Done() // SIGTERM, or a part failed
+	return shutdown(ctx, logger, cfg, parts, background, nc)
+}
+
+// shutdown stops the service in order, within SHUTDOWN_TIMEOUT: HTTP and
+// the consumers finish (parts), then the relay publishes their last
+// events and stops (background), then NATS drains; run's deferred
+// pool.Close comes last. It returns every failure, joined.
+func shutdown(ctx context.Context, logger *slog.Logger, cfg Config, parts, background *lifecycle.Group, nc *nats.Conn) error {
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	errs := []error{parts.Wait(ctx)}
 	background.Stop()
-	errs = append(errs, background.Wait(context.Background()))
-	logger.Info("outbox relay stopped")
-	drainErr := natsjs.Drain(nc, cfg.ShutdownTimeout)
-	if drainErr == nil {
-		logger.Info("nats connection drained")
+	if err := background.Wait(ctx); err != nil {
+		errs = append(errs, err)
+	} else {
+		logger.Info("outbox relay stopped")
+	}
+	errs = append(errs, natsjs.Drain(nc, cfg.ShutdownTimeout))
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	logger.Info("stopped")
-	return errors.Join(append(errs, drainErr)...)
+	return nil
 }

@@ -1,6 +1,11 @@
 package main
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // metrics holds the service's own Prometheus collectors; the HTTP, outbox
 // and consumer metrics come from pkg/web, pkg/outbox and pkg/natsjs.
@@ -12,8 +17,9 @@ type metrics struct {
 	inventoryResults *prometheus.CounterVec
 }
 
-// newMetrics creates the collectors and registers them in reg.
-func newMetrics(reg prometheus.Registerer) *metrics {
+// newMetrics creates the collectors and registers them in reg. It returns
+// an error when reg already holds them.
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		ordersPlaced: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "orders_placed_total",
@@ -25,12 +31,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 				"(applied: the order moved; ignored: it was decided already; duplicate: a redelivery).",
 		}, []string{"result", "outcome"}),
 	}
-	reg.MustRegister(m.ordersPlaced, m.inventoryResults)
+	if err := errors.Join(reg.Register(m.ordersPlaced), reg.Register(m.inventoryResults)); err != nil {
+		return nil, fmt.Errorf("register order metrics: %w", err)
+	}
 	// Zero series exist from the start, so rate() and alerts see them.
 	for _, result := range []string{"reserved", "rejected"} {
 		for _, outcome := range []string{changeApplied, changeIgnored, changeDuplicate} {
 			m.inventoryResults.WithLabelValues(result, outcome)
 		}
 	}
-	return m
+	return m, nil
 }

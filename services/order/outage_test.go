@@ -22,19 +22,19 @@ import (
 func TestOrdersSurviveNATSOutage(t *testing.T) {
 	t.Parallel()
 	const publishTimeout = 10 * time.Second
-	s := startService(t, map[string]string{"PUBLISH_TIMEOUT": publishTimeout.String(), "OUTBOX_INTERVAL": "50ms"})
+	e := startEnv(t, map[string]string{"PUBLISH_TIMEOUT": publishTimeout.String(), "OUTBOX_INTERVAL": "50ms"})
 	ctx := context.Background()
 
-	if err := s.nats.Stop(ctx); err != nil {
+	if err := e.nats.Stop(ctx); err != nil {
 		t.Fatalf("stop nats-server: %v", err)
 	}
 	servicetest.WaitFor(t, 10*time.Second, "/readyz to answer 503", func() (bool, string) {
-		r := s.do(t, http.MethodGet, "/readyz", nil, nil)
+		r := e.do(t, http.MethodGet, "/readyz", nil, nil)
 		return r.status == http.StatusServiceUnavailable, string(r.body)
 	})
 
 	start := time.Now()
-	resp := s.postOrder(t, orderBody(t, uuid.NewString(), "SKU-1"), "")
+	resp := e.postOrder(t, orderBody(t, uuid.NewString(), "SKU-1"), "")
 	elapsed := time.Since(start)
 
 	if resp.status != http.StatusAccepted {
@@ -43,24 +43,24 @@ func TestOrdersSurviveNATSOutage(t *testing.T) {
 	if elapsed > 2*time.Second {
 		t.Errorf("POST took %s with NATS down, want well under PUBLISH_TIMEOUT %s", elapsed, publishTimeout)
 	}
-	if n := s.count(t, "orders"); n != 1 {
+	if n := e.count(t, "orders"); n != 1 {
 		t.Errorf("orders holds %d rows, want 1", n)
 	}
-	if n := s.count(t, "outbox"); n != 1 {
+	if n := e.count(t, "outbox"); n != 1 {
 		t.Errorf("outbox holds %d rows, want the 1 pending event", n)
 	}
 
 	// Restarting on the same port can race with another process that took
 	// the port meanwhile (an ephemeral client port, say): retry until free.
 	servicetest.WaitFor(t, 20*time.Second, "nats-server to restart on its port", func() (bool, string) {
-		if err := s.nats.Start(ctx); err != nil {
+		if err := e.nats.Start(ctx); err != nil {
 			return false, err.Error()
 		}
 		return true, ""
 	})
-	_, s.js = natstest.Connect(t, s.nats) // a fresh connection; the old one may still be backing off
+	_, e.js = natstest.Connect(t, e.nats) // a fresh connection; the old one may still be backing off
 	servicetest.WaitFor(t, 20*time.Second, "the relay to publish the event", func() (bool, string) {
-		msgs, pending := s.streamMsgs(t), s.count(t, "outbox")
+		msgs, pending := e.streamMsgs(t), e.count(t, "outbox")
 		return msgs == 1 && pending == 0, "stream msgs " + strconv.FormatUint(msgs, 10) + ", outbox rows " + strconv.Itoa(pending)
 	})
 }
@@ -76,17 +76,17 @@ func TestStartsWhileNATSDown(t *testing.T) {
 	if err := srv.Stop(ctx); err != nil {
 		t.Fatalf("stop nats-server: %v", err)
 	}
-	s := launchService(t, srv, nil)
-	s.WaitStatus(t, "/healthz", http.StatusOK)
-	if elapsed := time.Since(s.Started); elapsed > 4*time.Second {
+	e := startService(t, srv, nil)
+	e.WaitStatus(t, "/healthz", http.StatusOK)
+	if elapsed := time.Since(e.Started); elapsed > 4*time.Second {
 		t.Errorf("the service took %s to serve /healthz with NATS down, want it not to wait for NATS", elapsed)
 	}
-	if r := s.do(t, http.MethodGet, "/readyz", nil, nil); r.status != http.StatusServiceUnavailable ||
+	if r := e.do(t, http.MethodGet, "/readyz", nil, nil); r.status != http.StatusServiceUnavailable ||
 		!strings.Contains(string(r.body), `"consumers":{"status":"error"`) {
 		t.Errorf("/readyz = %d %s with NATS down, want 503 with the consumers not created", r.status, r.body)
 	}
 	customer := uuid.NewString()
-	orderID := s.placeOrder(t, customer, "SKU-1")
+	orderID := e.placeOrder(t, customer, "SKU-1")
 
 	servicetest.WaitFor(t, 20*time.Second, "nats-server to start on its port", func() (bool, string) {
 		if err := srv.Start(ctx); err != nil {
@@ -94,15 +94,15 @@ func TestStartsWhileNATSDown(t *testing.T) {
 		}
 		return true, ""
 	})
-	s.WaitReady(t)
-	_, s.js = natstest.Connect(t, srv)
+	e.WaitReady(t)
+	_, e.js = natstest.Connect(t, srv)
 	servicetest.WaitFor(t, 20*time.Second, "the relay to publish the order placed event", func() (bool, string) {
-		n := len(servicetest.StreamMsgs(t, s.js, events.StreamOrders, events.OrderPlacedSubject(customer)))
+		n := len(servicetest.StreamMsgs(t, e.js, events.StreamOrders, events.OrderPlacedSubject(customer)))
 		return n == 1, strconv.Itoa(n) + " messages"
 	})
 	subject, ev := inventoryReserved(t, orderID, customer)
-	s.settled(t, servicetest.MustPublish(t, s.js, &nats.Msg{Subject: subject, Header: ev.Header(), Data: ev.Data}))
-	if o := s.getOrder(t, orderID); o.Status != "confirmed" {
+	e.settled(t, servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: ev.Header(), Data: ev.Data}))
+	if o := e.getOrder(t, orderID); o.Status != "confirmed" {
 		t.Errorf("order status %q, want confirmed", o.Status)
 	}
 }

@@ -3,10 +3,8 @@ package main
 import (
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/orderbus/orderbus/pkg/outbox"
@@ -15,13 +13,11 @@ import (
 
 // serverDeps is what the HTTP handlers need.
 type serverDeps struct {
-	store          *Store
-	relay          *outbox.Relay
-	nc             *nats.Conn
-	metrics        *metrics
-	registry       *prometheus.Registry
-	checks         map[string]web.Check
-	publishTimeout time.Duration
+	store    *Store
+	relay    *outbox.Relay
+	metrics  *metrics
+	registry *prometheus.Registry
+	checks   map[string]web.Check
 }
 
 // newServer returns the service's HTTP handler: every route, on the shared
@@ -34,7 +30,7 @@ func newServer(logger *slog.Logger, deps serverDeps) http.Handler {
 
 // addRoutes is the one place listing every route of the service.
 func addRoutes(r chi.Router, logger *slog.Logger, deps serverDeps) {
-	r.Method(http.MethodPost, "/v1/orders", handleCreateOrder(logger, deps.store, deps.relay, deps.nc, deps.metrics, deps.publishTimeout))
+	r.Method(http.MethodPost, "/v1/orders", handleCreateOrder(logger, deps.store, deps.relay, deps.metrics))
 	r.Method(http.MethodGet, "/v1/orders", handleListOrders(logger, deps.store))
 	r.Method(http.MethodGet, "/v1/orders/{id}", handleGetOrder(logger, deps.store))
 

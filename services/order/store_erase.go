@@ -13,22 +13,12 @@ import (
 // cancel a handler's context at shutdown, so the handler bounds its work.
 const eraseTimeout = 10 * time.Second
 
-// eraseCustomer is the order service's erasure.Eraser. It deletes, in tx,
-// the customer's orders with their items, history and idempotency keys,
-// and returns how many rows of each it deleted ("orders", "order_items",
-// "order_history", "idempotency_keys"; zeros when there is nothing left).
-//
-// The orders are deleted, not anonymised: the order service is not the
-// accounting system, and an order stripped of its customer is of no use
-// to it (the inventory keeps its reservation for stock accounting). An
-// idempotency key goes with its order: its request hash is a hash of the
-// customer's details, and a retry with the key after the erasure is a new
-// order.
-//
-// The orders are locked first (waiting for a status change in progress),
-// so that the counts are of what this erasure deleted; an order placed
-// after the lock is new data, for a later erasure. It returns the error of
-// a statement.
+// eraseCustomer is the order service's erasure.Eraser. It locks the
+// customer's orders in tx and deletes them with their items, history and
+// idempotency keys, and returns how many rows of each it deleted
+// ("orders", "order_items", "order_history", "idempotency_keys"; zeros
+// when there is nothing left), or the error of a statement. Why deleted
+// and not anonymised, and why locked first: README.md, "GDPR erasure".
 func eraseCustomer(ctx context.Context, tx pgx.Tx, customerID string) (map[string]int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, eraseTimeout)
 	defer cancel()

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"log/slog"
+
 	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/pgdb"
 )
 
@@ -18,11 +21,15 @@ const durableOrderInventory = "order-inventory"
 // erasure requests on "order-erasure" (stream GDPR; see eraseCustomer). To
 // handle another event type, add a route: its filter joins the consumer's
 // FilterSubjects and its type the dispatch.
-func subscriptions(sc *statusChanger, erasures erasure.Participant) []natsjs.Subscription {
+func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, m *metrics) []natsjs.Subscription {
+	sc := &statusChanger{logger: logger, store: store, relay: relay, metrics: m}
+	erasures := erasure.Participant{
+		Service: serviceName, Pool: store.pool, Relay: relay, Erase: eraseCustomer, Logger: logger,
+	}
 	return []natsjs.Subscription{{
 		Stream:  events.StreamInventory,
 		Durable: durableOrderInventory,
-		Probes:  map[string]natsjs.Probe{pgdb.Dependency: pgdb.Probe(sc.store.pool)},
+		Probes:  map[string]natsjs.Probe{pgdb.Dependency: pgdb.Probe(store.pool)},
 		Routes: []natsjs.Route{
 			{Filter: events.FilterInventory, Type: events.TypeInventoryReserved,
 				Handler: handleInventoryReserved(sc)},

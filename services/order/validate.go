@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/orderbus/orderbus/pkg/events"
 )
 
 // Limits of an order request.
@@ -16,7 +18,6 @@ const (
 	maxEmailLength = 254 // RFC 5321 path limit
 	maxItems       = 100
 	maxQuantity    = 1000
-	maxSKULength   = 32
 )
 
 // createOrderRequest is the body of POST /v1/orders.
@@ -56,7 +57,7 @@ func (req createOrderRequest) Valid() map[string]string {
 	if err := checkEmail(c.Email); err != "" {
 		add("customer.email", err)
 	}
-	if !validPhone(c.Phone) {
+	if !events.ValidPhone(c.Phone) {
 		add("customer.phone", "must be an E.164 phone number such as +4915112345678")
 	}
 	switch n := len(req.Items); {
@@ -67,7 +68,7 @@ func (req createOrderRequest) Valid() map[string]string {
 	}
 	firstLine := map[string]int{}
 	for i, it := range req.Items {
-		if !validSKU(it.SKU) {
+		if !events.ValidSKU(it.SKU) {
 			add(fmt.Sprintf("items.%d.sku", i),
 				"must be 2 to 32 characters A-Z, 0-9 and '-', not starting with '-'")
 		} else if prev, dup := firstLine[it.SKU]; dup {
@@ -82,14 +83,15 @@ func (req createOrderRequest) Valid() map[string]string {
 	return problems
 }
 
+// checkCustomerID takes the canonical UUID form in either case;
+// newPlacement stores it in lower case (events.ValidUUID), so that one
+// customer maps to one NATS subject.
 func checkCustomerID(id string) string {
-	// uuid.Parse also takes braces, urn:uuid: and 32 bare hex digits; only
-	// the canonical form keeps one customer on one NATS subject.
-	u, err := uuid.Parse(id)
-	if err != nil || len(id) != 36 {
+	lower := strings.ToLower(id)
+	if !events.ValidUUID(lower) {
 		return "must be a UUID such as 0190a9e4-7a10-7c6e-9c4d-3f1e2b8a9d01"
 	}
-	if u == uuid.Nil {
+	if lower == uuid.Nil.String() {
 		return "must not be the nil UUID"
 	}
 	return ""
@@ -122,32 +124,4 @@ func checkEmail(email string) string {
 		return "must be an email address such as ann@example.com"
 	}
 	return ""
-}
-
-// validPhone reports whether p is E.164: '+', a non-zero digit, then 1 to
-// 14 more digits.
-func validPhone(p string) bool {
-	if len(p) < 3 || len(p) > 16 || p[0] != '+' || p[1] < '1' || p[1] > '9' {
-		return false
-	}
-	for i := 2; i < len(p); i++ {
-		if p[i] < '0' || p[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// validSKU reports whether s matches ^[A-Z0-9][A-Z0-9-]{1,31}$.
-func validSKU(s string) bool {
-	if len(s) < 2 || len(s) > maxSKULength || s[0] == '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
