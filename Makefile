@@ -33,6 +33,11 @@ dlq: ## Dead letters of a running system: make dlq ARGS="list" (ARGS=-help for e
 	$(GO) build -o .tools/bin/orderbus-dlq ./e2e/cmd/orderbus-dlq
 	.tools/bin/orderbus-dlq $(ARGS)
 
+.PHONY: chaos
+chaos: tools ## Orders through crashes, restarts and network faults, then a checker reconciles every effect (minutes); CHAOS_FLAGS=-help for options.
+	$(GO) build -o .tools/bin/orderbus-chaos ./e2e/cmd/orderbus-chaos
+	.tools/bin/orderbus-chaos $(CHAOS_FLAGS)
+
 # The same system in Docker (docker-compose.yml); needs nothing but Docker
 # with Compose v2. MAIL_CATCHER_IMAGE=axllent/mailpit:v1.33.1 on arm64.
 COMPOSE ?= docker compose

@@ -62,7 +62,7 @@ func TestRedrivePermanentRefusal(t *testing.T) {
 	if all, err := q.List(t.Context(), dlq.Filter{}); err != nil || len(all) != 1 {
 		t.Fatalf("DLQ holds %+v (%v), want only the receipt", all, err)
 	}
-	if n := metric(t, sys, "email", `orderbus_consumer_dead_letters{durable="email"}`); n != 1 {
+	if n := metric(t, sys, "email", `orderbus_consumer_dlq_messages{durable="email"}`); n != 1 {
 		t.Errorf("email's dead-letter gauge is %v, want 1", n)
 	}
 	stock := stockLevels(t, sys, "ESPRESSO-1KG", "MUG-WHITE")
@@ -90,7 +90,7 @@ func TestRedrivePermanentRefusal(t *testing.T) {
 	if n := mustStreamMessages(t, js, events.StreamDLQ, ""); n != 0 {
 		t.Errorf("DLQ stream holds %d messages, want 0", n)
 	}
-	if n := metric(t, sys, "email", `orderbus_consumer_dead_letters{durable="email"}`); n != 0 {
+	if n := metric(t, sys, "email", `orderbus_consumer_dlq_messages{durable="email"}`); n != 0 {
 		t.Errorf("email's dead-letter gauge is %v after the redrive, want 0", n)
 	}
 

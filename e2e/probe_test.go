@@ -14,6 +14,7 @@ import (
 
 	"github.com/orderbus/orderbus/e2e/launcher"
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 // The services' durable consumers (DESIGN.md): email, sms and inventory on
@@ -25,25 +26,15 @@ const (
 	orderInventoryConsumer = "order-inventory"
 )
 
-// eventually calls check every 100 ms until it reports done, and fails t
-// when timeout passes, with the state check last described.
+// eventually is servicetest.WaitEvery at 100 ms, with a fresh 5 s context
+// for each check.
 func eventually(t *testing.T, timeout time.Duration, what string, check func(ctx context.Context) (done bool, state string)) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	servicetest.WaitEvery(t, timeout, 100*time.Millisecond, what, func() (bool, string) {
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-		done, state := check(ctx)
-		cancel()
-		if done {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached within %v; last seen: %s", what, timeout, state)
-		}
-		<-tick.C
-	}
+		defer cancel()
+		return check(ctx)
+	})
 }
 
 // jetStream connects to the system's NATS (reconnecting across restarts)

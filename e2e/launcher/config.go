@@ -54,6 +54,10 @@ type Config struct {
 	// Env holds extra environment variables per service name; they
 	// override the launcher's (a short CONSUMER_BACKOFF in a test, say).
 	Env map[string]map[string]string
+	// Routes places a TCP fault proxy (System.Proxy) between a service and
+	// its NATS or PostgreSQL server, for network faults: latency, cut
+	// connections. A service and dependency appear at most once.
+	Routes []Route
 	// Output, when set, receives every line every process prints,
 	// prefixed with the process's name (for `make run`).
 	Output io.Writer
@@ -98,6 +102,20 @@ func (c *Config) Validate() error {
 		if !seen[name] {
 			errs = append(errs, fmt.Errorf("env for service %q, which is not started", name))
 		}
+	}
+	routed := map[Route]bool{}
+	for _, r := range c.Routes {
+		if !seen[r.Service] {
+			errs = append(errs, fmt.Errorf("route %s: service %q is not started", r, r.Service))
+		}
+		if r.Dependency != DependencyNATS && r.Dependency != DependencyPostgres {
+			errs = append(errs, fmt.Errorf("route %s: dependency %q is neither %s nor %s",
+				r, r.Dependency, DependencyNATS, DependencyPostgres))
+		}
+		if routed[r] {
+			errs = append(errs, fmt.Errorf("route %s listed twice", r))
+		}
+		routed[r] = true
 	}
 	infra := []string{PortPostgres, PortNATS, PortNATSMonitor, PortSMTP, PortMailpit}
 	for _, name := range slices.Sorted(maps.Keys(c.Ports)) {

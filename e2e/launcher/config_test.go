@@ -24,6 +24,11 @@ func TestConfigValidate(t *testing.T) {
 		{"service twice", Config{Services: []string{"order", "order"}}, `"order" listed twice`},
 		{"env of a service not started", Config{Services: []string{"order"}, Env: map[string]map[string]string{"email": {}}}, `env for service "email"`},
 		{"port of an unknown name", Config{Ports: map[string]int{"redis": 6379}}, `port for "redis"`},
+		{"routes", Config{Routes: []Route{{"order", DependencyPostgres}, {"order", DependencyNATS}}}, ""},
+		{"route of a service not started", Config{Services: []string{"order"}, Routes: []Route{{"sms", DependencyNATS}}},
+			`route sms->nats: service "sms" is not started`},
+		{"route to an unknown dependency", Config{Routes: []Route{{"order", "redis"}}}, `dependency "redis"`},
+		{"route twice", Config{Routes: []Route{{"order", DependencyNATS}, {"order", DependencyNATS}}}, "order->nats listed twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

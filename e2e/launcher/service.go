@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/orderbus/orderbus/pkg/stack"
@@ -55,11 +56,15 @@ func running(p *stack.Process) bool {
 	}
 }
 
-// stop sends SIGTERM and waits; a service must exit with status 0.
+// stop sends SIGTERM and waits; a service must exit with status 0. A
+// paused service is resumed first, or it could not act on the SIGTERM.
 func (svc *service) stop(ctx context.Context) error {
 	p := svc.current()
 	if !running(p) {
 		return nil
+	}
+	if err := p.Signal(syscall.SIGCONT); err != nil {
+		return fmt.Errorf("stop %s: %w", svc.name, err)
 	}
 	if err := p.Stop(ctx); err != nil {
 		return fmt.Errorf("stop %s: %w", svc.name, err)
@@ -177,8 +182,8 @@ func (s *System) Process(name string) *stack.Process {
 func (s *System) env(svc *service) []string {
 	vars := map[string]string{
 		"HTTP_ADDR":    "127.0.0.1:" + strconv.Itoa(svc.port),
-		"DATABASE_URL": s.pg.URL(svc.database),
-		"NATS_URL":     s.nats.URL(),
+		"DATABASE_URL": s.viaProxy(svc.name, DependencyPostgres, s.pg.URL(svc.database)),
+		"NATS_URL":     s.viaProxy(svc.name, DependencyNATS, s.nats.URL()),
 		"LOG_LEVEL":    "info",
 		"LOG_FORMAT":   "text",
 	}

@@ -24,6 +24,7 @@ type System struct {
 	nats     Broker
 	mailpit  MailCatcher
 	services map[string]*service
+	proxies  *proxies
 
 	mu     sync.Mutex
 	closed bool
@@ -96,6 +97,9 @@ func (s *System) start(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
+	}
+	if err := s.startProxies(); err != nil {
+		return err
 	}
 	known := catalog()
 	for _, name := range s.cfg.Services {
@@ -185,6 +189,11 @@ func (s *System) Mailpit() MailCatcher { return s.mailpit }
 // Postgres returns the server holding the system's databases.
 func (s *System) Postgres() Database { return s.pg }
 
+// LocalPostgres returns the PostgreSQL cluster Start started for the
+// system (to crash and start it again), or nil when Config.Postgres was
+// given.
+func (s *System) LocalPostgres() *stack.Postgres { return s.ownPG }
+
 // DatabaseURL returns the URL of a service's database, or "" if the system
 // does not run that service.
 func (s *System) DatabaseURL(name string) string {
@@ -217,6 +226,7 @@ func (s *System) Close(ctx context.Context) error {
 		}
 	}
 	wg.Wait()
+	s.closeProxies()
 	if s.mailpit != nil {
 		errs = append(errs, s.mailpit.Close(ctx))
 	}

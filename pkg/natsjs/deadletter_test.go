@@ -181,7 +181,7 @@ func TestOversizeCopyIsTruncated(t *testing.T) {
 	}
 }
 
-// TestDeadLetterGauge checks orderbus_consumer_dead_letters: the messages
+// TestDeadLetterGauge checks orderbus_consumer_dlq_messages: the messages
 // each durable has in the DLQ, 0 for one with none and when the DLQ is gone.
 func TestDeadLetterGauge(t *testing.T) {
 	t.Parallel()
@@ -197,16 +197,16 @@ func TestDeadLetterGauge(t *testing.T) {
 		last = publish(t, js, newEvent(t, fmt.Sprint("c", i)))
 	}
 	waitSettled(t, js, "email", last)
-	if v := gauge(t, reg, "orderbus_consumer_dead_letters", map[string]string{"durable": "email"}); v != 3 {
+	if v := gauge(t, reg, "orderbus_consumer_dlq_messages", map[string]string{"durable": "email"}); v != 3 {
 		t.Errorf("dead letters of email = %v, want 3", v)
 	}
-	if v, ok := gaugeSample(t, reg, "orderbus_consumer_dead_letters", "email-erasure"); !ok || v != 0 {
+	if v, ok := gaugeSample(t, reg, "orderbus_consumer_dlq_messages", "email-erasure"); !ok || v != 0 {
 		t.Errorf("dead letters of email-erasure = %v (present %v), want 0", v, ok)
 	}
 	if err := js.DeleteStream(ctxT(t), events.StreamDLQ); err != nil {
 		t.Fatal(err)
 	}
-	if v, ok := gaugeSample(t, reg, "orderbus_consumer_dead_letters", "email"); !ok || v != 0 {
+	if v, ok := gaugeSample(t, reg, "orderbus_consumer_dlq_messages", "email"); !ok || v != 0 {
 		t.Errorf("dead letters without a DLQ = %v (present %v), want 0", v, ok)
 	}
 }

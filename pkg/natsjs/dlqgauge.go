@@ -16,7 +16,7 @@ import (
 // answers while JetStream does not.
 const dlqScrapeTimeout = time.Second
 
-// dlqCollector reports orderbus_consumer_dead_letters: the messages in the
+// dlqCollector reports orderbus_consumer_dlq_messages: the messages in the
 // DLQ stream under dlq.<durable>.> for every consumer registered with it,
 // counted at scrape time. One collector serves all the consumers of a
 // registry.
@@ -28,7 +28,7 @@ type dlqCollector struct {
 
 func newDLQCollector() *dlqCollector {
 	return &dlqCollector{
-		desc: prometheus.NewDesc("orderbus_consumer_dead_letters",
+		desc: prometheus.NewDesc("orderbus_consumer_dlq_messages",
 			"Messages in the DLQ stream that this durable dead-lettered (dlq.<durable>.>), counted at scrape time.",
 			[]string{"durable"}, nil),
 		sources: map[string]jetstream.JetStream{},

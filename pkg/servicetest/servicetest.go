@@ -147,6 +147,13 @@ func (s *Service) Logs() string { return s.logs.String() }
 // after timeout with what cond last reported seeing.
 func WaitFor(tb testing.TB, timeout time.Duration, what string, cond func() (ok bool, seen string)) {
 	tb.Helper()
+	WaitEvery(tb, timeout, 20*time.Millisecond, what, cond)
+}
+
+// WaitEvery is WaitFor polling every interval, for conditions that cost a
+// round trip to several processes.
+func WaitEvery(tb testing.TB, timeout, interval time.Duration, what string, cond func() (ok bool, seen string)) {
+	tb.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
 		ok, seen := cond()
@@ -156,7 +163,7 @@ func WaitFor(tb testing.TB, timeout time.Duration, what string, cond func() (ok 
 		if time.Now().After(deadline) {
 			tb.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, seen)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }
 

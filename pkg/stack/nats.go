@@ -121,6 +121,16 @@ func (n *NATS) Stop(ctx context.Context) error {
 	return nil
 }
 
+// Kill ends the server at once with SIGKILL, as a crash would, keeping
+// its store and ports; Start brings it back and JetStream recovers the
+// store. With SyncAlways, every acknowledged message survives.
+func (n *NATS) Kill() error {
+	if err := n.proc.Kill(); err != nil {
+		return fmt.Errorf("nats: %w", err)
+	}
+	return nil
+}
+
 // Close stops the server and removes the store if StartNATS made it.
 func (n *NATS) Close(ctx context.Context) error {
 	err := n.Stop(ctx)

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -39,13 +40,17 @@ type PostgresConfig struct {
 type Postgres struct {
 	cfg     PostgresConfig
 	tempDir bool
+	bin     string
+	cred    *syscall.Credential
 	proc    *Process
 }
 
 // StartPostgres creates a cluster with initdb (trust authentication for
 // the postgres superuser, on 127.0.0.1 only) and starts its server. As
 // root, both run as the postgres user, since PostgreSQL refuses to run as
-// root. It returns once the server accepts connections.
+// root. It returns once the server accepts connections. Unless cfg.Fast,
+// the server runs with fsync=on, full_page_writes=on and
+// synchronous_commit=on: a committed transaction survives a crash.
 func StartPostgres(ctx context.Context, cfg PostgresConfig) (*Postgres, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -62,7 +67,7 @@ func StartPostgres(ctx context.Context, cfg PostgresConfig) (*Postgres, error) {
 		return nil, err
 	}
 
-	pg := &Postgres{cfg: cfg}
+	pg := &Postgres{cfg: cfg, bin: bin, cred: cred}
 	if cfg.Dir == "" {
 		dir, err := os.MkdirTemp("", "orderbus-pg-")
 		if err != nil {
@@ -86,38 +91,66 @@ func StartPostgres(ctx context.Context, cfg PostgresConfig) (*Postgres, error) {
 		}
 	}
 
+	if err := pg.Start(ctx); err != nil {
+		pg.removeTemp()
+		return nil, err
+	}
+	return pg, nil
+}
+
+// Start starts the server on the cluster's data folder and port, after
+// Crash or StartPostgres; it returns once the server accepts connections
+// (after crash recovery, if it crashed). It returns an error if the server
+// runs already or does not become ready within 30 seconds.
+func (p *Postgres) Start(ctx context.Context) error {
+	if p.proc != nil && !exited(p.proc) {
+		return errors.New("postgres: already running")
+	}
 	args := []string{
-		"-D", dataDir,
-		"-p", strconv.Itoa(pg.cfg.Port),
+		"-D", filepath.Join(p.cfg.Dir, "data"),
+		"-p", strconv.Itoa(p.cfg.Port),
 		"-c", "listen_addresses=127.0.0.1",
-		"-c", "unix_socket_directories=" + pg.cfg.Dir,
+		"-c", "unix_socket_directories=" + p.cfg.Dir,
 		"-c", "max_connections=300",
 		"-c", "synchronous_commit=on",
 	}
-	if cfg.Fast {
+	if p.cfg.Fast {
 		args = append(args, "-c", "fsync=off", "-c", "full_page_writes=off")
+	} else {
+		args = append(args, "-c", "fsync=on", "-c", "full_page_writes=on")
 	}
-	pg.proc, err = StartProcess(ctx, ProcessConfig{
-		Name: "postgres", Path: filepath.Join(bin, "postgres"), Args: args,
-		Dir: pg.cfg.Dir, Output: cfg.Output, Credential: cred,
+	proc, err := StartProcess(ctx, ProcessConfig{
+		Name: "postgres", Path: filepath.Join(p.bin, "postgres"), Args: args,
+		Dir: p.cfg.Dir, Output: p.cfg.Output, Credential: p.cred,
 	})
 	if err != nil {
-		pg.removeTemp()
-		return nil, fmt.Errorf("postgres: %w", err)
+		return fmt.Errorf("postgres: %w", err)
 	}
-	err = pg.proc.waitReady(ctx, 30*time.Second, func(ctx context.Context) error {
-		conn, err := pgx.Connect(ctx, pg.URL("postgres"))
+	p.proc = proc
+	err = proc.waitReady(ctx, 30*time.Second, func(ctx context.Context) error {
+		conn, err := pgx.Connect(ctx, p.URL("postgres"))
 		if err != nil {
 			return err
 		}
 		return conn.Close(ctx)
 	})
 	if err != nil {
-		pg.removeTemp()
-		return nil, fmt.Errorf("postgres: %w", err)
+		return fmt.Errorf("postgres: %w", err)
 	}
-	cfg.Logger.Info("postgres ready", "port", pg.cfg.Port, "dir", pg.cfg.Dir)
-	return pg, nil
+	p.cfg.Logger.Info("postgres ready", "port", p.cfg.Port, "dir", p.cfg.Dir)
+	return nil
+}
+
+// Crash stops the server as a crash would: SIGQUIT to the postmaster is
+// PostgreSQL's immediate shutdown (pg_ctl stop -m immediate), which ends
+// every backend at once without a checkpoint, so the next Start runs
+// crash recovery from the WAL. It waits for the server to exit and keeps
+// the data folder. Crashing a stopped server does nothing.
+func (p *Postgres) Crash(ctx context.Context) error {
+	if err := p.proc.signalAndWait(ctx, syscall.SIGQUIT); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
 }
 
 // URL returns the connection URL of database on this cluster, as the

@@ -147,6 +147,29 @@ func (p *Process) Kill() error {
 	return p.signalAndWait(context.Background(), syscall.SIGKILL)
 }
 
+// Signal sends sig to the process without waiting: SIGSTOP and SIGCONT
+// pause and resume it, as a stalled machine would. Signalling a process
+// that has exited is not an error.
+func (p *Process) Signal(sig syscall.Signal) error {
+	if exited(p) {
+		return nil
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("signal %s: %w", p.cfg.Name, err)
+	}
+	return nil
+}
+
+// exited reports whether p has exited.
+func exited(p *Process) bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
+}
+
 func (p *Process) signalAndWait(ctx context.Context, sig syscall.Signal) error {
 	select {
 	case <-p.exited:

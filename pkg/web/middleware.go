@@ -30,7 +30,10 @@ func RequestID(ctx context.Context) string {
 // response bytes, duration and request id. The id is taken from an incoming
 // X-Request-Id header when it is a short token, otherwise generated; it is
 // echoed in the response header and available to handlers via RequestID.
-// Bodies are never logged. 5xx responses log at warn, the rest at info.
+// Bodies are never logged. 5xx responses log at warn, the rest at info;
+// /healthz, /readyz and /metrics log at debug whatever their status, since
+// orchestrators and scrapers poll them all the time and a 503 from /readyz
+// is its answer (its body says why), not a failure of the server.
 // Install it with the chi router's Use, outside Metrics and Recover.
 func Logging(logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
@@ -48,7 +51,10 @@ func Logging(logger *slog.Logger) func(http.Handler) http.Handler {
 
 			status := statusOf(ww)
 			level := slog.LevelInfo
-			if status >= 500 {
+			switch {
+			case isProbe(r.URL.Path):
+				level = slog.LevelDebug
+			case status >= 500:
 				level = slog.LevelWarn
 			}
 			logger.LogAttrs(r.Context(), level, "http request",
@@ -60,6 +66,15 @@ func Logging(logger *slog.Logger) func(http.Handler) http.Handler {
 				slog.String("request_id", id))
 		})
 	}
+}
+
+// isProbe reports whether path is one polled by orchestrators and scrapers.
+func isProbe(path string) bool {
+	switch path {
+	case "/healthz", "/readyz", "/metrics":
+		return true
+	}
+	return false
 }
 
 // validRequestID accepts 1 to 128 characters from a conservative set, so a

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -24,6 +26,8 @@ func newTestRouter(logger *slog.Logger, reg *prometheus.Registry) http.Handler {
 	r.Route("/v1/customers/{id}", func(r chi.Router) {
 		r.Get("/orders", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	})
+	r.Method(http.MethodGet, "/readyz", HandleReadyz(map[string]Check{
+		"broker": func(context.Context) error { return errors.New("not yet") }}))
 	r.Get("/panic", func(http.ResponseWriter, *http.Request) { panic("kaboom") })
 	r.Get("/panic-after-write", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
@@ -85,6 +89,7 @@ func TestLogging(t *testing.T) {
 		{name: "nested route", path: "/v1/customers/alice/orders", status: 204, route: "/v1/customers/{id}/orders", level: "INFO"},
 		{name: "unmatched", path: "/alice@example.com", status: 404, route: "unmatched", level: "INFO"},
 		{name: "server error", path: "/panic", status: 500, route: "/panic", level: "WARN"},
+		{name: "readiness probe", path: "/readyz", status: 503, route: "/readyz", level: "DEBUG"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,9 +17,12 @@ import (
 // handleOrderPlaced texts the customer that the order was received, at
 // most once per event as far as the database can tell:
 //
-//   - an event whose message is already recorded (sent or failed), or was
-//     recorded and then erased (its id stays in the inbox), is
-//     acknowledged without sending anything;
+//   - an event whose message is already recorded as sent, or was recorded
+//     and then erased (its id stays in the inbox), is acknowledged without
+//     sending anything;
+//   - an event whose message was recorded as failed (refused for good,
+//     then dead-lettered) is back because an operator redrove it: the SMS
+//     is sent again and its row updated;
 //   - otherwise the SMS is sent, then the message row and the inbox record
 //     are committed in one transaction.
 //
@@ -64,9 +67,14 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, provider Provider, met
 		}
 		defer inFlight.Delete(ev.ID)
 
-		if status, found, err := store.MessageStatus(ctx, durableSMS, ev.ID); err != nil {
+		status, found, err := store.MessageStatus(ctx, durableSMS, ev.ID)
+		if err != nil {
 			return pgdb.Classify(err)
-		} else if found {
+		}
+		// An SMS refused for good was dead-lettered; it comes back only when
+		// an operator redrives it, after fixing the cause: send it again.
+		retry := found && status == statusFailed
+		if found && !retry {
 			metrics.count(name, outcomeDuplicate)
 			log.Info("sms already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
 			return nil
@@ -93,7 +101,11 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, provider Provider, met
 		}
 		rec.ProviderID = providerID
 
-		recorded, err := store.RecordMessage(ctx, durableSMS, rec)
+		record := store.RecordMessage
+		if retry {
+			record = store.RecordRetry
+		}
+		recorded, err := record(ctx, durableSMS, rec)
 		if err != nil {
 			// The SMS may be out already: the redelivery resends it (see above).
 			return pgdb.Classify(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/orderbus/orderbus/pkg/dlq"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/servicetest"
 )
@@ -176,5 +177,36 @@ func TestOrderPlacedWebhookRefusalDeadLettered(t *testing.T) {
 	}
 	if strings.Contains(e.Logs(), p.Customer.Phone) {
 		t.Errorf("the logs show the phone number %s", p.Customer.Phone)
+	}
+}
+
+func TestOrderPlacedRefusedSMSSentOnceRedriven(t *testing.T) {
+	t.Parallel()
+	e, hook := startWebhookEnv(t, http.StatusBadRequest, http.StatusOK)
+	ev, p := newOrderPlaced(t)
+	subject := events.OrderPlacedSubject(p.Customer.ID)
+	e.publish(ev, p.Customer.ID)
+	servicetest.WaitFor(t, 15*time.Second, "the dead letter", func() (bool, string) {
+		n := len(e.dlq(subject))
+		return n > 0, fmt.Sprintf("%d DLQ messages", n)
+	})
+
+	d, err := dlq.Open(t.Context(), e.js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := d.RedriveMatching(t.Context(), dlq.MustParseFilter("consumer="+durableSMS), dlq.RedriveOptions{Wait: 15 * time.Second})
+	if err != nil || len(results) != 1 {
+		t.Fatalf("redrive: %v (%+v), want one dead letter redriven", err, results)
+	}
+	rows := e.rows(ev.ID)
+	if len(rows) != 1 || rows[0].Status != statusSent || rows[0].Attempts != 2 || rows[0].ProviderID != "hook-1" {
+		t.Errorf("messages rows = %+v, want one sent row after 2 attempts, provider id hook-1", rows)
+	}
+	if n := len(hook.requests()); n != 2 {
+		t.Errorf("the webhook was called %d times, want 2 (refused, then sent on redrive)", n)
+	}
+	if n := len(e.dlq(subject)); n != 0 {
+		t.Errorf("%d DLQ messages after the redrive, want none", n)
 	}
 }

@@ -133,6 +133,24 @@ func (s *Store) RecordMessage(ctx context.Context, consumer string, m Message) (
 	return recorded, nil
 }
 
+// RecordRetry updates the failed message of m.EventID with the outcome of
+// sending it again (a redrive): status, provider id, error, one more
+// attempt, and SentAt when sent. consumer is unused (the event is in the
+// inbox already); the parameter keeps RecordMessage's shape. It reports
+// false, changing nothing, when no failed message of that event is stored.
+// It returns an error when the update fails.
+func (s *Store) RecordRetry(ctx context.Context, _ string, m Message) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE messages SET status = $2, provider_id = NULLIF($3, ''), error = NULLIF($4, ''),
+		       attempts = attempts + 1, sent_at = CASE WHEN $2 = 'sent' THEN now() END
+		WHERE event_id = $1 AND status = 'failed'`,
+		m.EventID, m.Status, m.ProviderID, m.Error)
+	if err != nil {
+		return false, fmt.Errorf("record retried message for event %s: %w", m.EventID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // MessagesTo returns at most limit messages recorded for the number to
 // (E.164), newest first, or an empty slice. It returns an error when the
 // query fails.
