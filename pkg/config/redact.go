@@ -47,3 +47,27 @@ func redactKeywords(s string) string {
 	secret := regexp.MustCompile(`(?i)\b(password|sslpassword)(\s*=\s*)('(?:[^'\\]|\\.)*'|\S*)`)
 	return secret.ReplaceAllString(s, "${1}${2}"+Mask)
 }
+
+// MaskUserInfo returns a comma-separated list of server URLs with the whole
+// user information of each (user, password or token) replaced by Mask,
+// even when a URL does not parse or has no scheme ("u:p@h:4222" →
+// "xxxxx@h:4222"). It is the rule for error messages about a NATS_URL,
+// where a bare user name may be a token; Redact, which keeps user names,
+// is the rule for logging the configuration.
+func MaskUserInfo(list string) string {
+	parts := strings.Split(list, ",")
+	for i, p := range parts {
+		at := strings.LastIndex(p, "@")
+		if at < 0 {
+			continue
+		}
+		start := strings.Index(p, "://")
+		if start < 0 || start > at {
+			start = 0
+		} else {
+			start += len("://")
+		}
+		parts[i] = p[:start] + Mask + p[at:]
+	}
+	return strings.Join(parts, ",")
+}

@@ -41,3 +41,18 @@ func TestRedact(t *testing.T) {
 		})
 	}
 }
+
+func TestMaskUserInfo(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"nats://127.0.0.1:4222", "nats://127.0.0.1:4222"},
+		{"nats://u:p@h:4222,nats://token@h2:4222", "nats://xxxxx@h:4222,nats://xxxxx@h2:4222"},
+		{"u:p@h:4222", "xxxxx@h:4222"},
+		{"nats://u:p@[::1", "nats://xxxxx@[::1"},
+	}
+	for _, tt := range tests {
+		if got := MaskUserInfo(tt.in); got != tt.want {
+			t.Errorf("MaskUserInfo(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/orderbus/orderbus/pkg/config"
 )
 
 // reconnectWait is the pause between reconnect attempts (nats.go adds jitter).
@@ -38,7 +40,7 @@ func Connect(ctx context.Context, url, name string, logger *slog.Logger) (*nats.
 			u = "nats://" + u
 		}
 		if _, err := neturl.Parse(u); err != nil {
-			return nil, fmt.Errorf("connect nats %s: invalid url", redactURLs(url))
+			return nil, fmt.Errorf("connect nats %s: invalid url", config.MaskUserInfo(url))
 		}
 	}
 	nc, err := nats.Connect(url,
@@ -71,10 +73,10 @@ func Connect(ctx context.Context, url, name string, logger *slog.Logger) (*nats.
 		}),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("connect nats %s: %w", redactURLs(url), err)
+		return nil, fmt.Errorf("connect nats %s: %w", config.MaskUserInfo(url), err)
 	}
 	if !nc.IsConnected() {
-		logger.Warn("nats not reachable yet; retrying in the background", "url", redactURLs(url))
+		logger.Warn("nats not reachable yet; retrying in the background", "url", config.MaskUserInfo(url))
 	}
 	return nc, nil
 }
@@ -93,27 +95,7 @@ func Dial(ctx context.Context, url, name string, logger *slog.Logger) (*nats.Con
 	js, err := jetstream.New(nc)
 	if err != nil {
 		nc.Close()
-		return nil, nil, fmt.Errorf("jetstream context for %s: %w", redactURLs(url), err)
+		return nil, nil, fmt.Errorf("jetstream context for %s: %w", config.MaskUserInfo(url), err)
 	}
 	return nc, js, nil
-}
-
-// redactURLs hides the user information (passwords, tokens) of every
-// server in a comma-separated list, even when a URL does not parse.
-func redactURLs(list string) string {
-	parts := strings.Split(list, ",")
-	for i, p := range parts {
-		at := strings.LastIndex(p, "@")
-		if at < 0 {
-			continue
-		}
-		start := strings.Index(p, "://")
-		if start < 0 || start > at {
-			start = 0
-		} else {
-			start += len("://")
-		}
-		parts[i] = p[:start] + "xxxxx" + p[at:]
-	}
-	return strings.Join(parts, ",")
 }

@@ -1,10 +1,9 @@
 package natsjs
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/orderbus/orderbus/pkg/promreg"
 )
 
 // Outcomes of a delivery, the outcome label of orderbus_consumer_messages_total.
@@ -43,67 +42,67 @@ type metrics struct {
 // consumers may share reg: already registered vectors are reused.
 func newMetrics(reg prometheus.Registerer, durable string) (*metrics, error) {
 	l := []string{"durable"}
-	messages, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	messages, err := promreg.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "orderbus_consumer_messages_total",
 		Help: "Deliveries handled by the consumer runner, by outcome (acked, retried, dead_lettered, dead_letter_failed, released, skipped_redrive).",
 	}, append(l, "outcome")))
 	if err != nil {
 		return nil, err
 	}
-	deadLetters, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	deadLetters, err := promreg.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "orderbus_consumer_dead_letters_total",
 		Help: "Messages copied to the DLQ stream and terminated, by reason (permanent, malformed).",
 	}, append(l, "reason")))
 	if err != nil {
 		return nil, err
 	}
-	panics, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	panics, err := promreg.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "orderbus_consumer_handler_panics_total",
 		Help: "Handler panics recovered by the runner (each retried as a transient failure).",
 	}, l))
 	if err != nil {
 		return nil, err
 	}
-	timeouts, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	timeouts, err := promreg.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "orderbus_consumer_handler_timeouts_total",
 		Help: "Handler calls that failed after their deadline (HandlerTimeout); each is retried as a transient failure.",
 	}, l))
 	if err != nil {
 		return nil, err
 	}
-	paused, err := register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	paused, err := promreg.Register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "orderbus_consumer_paused",
 		Help: "1 while the consumer has stopped fetching because the dependency keeps failing, else 0.",
 	}, append(l, "dependency")))
 	if err != nil {
 		return nil, err
 	}
-	pauses, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	pauses, err := promreg.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "orderbus_consumer_pauses_total",
 		Help: "Times the consumer stopped fetching after a run of transient failures, by the dependency that failed.",
 	}, append(l, "dependency")))
 	if err != nil {
 		return nil, err
 	}
-	dlqDepth, err := register(reg, newDLQCollector())
+	dlqDepth, err := promreg.Register(reg, newDLQCollector())
 	if err != nil {
 		return nil, err
 	}
-	fetchErrors, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	fetchErrors, err := promreg.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "orderbus_consumer_fetch_errors_total",
 		Help: "Failed fetch requests (JetStream unreachable, consumer missing); the runner keeps retrying.",
 	}, l))
 	if err != nil {
 		return nil, err
 	}
-	inFlight, err := register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	inFlight, err := promreg.Register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "orderbus_consumer_in_flight",
 		Help: "Handlers running now.",
 	}, l))
 	if err != nil {
 		return nil, err
 	}
-	duration, err := register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	duration, err := promreg.Register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "orderbus_consumer_handler_duration_seconds",
 		Help:    "Time spent in the handler per delivery, whatever its result.",
 		Buckets: prometheus.ExponentialBuckets(0.001, 4, 9), // 1ms .. 65s
@@ -123,22 +122,4 @@ func newMetrics(reg prometheus.Registerer, durable string) (*metrics, error) {
 		inFlight:    inFlight.WithLabelValues(durable),
 		duration:    duration.WithLabelValues(durable),
 	}, nil
-}
-
-// register registers c with reg, or returns the equal collector registered
-// before. A nil reg leaves c unregistered.
-func register[T prometheus.Collector](reg prometheus.Registerer, c T) (T, error) {
-	if reg == nil {
-		return c, nil
-	}
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(T); ok {
-				return existing, nil
-			}
-		}
-		return c, fmt.Errorf("register consumer metrics: %w", err)
-	}
-	return c, nil
 }

@@ -1,10 +1,9 @@
 package outbox
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/orderbus/orderbus/pkg/promreg"
 )
 
 // metrics are the relay's Prometheus collectors. A nil *metrics records
@@ -36,34 +35,19 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 	}
 	var err error
-	if m.publishedTotal, err = register(reg, m.publishedTotal); err != nil {
+	if m.publishedTotal, err = promreg.Register(reg, m.publishedTotal); err != nil {
 		return nil, err
 	}
-	if m.errorsTotal, err = register(reg, m.errorsTotal); err != nil {
+	if m.errorsTotal, err = promreg.Register(reg, m.errorsTotal); err != nil {
 		return nil, err
 	}
-	if m.pending, err = register(reg, m.pending); err != nil {
+	if m.pending, err = promreg.Register(reg, m.pending); err != nil {
 		return nil, err
 	}
-	if m.oldest, err = register(reg, m.oldest); err != nil {
+	if m.oldest, err = promreg.Register(reg, m.oldest); err != nil {
 		return nil, err
 	}
 	return m, nil
-}
-
-// register registers c, or returns the equal collector registered before.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing, nil
-		}
-	}
-	return c, fmt.Errorf("outbox relay: register metrics: %w", err)
 }
 
 func (m *metrics) published(n int) {

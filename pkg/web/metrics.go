@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -11,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/orderbus/orderbus/pkg/promreg"
 )
 
 // NewRegistry returns a Prometheus registry holding the Go runtime and
@@ -72,16 +73,11 @@ func Metrics(reg prometheus.Registerer) func(http.Handler) http.Handler {
 }
 
 func mustRegisterOrReuse[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	err := reg.Register(c)
-	if err == nil {
-		return c
+	c, err := promreg.Register(reg, c)
+	if err != nil {
+		panic(fmt.Sprintf("web: http metrics: %v", err))
 	}
-	if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing
-		}
-	}
-	panic(fmt.Sprintf("web: register http metrics: %v", err))
+	return c
 }
 
 // methodLabel keeps the method label to the standard methods, so a client

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/inbox"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/pgdb"
@@ -16,22 +18,18 @@ import (
 
 // handleOrderPlaced reserves the stock of a placed order, all or nothing,
 // and announces the result: inventory.reserved.<customer>, or
-// inventory.rejected.<customer> with the SKUs that are missing. The
-// decision, the stock change, the inbox record and the announcement (in
-// the outbox) are one transaction (see Store.Reserve), so a redelivered
+// inventory.rejected.<customer> with the SKUs that are missing. The inbox
+// record, the decision and stock change (reserveStock) and the
+// announcement (in the outbox) are one transaction, so a redelivered
 // event, or a second event for the same order, changes nothing and
-// announces nothing again.
-//
-// After the commit the announcement is published at once (Relay.PublishNow);
-// if that fails the relay publishes it later. The message is acknowledged
-// either way.
+// announces nothing again. After the commit the announcement is published
+// at once (Relay.PublishNow); the message is acknowledged either way.
 //
 // A payload that cannot be decoded, lacks a canonical order or customer
 // UUID, or has no lines or a line without a SKU or with a quantity below 1
 // is a permanent failure: the runner dead-letters it. Database failures
 // go through pgdb.Classify (an unreachable database pauses the consumer
-// until its probe passes) and are redelivered with backoff for as long as
-// it takes.
+// until its probe passes) and are redelivered with backoff.
 func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, metrics *reservationMetrics) natsjs.Handler {
 	return func(ctx context.Context, msg natsjs.Message) error {
 		ev := msg.Event
@@ -45,9 +43,27 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 		}
 		log := logger.With("event_id", ev.ID, "order_id", req.OrderID)
 
-		res, err := store.Reserve(ctx, durableInventory, req, announceDecision(req))
+		tctx, cancel := context.WithTimeout(ctx, reserveTimeout)
+		defer cancel()
+		var res reservation
+		err = pgx.BeginFunc(tctx, store.pool, func(tx pgx.Tx) error {
+			first, err := inbox.Record(tctx, tx, durableInventory, req.EventID)
+			if err != nil || !first {
+				res.Outcome = outcomeDuplicate
+				return err
+			}
+			if res, err = reserveStock(tctx, tx, req); err != nil || res.Outcome == outcomeDuplicate {
+				return err
+			}
+			subject, result, err := resultEvent(req, res)
+			if err != nil {
+				return err
+			}
+			res.EventID = result.ID
+			return outbox.Enqueue(tctx, tx, subject, result)
+		})
 		if err != nil {
-			return pgdb.Classify(err)
+			return pgdb.Classify(fmt.Errorf("reserve stock for order %s: %w", req.OrderID, err))
 		}
 		metrics.count(res.Outcome)
 		if res.Outcome == outcomeDuplicate {
@@ -88,29 +104,28 @@ func newReservationRequest(eventID string, p events.OrderPlaced) (reservationReq
 	return reservationRequest{EventID: eventID, OrderID: p.OrderID, CustomerID: p.Customer.ID, Lines: lines}, nil
 }
 
-// announceDecision returns the announcement builder for req: an inventory
-// reserved or inventory rejected event about the order, on the customer's
-// subject.
-func announceDecision(req reservationRequest) announceFunc {
-	return func(d stock.Decision, at time.Time) (announcement, error) {
-		var (
-			a   announcement
-			err error
-		)
-		if d.Reserve {
-			a.Subject = events.InventoryReservedSubject(req.CustomerID)
-			a.Event, err = events.New(eventSource, events.TypeInventoryReserved, req.OrderID, events.InventoryReserved{
-				OrderID: req.OrderID, CustomerID: req.CustomerID, ReservedAt: at,
-			})
-		} else {
-			a.Subject = events.InventoryRejectedSubject(req.CustomerID)
-			a.Event, err = events.New(eventSource, events.TypeInventoryRejected, req.OrderID, events.InventoryRejected{
-				OrderID: req.OrderID, CustomerID: req.CustomerID, MissingSKUs: d.Missing, RejectedAt: at,
-			})
-		}
-		if err != nil {
-			return announcement{}, fmt.Errorf("build result event: %w", err)
-		}
-		return a, nil
+// resultEvent returns the announcement of a new reservation and its
+// subject: an inventory reserved or inventory rejected event about the
+// order, on the customer's subject.
+func resultEvent(req reservationRequest, res reservation) (string, events.Event, error) {
+	var (
+		subject string
+		ev      events.Event
+		err     error
+	)
+	if res.Outcome == outcomeReserved {
+		subject = events.InventoryReservedSubject(req.CustomerID)
+		ev, err = events.New(eventSource, events.TypeInventoryReserved, req.OrderID, events.InventoryReserved{
+			OrderID: req.OrderID, CustomerID: req.CustomerID, ReservedAt: res.At,
+		})
+	} else {
+		subject = events.InventoryRejectedSubject(req.CustomerID)
+		ev, err = events.New(eventSource, events.TypeInventoryRejected, req.OrderID, events.InventoryRejected{
+			OrderID: req.OrderID, CustomerID: req.CustomerID, MissingSKUs: res.Missing, RejectedAt: res.At,
+		})
 	}
+	if err != nil {
+		return "", events.Event{}, fmt.Errorf("build result event: %w", err)
+	}
+	return subject, ev, nil
 }

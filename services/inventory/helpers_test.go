@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,12 +14,86 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/natstest"
+	"github.com/orderbus/orderbus/pkg/pgdb"
 	"github.com/orderbus/orderbus/pkg/servicetest"
+	"github.com/orderbus/orderbus/pkg/stack"
 )
+
+// testEnv is one running inventory service with its own nats-server and
+// database, plus the test's own connections to both.
+type testEnv struct {
+	*servicetest.Service
+	nats *stack.NATS
+	js   jetstream.JetStream
+	db   *pgxpool.Pool
+}
+
+// startEnv starts a nats-server, a database and the service, and waits
+// for /readyz. env overrides variables (see startService).
+func startEnv(t *testing.T, env map[string]string) *testEnv {
+	t.Helper()
+	srv := natstest.Start(t)
+	_, js := natstest.Connect(t, srv)
+	e := startService(t, srv, env)
+	e.js = js
+	e.WaitReady(t)
+	return e
+}
+
+// startService starts the service against srv and a fresh database (with
+// fast retries) without waiting for it. env overrides variables. The
+// service is stopped at cleanup, and run must then return nil.
+func startService(t *testing.T, srv *stack.NATS, env map[string]string) *testEnv {
+	t.Helper()
+	dbURL := cluster.NewDatabase(t)
+	vars := map[string]string{
+		"DATABASE_URL":         dbURL,
+		"NATS_URL":             srv.URL(),
+		"LOG_LEVEL":            "debug",
+		"LOG_FORMAT":           "text",
+		"SHUTDOWN_TIMEOUT":     "10s",
+		"OUTBOX_INTERVAL":      "100ms",
+		"CONSUMER_CONCURRENCY": "4",
+		"CONSUMER_BACKOFF":     "50ms,100ms,200ms",
+	}
+	maps.Copy(vars, env)
+	e := &testEnv{Service: servicetest.Start(t, run, vars), nats: srv}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var err error
+	if e.db, err = pgdb.Open(ctx, dbURL, pgdb.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.db.Close)
+	return e
+}
+
+// do sends a request (a JSON body unless body is "") and returns the
+// status and body; status 0 and the error text when it cannot be sent.
+// Safe in any goroutine.
+func (e *testEnv) do(method, path, body string) (int, string) {
+	req, err := http.NewRequest(method, e.URL+path, strings.NewReader(body))
+	if err != nil {
+		return 0, err.Error()
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
 
 // Personal data of every test customer; none of it may reach the log.
 const (

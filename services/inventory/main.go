@@ -14,9 +14,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/events"
@@ -43,12 +46,10 @@ func main() {
 	}
 }
 
-// run starts the service and blocks until ctx is done, then shuts down:
-// HTTP stops and the consumers stop fetching and finish the messages in
-// flight (both within SHUTDOWN_TIMEOUT), then the outbox relay stops, the
-// NATS connection is drained and the database pool closed. It returns an
-// error when the service cannot start or a component fails; nil after a
-// clean shutdown. Logs go to stdout; stderr is for main.
+// run starts the service and blocks until ctx is done, then shuts down in
+// order (see shutdown). It returns an error when the service cannot start
+// or a component fails; nil after a clean shutdown. Logs go to stdout;
+// stderr is for main.
 func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ io.Writer) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -77,7 +78,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
-	defer nc.Close() // a no-op after the drain below
+	defer nc.Close() // a no-op after the drain in shutdown
 	streams := natsjs.NewStreamSetup(js, logger, events.Streams(cfg.Retention)...)
 
 	reg := web.NewRegistry()
@@ -89,6 +90,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return fmt.Errorf("create outbox relay: %w", err)
 	}
+
 	subs := subscriptions(logger, store, relay, metrics)
 	consumers, err := natsjs.NewConsumers(ctx, js, subs, cfg.ConsumerSettings, cfg.ackWait(), logger, reg)
 	if err != nil {
@@ -113,22 +115,28 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 
 	// A part that fails stops them all.
 	parts := lifecycle.NewGroup(ctx)
-	for _, c := range consumers {
-		parts.Go("consumer", c.Run)
+	for i, c := range consumers {
+		parts.Go("consumer "+subs[i].Durable, c.Run)
 	}
 	parts.Go("http", func(ctx context.Context) error {
 		return web.Serve(ctx, logger, cfg.HTTPAddr, srv, cfg.ShutdownTimeout)
 	})
 
 	<-parts.Context().Done() // SIGTERM, or a part failed
+	return shutdown(ctx, logger, cfg, parts, background, nc)
+}
+
+// shutdown stops the service in order, within SHUTDOWN_TIMEOUT: HTTP and
+// the consumers finish (parts), then the relay publishes their last
+// results and stops (background), then NATS drains; run's deferred
+// pool.Close comes last. It returns every failure, joined.
+func shutdown(ctx context.Context, logger *slog.Logger, cfg Config, parts, background *lifecycle.Group, nc *nats.Conn) error {
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-	defer cancelShutdown()
-	// In order: HTTP and the consumers finish, then the relay (publishing
-	// their last results), NATS drains; the deferred pool.Close comes last.
-	errs := []error{parts.Wait(shutdownCtx)}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	errs := []error{parts.Wait(ctx)}
 	background.Stop()
-	if err := background.Wait(shutdownCtx); err != nil {
+	if err := background.Wait(ctx); err != nil {
 		errs = append(errs, err)
 	} else {
 		logger.Info("outbox relay stopped")

@@ -8,9 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/orderbus/orderbus/pkg/events"
-	"github.com/orderbus/orderbus/pkg/inbox"
-	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/services/inventory/internal/stock"
 )
 
@@ -37,16 +34,8 @@ type reservationRequest struct {
 	Lines      []stock.Line // normalized: one per SKU, sorted by SKU
 }
 
-// announcement is an event that announces a decision, and its NATS subject.
-type announcement struct {
-	Subject string
-	Event   events.Event
-}
-
-// announceFunc builds the announcement of decision d, taken at time at.
-type announceFunc func(d stock.Decision, at time.Time) (announcement, error)
-
-// reservation is what Store.Reserve did.
+// reservation is what reserveStock decided, and the announcement the
+// handler enqueued for it.
 type reservation struct {
 	// Outcome is outcomeReserved, outcomeRejected or outcomeDuplicate.
 	Outcome string
@@ -55,84 +44,59 @@ type reservation struct {
 	Status string
 	// Missing lists the SKUs that made a new reservation rejected.
 	Missing []string
+	// At is when a new reservation was decided, as PostgreSQL stores it.
+	At time.Time
 	// EventID is the id of the announcement enqueued; "" for a duplicate.
 	EventID string
 }
 
-// Reserve decides on req's order and stores the decision, all in one
-// transaction:
+// reserveStock decides on req's order in tx and stores the decision:
 //
-//   - req.EventID is recorded in consumer's inbox; an event already
-//     recorded changes nothing more (outcome duplicate);
 //   - an order that already has a reservation, made from another event for
-//     the same order, changes nothing more either (outcome duplicate);
+//     the same order, changes nothing (outcome duplicate, with the stored
+//     status);
 //   - otherwise the stock rows of the order's SKUs are locked in SKU order,
 //     so that concurrent reservations cannot deadlock, and stock.Decide
 //     applies the all-or-nothing rule: a reserved order lowers the stock of
 //     every line and stores its lines; a rejected one leaves the stock as
-//     it is and stores the missing SKUs;
-//   - the announcement announce builds for the decision goes to the outbox.
+//     it is and stores the missing SKUs.
 //
 // Transactions deciding on one order are serialized by an advisory lock
 // on the order id, so two events for one order never both reserve; the
 // reservations primary key backs that up. Stock cannot go negative: the
 // levels are read under the row locks the updates hold until commit, and a
-// CHECK refuses a negative level. It returns an error, and stores nothing,
-// when a statement, announce or the commit fails; the caller retries.
-func (s *Store) Reserve(ctx context.Context, consumer string, req reservationRequest, announce announceFunc) (reservation, error) {
-	ctx, cancel := context.WithTimeout(ctx, reserveTimeout)
-	defer cancel()
+// CHECK refuses a negative level. It returns an error when a statement
+// fails; the caller rolls tx back and retries.
+func reserveStock(ctx context.Context, tx pgx.Tx, req reservationRequest) (reservation, error) {
 	var res reservation
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		isNew, err := inbox.Record(ctx, tx, consumer, req.EventID)
-		if err != nil {
-			return err
-		}
-		if !isNew {
-			res.Outcome = outcomeDuplicate
-			return nil
-		}
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, orderLockClass, req.OrderID); err != nil {
-			return fmt.Errorf("lock order: %w", err)
-		}
-		err = tx.QueryRow(ctx, `SELECT status FROM reservations WHERE order_id = $1`, req.OrderID).Scan(&res.Status)
-		if err == nil {
-			res.Outcome = outcomeDuplicate
-			return nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("read reservation: %w", err)
-		}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, orderLockClass, req.OrderID); err != nil {
+		return res, fmt.Errorf("lock order: %w", err)
+	}
+	err := tx.QueryRow(ctx, `SELECT status FROM reservations WHERE order_id = $1`, req.OrderID).Scan(&res.Status)
+	if err == nil {
+		res.Outcome = outcomeDuplicate
+		return res, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return res, fmt.Errorf("read reservation: %w", err)
+	}
 
-		available, err := lockStock(ctx, tx, stock.SKUs(req.Lines))
-		if err != nil {
-			return err
-		}
-		d := stock.Decide(req.Lines, available)
-		at := time.Now().UTC().Truncate(time.Microsecond) // as PostgreSQL keeps it
-		a, err := announce(d, at)
-		if err != nil {
-			return err
-		}
-		if d.Reserve {
-			res.Outcome, res.Status = outcomeReserved, statusReserved
-			err = storeReserved(ctx, tx, req, d.Lines, at)
-		} else {
-			res.Outcome, res.Status, res.Missing = outcomeRejected, statusRejected, d.Missing
-			_, err = tx.Exec(ctx, `INSERT INTO reservations (order_id, customer_id, status, missing_skus, created_at)
-				VALUES ($1, $2, $3, $4, $5)`, req.OrderID, req.CustomerID, statusRejected, d.Missing, at)
-		}
-		if err != nil {
-			return fmt.Errorf("store %s reservation: %w", res.Status, err)
-		}
-		if err := outbox.Enqueue(ctx, tx, a.Subject, a.Event); err != nil {
-			return err
-		}
-		res.EventID = a.Event.ID
-		return nil
-	})
+	available, err := lockStock(ctx, tx, stock.SKUs(req.Lines))
 	if err != nil {
-		return reservation{}, fmt.Errorf("reserve stock for order %s: %w", req.OrderID, err)
+		return res, err
+	}
+	d := stock.Decide(req.Lines, available)
+	res.At = time.Now().UTC().Truncate(time.Microsecond) // as PostgreSQL keeps it
+	if d.Reserve {
+		res.Outcome, res.Status = outcomeReserved, statusReserved
+		err = storeReserved(ctx, tx, req, d.Lines, res.At)
+	} else {
+		res.Outcome, res.Status, res.Missing = outcomeRejected, statusRejected, d.Missing
+		_, err = tx.Exec(ctx, `INSERT INTO reservations (order_id, customer_id, status, missing_skus, created_at)
+			VALUES ($1, $2, $3, $4, $5)`, req.OrderID, req.CustomerID, statusRejected, d.Missing, res.At)
+	}
+	if err != nil {
+		return reservation{}, fmt.Errorf("store %s reservation: %w", res.Status, err)
 	}
 	return res, nil
 }
