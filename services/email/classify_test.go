@@ -117,9 +117,9 @@ func TestMailerClassifiesServerAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			setChaos(t, mp, map[string]chaosTrigger{tt.trigger: {tt.code, 100}})
 			err := m.Send(t.Context(), testOutgoing())
-			d, ok := errors.AsType[*DeliveryError](err)
+			d, ok := errors.AsType[*SendError](err)
 			if !ok {
-				t.Fatalf("Send = %v (%T), want a *DeliveryError", err, err)
+				t.Fatalf("Send = %v (%T), want a *SendError", err, err)
 			}
 			if d.Permanent != tt.wantPermanent || d.Code != tt.code {
 				t.Errorf("Send: %v: {Permanent: %v, Code: %d}, want {%v, %d}", d, d.Permanent, d.Code, tt.wantPermanent, tt.code)
@@ -148,12 +148,12 @@ func TestMailerProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := m.Probe(t.Context())
-	if d, ok := errors.AsType[*DeliveryError](err); !ok || d.Permanent {
-		t.Errorf("Probe of a stopped Mailpit = %v, want a transient *DeliveryError", err)
+	if d, ok := errors.AsType[*SendError](err); !ok || d.Permanent {
+		t.Errorf("Probe of a stopped Mailpit = %v, want a transient *SendError", err)
 	}
 	err = m.Send(t.Context(), testOutgoing())
-	if d, ok := errors.AsType[*DeliveryError](err); !ok || d.Permanent {
-		t.Errorf("Send to a stopped Mailpit = %v, want a transient *DeliveryError", err)
+	if d, ok := errors.AsType[*SendError](err); !ok || d.Permanent {
+		t.Errorf("Send to a stopped Mailpit = %v, want a transient *SendError", err)
 	}
 	if err := mp.Start(ctx); err != nil {
 		t.Fatal(err)

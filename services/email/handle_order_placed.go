@@ -18,7 +18,7 @@ func handleOrderPlaced(tmpl *Templates, sender *mailSender) natsjs.Handler {
 		ev := msg.Event
 		var p events.OrderPlaced
 		if err := ev.Decode(&p); err != nil {
-			return natsjs.Permanent(err)
+			return err // wraps events.ErrMalformed: dead-lettered
 		}
 		to, err := validateRecipient(p.OrderID, p.Customer)
 		if err != nil {

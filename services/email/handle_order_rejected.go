@@ -19,7 +19,7 @@ func handleOrderRejected(tmpl *Templates, sender *mailSender) natsjs.Handler {
 		ev := msg.Event
 		var p events.OrderRejected
 		if err := ev.Decode(&p); err != nil {
-			return natsjs.Permanent(err)
+			return err // wraps events.ErrMalformed: dead-lettered
 		}
 		to, err := validateRecipient(p.OrderID, p.Customer)
 		if err != nil {

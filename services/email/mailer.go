@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -97,18 +100,18 @@ func (m *Mailer) MessageID(id string) string {
 
 // Send sends out over a pooled connection, waiting for a free one until ctx
 // ends. A pooled connection found dead before anything was sent is redialed
-// once at once. Errors are *DeliveryError values whose text carries no
-// e-mail address; DeliveryError.Permanent tells whether retrying can help.
+// once at once. Errors are *SendError values whose text carries no
+// e-mail address; SendError.Permanent tells whether retrying can help.
 func (m *Mailer) Send(ctx context.Context, out Outgoing) error {
 	msg, err := m.compose(out)
 	if err != nil {
-		return &DeliveryError{Permanent: true, Text: redactAddresses(err.Error()), err: err}
+		return &SendError{Permanent: true, Text: redactAddresses(err.Error()), err: err}
 	}
 	var slot *pooledConn
 	select {
 	case slot = <-m.slots:
 	case <-ctx.Done():
-		return &DeliveryError{Text: "wait for smtp connection: " + ctx.Err().Error(), err: ctx.Err()}
+		return &SendError{Text: "wait for smtp connection: " + ctx.Err().Error(), err: ctx.Err()}
 	}
 	defer func() { m.slots <- slot }()
 
@@ -140,7 +143,7 @@ func (m *Mailer) Send(ctx context.Context, out Outgoing) error {
 // Probe checks that the SMTP server takes mail from this service again:
 // it dials it as Send does (greeting, EHLO, STARTTLS and AUTH as
 // configured), says NOOP and QUIT, within ctx and SMTP_TIMEOUT. It returns
-// nil when all of that succeeds, else a transient *DeliveryError. It uses
+// nil when all of that succeeds, else a transient *SendError. It uses
 // no pooled connection, so it does not wait for a busy pool.
 func (m *Mailer) Probe(ctx context.Context) error {
 	c, err := m.client.DialToSMTPClientWithContext(ctx)
@@ -153,15 +156,15 @@ func (m *Mailer) Probe(ctx context.Context) error {
 		err = errors.Join(err, qerr)
 	}
 	if err != nil {
-		return &DeliveryError{Text: "smtp probe: " + redactAddresses(err.Error()), Code: replyCode(err), err: err}
+		return &SendError{Text: "smtp probe: " + redactAddresses(err.Error()), Code: replyCode(err), err: err}
 	}
 	return nil
 }
 
 // dialError describes a failure to connect, greet, start TLS or log in:
 // always transient (see classify).
-func dialError(err error) *DeliveryError {
-	return &DeliveryError{Text: "connect to smtp server: " + redactAddresses(err.Error()), Code: replyCode(err), err: err}
+func dialError(err error) *SendError {
+	return &SendError{Text: "connect to smtp server: " + redactAddresses(err.Error()), Code: replyCode(err), err: err}
 }
 
 // connDead reports whether err says the connection was unusable before
@@ -225,4 +228,22 @@ func (m *Mailer) Close(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// messageIDLocalPart returns id when it can stand left of the @ of a
+// Message-ID as is (orderbus event ids are UUIDs), else a hash of it, so
+// the Message-ID stays deterministic and well formed for any event id.
+func messageIDLocalPart(id string) string {
+	ok := id != "" && len(id) <= 128 && id[0] != '.' && id[len(id)-1] != '.' && !strings.Contains(id, "..")
+	for _, r := range id {
+		if !isAlnum(r) && !strings.ContainsRune(".-_+=", r) {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return "h." + hex.EncodeToString(sum[:16])
 }

@@ -8,8 +8,6 @@ import (
 	"net/mail"
 	"sync"
 
-	"github.com/google/uuid"
-
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/pgdb"
@@ -70,7 +68,7 @@ func newMailSender(logger *slog.Logger, store *Store, mailer *Mailer, metrics *m
 // Across instances that race remains, with the same Message-ID as its
 // only safeguard.
 //
-// A mail the SMTP server refuses for good (DeliveryError.Permanent: a 5xx
+// A mail the SMTP server refuses for good (SendError.Permanent: a 5xx
 // to RCPT TO or DATA) is recorded as failed and returned as a permanent
 // error, so the runner dead-letters the message. Every other SMTP failure
 // (no connection, timeouts, 4xx, a refused login or sender) is returned
@@ -119,7 +117,7 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 		Headers: map[string]string{"X-Order-Id": m.OrderID},
 	})
 	if sendErr != nil {
-		var de *DeliveryError
+		var de *SendError
 		if !errors.As(sendErr, &de) || !de.Permanent {
 			s.metrics.count(m.Kind, outcomeRetry) // the runner logs the error and the retry
 			return natsjs.Unavailable(dependencySMTP, fmt.Errorf("send %s for event %s: %w", m.Kind, ev.ID, sendErr))
@@ -150,10 +148,10 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 // needs and returns the recipient. Errors name the field, never its
 // (personal) value.
 func validateRecipient(orderID string, c events.Customer) (mail.Address, error) {
-	if !isCanonicalUUID(orderID) {
+	if !events.ValidUUID(orderID) {
 		return mail.Address{}, errors.New("order_id is not a UUID")
 	}
-	if !isCanonicalUUID(c.ID) {
+	if !events.ValidUUID(c.ID) {
 		return mail.Address{}, errors.New("customer.id is not a UUID")
 	}
 	addr, err := mail.ParseAddress(c.Email)
@@ -161,13 +159,4 @@ func validateRecipient(orderID string, c events.Customer) (mail.Address, error) 
 		return mail.Address{}, errors.New("customer.email is not a bare e-mail address")
 	}
 	return mail.Address{Name: c.Name, Address: addr.Address}, nil
-}
-
-// isCanonicalUUID reports whether s is a UUID in its 36-character form.
-// Other forms the uuid package accepts (urn:uuid:..., braces) would be
-// refused by PostgreSQL only after the mail is out, and then retried and
-// resent until dead-lettered.
-func isCanonicalUUID(s string) bool {
-	_, err := uuid.Parse(s)
-	return err == nil && len(s) == 36
 }

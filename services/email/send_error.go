@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/textproto"
 	"strings"
@@ -10,9 +8,9 @@ import (
 	gomail "github.com/wneessen/go-mail"
 )
 
-// DeliveryError is a failed Send. Its text carries no e-mail address, so it
+// SendError is a failed Send. Its text carries no e-mail address, so it
 // may be logged, stored and copied into a DLQ header.
-type DeliveryError struct {
+type SendError struct {
 	// Permanent is true only when what is wrong is this mail or this
 	// recipient: a 5xx reply to RCPT TO or DATA (other than one that asks
 	// for authentication or encryption), or a mail that cannot be built.
@@ -29,13 +27,13 @@ type DeliveryError struct {
 }
 
 // Error returns the redacted description.
-func (e *DeliveryError) Error() string { return e.Text }
+func (e *SendError) Error() string { return e.Text }
 
 // Unwrap returns the underlying error, which may contain addresses.
-func (e *DeliveryError) Unwrap() error { return e.err }
+func (e *SendError) Unwrap() error { return e.err }
 
 // classify turns a go-mail error, from dialing (greeting, EHLO, STARTTLS,
-// AUTH) or from sending, into a DeliveryError. The table of causes:
+// AUTH) or from sending, into a SendError. The table of causes:
 //
 //	cause                                              class
 //	no connection, a dropped one, a timeout            transient
@@ -52,8 +50,8 @@ func (e *DeliveryError) Unwrap() error { return e.err }
 // The transient causes are the sending side's (the server, the network,
 // the service's own SMTP settings), so they are all reported as the SMTP
 // server being unavailable: the consumer pauses and probes it.
-func classify(err error) *DeliveryError {
-	d := &DeliveryError{Text: "smtp: " + redactAddresses(err.Error()), Code: replyCode(err), err: err}
+func classify(err error) *SendError {
+	d := &SendError{Text: "smtp: " + redactAddresses(err.Error()), Code: replyCode(err), err: err}
 	if se, ok := errors.AsType[*gomail.SendError](err); ok {
 		d.Permanent = refusesMail(se.Reason, d.Code, se.IsTemp())
 	}
@@ -128,22 +126,4 @@ func redactAddresses(s string) string {
 	}
 	word(s[start:])
 	return b.String()
-}
-
-// messageIDLocalPart returns id when it can stand left of the @ of a
-// Message-ID as is (orderbus event ids are UUIDs), else a hash of it, so
-// the Message-ID stays deterministic and well formed for any event id.
-func messageIDLocalPart(id string) string {
-	ok := id != "" && len(id) <= 128 && id[0] != '.' && id[len(id)-1] != '.' && !strings.Contains(id, "..")
-	for _, r := range id {
-		if !isAlnum(r) && !strings.ContainsRune(".-_+=", r) {
-			ok = false
-			break
-		}
-	}
-	if ok {
-		return id
-	}
-	sum := sha256.Sum256([]byte(id))
-	return "h." + hex.EncodeToString(sum[:16])
 }
