@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,6 +26,8 @@ func TestOrderPlacedMalformedDeadLettered(t *testing.T) {
 			edit: func(nats.Header, *events.OrderPlaced) []byte { return []byte(`{"order_id": 42}`) }},
 		{name: "order id not a uuid", reason: "permanent",
 			edit: func(_ nats.Header, p *events.OrderPlaced) []byte { p.OrderID = "order-1"; return nil }},
+		{name: "order id in upper case", reason: "permanent",
+			edit: func(_ nats.Header, p *events.OrderPlaced) []byte { p.OrderID = strings.ToUpper(p.OrderID); return nil }},
 		{name: "order id as a urn", reason: "permanent",
 			edit: func(_ nats.Header, p *events.OrderPlaced) []byte { p.OrderID = "urn:uuid:" + p.OrderID; return nil }},
 		{name: "customer without email", reason: "permanent",

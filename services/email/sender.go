@@ -45,37 +45,16 @@ func newMailSender(logger *slog.Logger, store *Store, mailer *Mailer, metrics *m
 	return &mailSender{logger: logger, store: store, mailer: mailer, metrics: metrics, consumer: consumer}
 }
 
-// send sends m for the event of msg:
-//
-//   - an event whose mail is already recorded as sent, or was recorded
-//     and then erased (its id stays in the inbox), is acknowledged without
-//     sending anything;
-//   - an event whose mail was recorded as failed (refused for good, then
-//     dead-lettered) is back because an operator redrove it: the mail is
-//     sent again and its row updated;
-//   - otherwise the mail is sent, with the Message-ID <event id@MAIL_DOMAIN>
-//     and an X-Order-Id header, then the mail row (of kind m.Kind) and the
-//     inbox record are committed in one transaction.
-//
-// SMTP is not part of that transaction. If the process dies, or the commit
-// fails, after the SMTP server accepted the mail, the event is redelivered
-// and the mail sent again, with the same Message-ID, which mail systems use
-// to drop the copy. That is the at-least-once edge of every mail.
-//
-// Two deliveries of one event in this process at once (a duplicate
-// published under another Nats-Msg-Id, an AckWait expiry) do not both
-// send: the second is retried later, when the first has recorded its mail.
-// Across instances that race remains, with the same Message-ID as its
-// only safeguard.
-//
-// A mail the SMTP server refuses for good (SendError.Permanent: a 5xx
-// to RCPT TO or DATA) is recorded as failed and returned as a permanent
-// error, so the runner dead-letters the message. Every other SMTP failure
-// (no connection, timeouts, 4xx, a refused login or sender) is returned
-// as natsjs.Unavailable(dependencySMTP, ...), and a database failure
-// through pgdb.Classify: the runner redelivers the message with backoff
-// for as long as it takes and, while failures go on, pauses the consumer
-// and probes the dependency.
+// send sends m for the event of msg, at most once per event as far as the
+// database can tell, and records it (README "Delivery guarantees"): an
+// event whose mail is recorded as sent, or erased since, sends nothing; one
+// recorded as failed (back by a redrive) is sent again and its row
+// updated; any other is sent, with the Message-ID <event id@MAIL_DOMAIN>,
+// then recorded with its inbox entry in one transaction. A refusal for
+// good (SendError.Permanent) is recorded as failed and returned as
+// natsjs.Permanent; any other SMTP failure as
+// natsjs.Unavailable(dependencySMTP, ...), a database failure through
+// pgdb.Classify.
 func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) error {
 	ev := msg.Event
 	log := s.logger.With("event_id", ev.ID, "order_id", m.OrderID, "kind", m.Kind)

@@ -51,7 +51,7 @@ func (p *twilioProvider) Send(ctx context.Context, msg SMS) (string, error) {
 
 	resp, err := p.hc.Do(req)
 	if err != nil {
-		return "", transportError(providerTwilio, err)
+		return "", classify(providerTwilio, err)
 	}
 	defer resp.Body.Close()
 	body := readBody(resp)
@@ -147,7 +147,7 @@ func (p *twilioProvider) Probe(ctx context.Context) error {
 	req.Header.Set("User-Agent", userAgent)
 	resp, err := p.hc.Do(req)
 	if err != nil {
-		return transportError(providerTwilio, err)
+		return classify(providerTwilio, err)
 	}
 	defer resp.Body.Close()
 	body := readBody(resp)

@@ -56,7 +56,7 @@ func (p *webhookProvider) Send(ctx context.Context, msg SMS) (string, error) {
 
 	resp, err := p.hc.Do(req)
 	if err != nil {
-		return "", transportError(providerWebhook, err)
+		return "", classify(providerWebhook, err)
 	}
 	defer resp.Body.Close()
 	body := readBody(resp)
@@ -88,7 +88,7 @@ func (p *webhookProvider) Probe(ctx context.Context) error {
 	req.Header.Set("User-Agent", userAgent)
 	resp, err := p.hc.Do(req)
 	if err != nil {
-		return transportError(providerWebhook, err)
+		return classify(providerWebhook, err)
 	}
 	defer resp.Body.Close()
 	readBody(resp)

@@ -2,32 +2,14 @@ package main
 
 import (
 	"context"
-	"embed"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/orderbus/orderbus/pkg/inbox"
-	"github.com/orderbus/orderbus/pkg/outbox"
-	"github.com/orderbus/orderbus/pkg/pgdb"
 )
-
-//go:embed migrations/*.sql
-var migrationFiles embed.FS
-
-// migrationSets returns the migration sets run applies, in order: the
-// shared inbox and outbox tables (the outbox holds erasure answers until
-// they are published), then the service's own set, "sms".
-func migrationSets() ([]pgdb.MigrationSet, error) {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("sms migrations: %w", err)
-	}
-	return []pgdb.MigrationSet{inbox.Migrations(), outbox.Migrations(), {Name: "sms", FS: sub}}, nil
-}
 
 // Message statuses as stored in messages.
 const (
