@@ -126,6 +126,17 @@ func enqueue(t *testing.T, pool *pgxpool.Pool, evs ...events.Event) {
 	}
 }
 
+// enqueueOn stores ev for subject in a committed transaction of its own.
+func enqueueOn(t *testing.T, pool *pgxpool.Pool, subject string, ev events.Event) {
+	t.Helper()
+	err := pgx.BeginFunc(t.Context(), pool, func(tx pgx.Tx) error {
+		return outbox.Enqueue(t.Context(), tx, subject, ev)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // newEvents returns n events, each for its own customer.
 func newEvents(t *testing.T, n int) []events.Event {
 	t.Helper()

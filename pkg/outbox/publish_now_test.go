@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/orderbus/orderbus/pkg/natstest"
-	"github.com/orderbus/orderbus/pkg/outbox"
 )
 
 func TestPublishNow(t *testing.T) {
@@ -32,16 +31,7 @@ func TestPublishNow(t *testing.T) {
 			if tt.subject == "" {
 				enqueue(t, e.pool, ev)
 			} else {
-				tx, err := e.pool.Begin(t.Context())
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := outbox.Enqueue(t.Context(), tx, tt.subject, ev); err != nil {
-					t.Fatal(err)
-				}
-				if err := tx.Commit(t.Context()); err != nil {
-					t.Fatal(err)
-				}
+				enqueueOn(t, e.pool, tt.subject, ev)
 			}
 			if tt.stop {
 				if err := e.srv.Stop(t.Context()); err != nil {

@@ -67,16 +67,7 @@ func TestPublishFailureKeepsEvent(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			ev := newEvent(t, "c1")
-			tx, err := e.pool.Begin(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := outbox.Enqueue(t.Context(), tx, tt.subject, ev); err != nil {
-				t.Fatal(err)
-			}
-			if err := tx.Commit(t.Context()); err != nil {
-				t.Fatal(err)
-			}
+			enqueueOn(t, e.pool, tt.subject, ev)
 			if tt.stop {
 				if err := e.srv.Stop(t.Context()); err != nil {
 					t.Fatal(err)

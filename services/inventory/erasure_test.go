@@ -6,19 +6,13 @@ import (
 	"maps"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/orderbus/orderbus/pkg/erasure/erasuretest"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/servicetest"
 )
-
-// durableErasure is the erasure consumer's name, part of the contract with
-// the gdpr service: renaming it would deliver every erasure request again.
-const durableErasure = "inventory-erasure"
 
 // TestErasureClearsTheCustomerFromReservations erases a customer with
 // three reservations (two reserved, one rejected) and checks the one
@@ -61,12 +55,9 @@ func TestErasureClearsTheCustomerFromReservations(t *testing.T) {
 
 	// The request, and a copy past JetStream's dedup (the same ce-id), as
 	// a redelivery after a lost ack would be.
-	first := erasureRequest(t, ada)
-	again := &nats.Msg{Subject: first.Subject, Header: nats.Header{}, Data: first.Data}
-	maps.Copy(again.Header, first.Header)
-	again.Header.Set(nats.MsgIdHdr, "again-"+first.Header.Get(nats.MsgIdHdr))
+	first, _ := erasuretest.Request(t, ada)
 	servicetest.MustPublish(t, e.js, first)
-	answers := e.erasureAnswers(t, servicetest.MustPublish(t, e.js, again), 1)
+	answers := e.erasureAnswers(t, servicetest.MustPublish(t, e.js, erasuretest.Redelivered(first)), 1)
 
 	if got, want := answers[0], map[string]int64{"reservations": 3, "outbox": 0}; got.CustomerID != ada ||
 		got.Service != serviceName || !maps.Equal(got.Erased, want) {
@@ -92,7 +83,8 @@ func TestErasureClearsTheCustomerFromReservations(t *testing.T) {
 	}
 
 	// A later request finds nothing and answers again.
-	answers = e.erasureAnswers(t, servicetest.MustPublish(t, e.js, erasureRequest(t, ada)), 2)
+	later, _ := erasuretest.Request(t, ada)
+	answers = e.erasureAnswers(t, servicetest.MustPublish(t, e.js, later), 2)
 	if got, want := answers[1].Erased, map[string]int64{"reservations": 0, "outbox": 0}; !maps.Equal(got, want) {
 		t.Errorf("second answer erased %v, want %v", got, want)
 	}
@@ -112,47 +104,13 @@ func orderPlacedFor(t *testing.T, customer string, items ...events.Item) (events
 	return ev, p
 }
 
-// erasureRequest returns a new erasure request for customer, as the gdpr
-// service publishes it.
-func erasureRequest(t *testing.T, customer string) *nats.Msg {
-	t.Helper()
-	id := uuid.NewString()
-	ev, err := events.New("/orderbus/gdpr", events.TypeErasureRequested, id,
-		events.ErasureRequested{ErasureID: id, CustomerID: customer, RequestedAt: time.Now().UTC()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &nats.Msg{Subject: events.SubjectErasureRequested, Header: ev.Header(), Data: ev.Data}
-}
-
 // erasureAnswers waits until the erasure consumer has settled every GDPR
 // message up to seq and the outbox is empty, and returns the service's
 // answers, oldest first, failing unless there are n.
 func (e *testEnv) erasureAnswers(t *testing.T, seq uint64, n int) []events.ErasureCompleted {
 	t.Helper()
-	subject := events.ErasureCompletedSubject(serviceName)
-	var msgs []*jetstream.RawStreamMsg
-	servicetest.WaitFor(t, 20*time.Second, "the erasure answers", func() (bool, string) {
-		msgs = servicetest.StreamMsgs(t, e.js, events.StreamGDPR, subject)
-		ok, seen := servicetest.Settled(e.js, events.StreamGDPR, durableErasure, seq)
+	return erasuretest.Answers(t, e.js, serviceName, seq, n, func() (bool, string) {
 		pending := e.count(t, "outbox")
-		return ok && pending == 0 && len(msgs) >= n, fmt.Sprintf("%d answers; %s; outbox rows %d", len(msgs), seen, pending)
+		return pending == 0, fmt.Sprintf("outbox rows %d", pending)
 	})
-	if len(msgs) != n {
-		t.Fatalf("%d answers on %s, want %d", len(msgs), subject, n)
-	}
-	out := make([]events.ErasureCompleted, n)
-	for i, m := range msgs {
-		ev, err := events.Parse(m.Header, m.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ev.Source != eventSource || ev.Type != events.TypeErasureCompleted {
-			t.Errorf("answer source %q, type %q; want %s, %s", ev.Source, ev.Type, eventSource, events.TypeErasureCompleted)
-		}
-		if err := ev.Decode(&out[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
 }
