@@ -8,6 +8,8 @@ import (
 	"net/mail"
 	"sync"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/pgdb"
@@ -104,14 +106,19 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 		rec.Status, rec.Error = statusFailed, de.Error()
 	}
 
-	record := s.store.RecordMail
-	if retry {
-		record = s.store.RecordRetry
-	}
-	if _, err := record(ctx, s.consumer, rec); err != nil {
+	err = pgx.BeginFunc(ctx, s.store.pool, func(tx pgx.Tx) error {
+		var err error
+		if retry {
+			_, err = recordRetry(ctx, tx, rec)
+		} else {
+			_, err = recordMail(ctx, tx, s.consumer, rec)
+		}
+		return err
+	})
+	if err != nil {
 		// The mail may be out already: the redelivery resends it with
-		// the same Message-ID (see above).
-		return pgdb.Classify(err)
+		// the same Message-ID (README "Delivery guarantees").
+		return pgdb.Classify(fmt.Errorf("record mail for event %s: %w", ev.ID, err))
 	}
 	if sendErr != nil {
 		s.metrics.count(m.Kind, outcomeFailed)

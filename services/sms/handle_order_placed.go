@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/pgdb"
@@ -75,14 +77,20 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, provider Provider, met
 		}
 		rec.ProviderID = providerID
 
-		record := store.RecordMessage
-		if retry {
-			record = store.RecordRetry
-		}
-		recorded, err := record(ctx, durableSMS, rec)
+		var recorded bool
+		err = pgx.BeginFunc(ctx, store.pool, func(tx pgx.Tx) error {
+			var err error
+			if retry {
+				recorded, err = recordRetry(ctx, tx, rec)
+			} else {
+				recorded, err = recordMessage(ctx, tx, durableSMS, rec)
+			}
+			return err
+		})
 		if err != nil {
-			// The SMS may be out already: the redelivery resends it (see above).
-			return pgdb.Classify(err)
+			// The SMS may be out already: the redelivery resends it
+			// (README "Delivery guarantees").
+			return pgdb.Classify(fmt.Errorf("record message for event %s: %w", ev.ID, err))
 		}
 		if !recorded {
 			// Another instance handled the same event at the same time.
