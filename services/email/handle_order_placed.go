@@ -13,7 +13,7 @@ import (
 // with the event's Message-ID (see mailSender.send for the guarantees and
 // error classes). A payload that cannot be decoded or lacks what a
 // receipt needs is a permanent failure: the runner dead-letters it.
-func handleOrderPlaced(tmpl *Templates, sender *mailSender) natsjs.Handler {
+func handleOrderPlaced(tmpl *mailTemplates, sender *mailSender) natsjs.Handler {
 	return func(ctx context.Context, msg natsjs.Message) error {
 		ev := msg.Event
 		var p events.OrderPlaced

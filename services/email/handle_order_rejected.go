@@ -14,7 +14,7 @@ import (
 // with the event's Message-ID (see mailSender.send for the guarantees and
 // error classes). A payload that cannot be decoded or lacks what the mail
 // needs is a permanent failure: the runner dead-letters it.
-func handleOrderRejected(tmpl *Templates, sender *mailSender) natsjs.Handler {
+func handleOrderRejected(tmpl *mailTemplates, sender *mailSender) natsjs.Handler {
 	return func(ctx context.Context, msg natsjs.Message) error {
 		ev := msg.Event
 		var p events.OrderRejected

@@ -138,7 +138,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 // close and NATS drains; run's deferred pool.Close comes last. It returns
 // every failure, joined.
 func shutdown(ctx context.Context, logger *slog.Logger, cfg Config, parts, background *lifecycle.Group,
-	mailer *Mailer, nc *nats.Conn) error {
+	mailer *smtpMailer, nc *nats.Conn) error {
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()

@@ -8,9 +8,9 @@ import (
 	gomail "github.com/wneessen/go-mail"
 )
 
-// SendError is a failed Send. Its text carries no e-mail address, so it
+// sendError is a failed Send. Its text carries no e-mail address, so it
 // may be logged, stored and copied into a DLQ header.
-type SendError struct {
+type sendError struct {
 	// Permanent is true only when what is wrong is this mail or this
 	// recipient: a 5xx reply to RCPT TO or DATA (other than one that asks
 	// for authentication or encryption), or a mail that cannot be built.
@@ -27,13 +27,13 @@ type SendError struct {
 }
 
 // Error returns the redacted description.
-func (e *SendError) Error() string { return e.Text }
+func (e *sendError) Error() string { return e.Text }
 
 // Unwrap returns the underlying error, which may contain addresses.
-func (e *SendError) Unwrap() error { return e.err }
+func (e *sendError) Unwrap() error { return e.err }
 
 // classify turns a go-mail error, from dialing (greeting, EHLO, STARTTLS,
-// AUTH) or from sending, into a SendError. The table of causes:
+// AUTH) or from sending, into a sendError. The table of causes:
 //
 //	cause                                              class
 //	no connection, a dropped one, a timeout            transient
@@ -50,8 +50,8 @@ func (e *SendError) Unwrap() error { return e.err }
 // The transient causes are the sending side's (the server, the network,
 // the service's own SMTP settings), so they are all reported as the SMTP
 // server being unavailable: the consumer pauses and probes it.
-func classify(err error) *SendError {
-	d := &SendError{Text: "smtp: " + redactAddresses(err.Error()), Code: replyCode(err), err: err}
+func classify(err error) *sendError {
+	d := &sendError{Text: "smtp: " + redactAddresses(err.Error()), Code: replyCode(err), err: err}
 	if se, ok := errors.AsType[*gomail.SendError](err); ok {
 		d.Permanent = refusesMail(se.Reason, d.Code, se.IsTemp())
 	}
@@ -87,9 +87,9 @@ func asksForLogin(code int) bool {
 	return false
 }
 
-// replyCode returns the SMTP reply code err carries, or 0: a SendError's
-// code, else that of a *textproto.Error (how the SMTP client reports a
-// refused greeting, EHLO, STARTTLS or AUTH).
+// replyCode returns the SMTP reply code err carries, or 0: that of a
+// go-mail SendError, else that of a *textproto.Error (how the SMTP client
+// reports a refused greeting, EHLO, STARTTLS or AUTH).
 func replyCode(err error) int {
 	if se, ok := errors.AsType[*gomail.SendError](err); ok {
 		if c := se.ErrorCode(); c != 0 {

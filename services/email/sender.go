@@ -25,7 +25,7 @@ type eventMail struct {
 	OrderID    string
 	CustomerID string
 	To         mail.Address
-	Content    Content
+	Content    mailContent
 }
 
 // mailSender sends the mail each event asks for and records it, at most
@@ -35,7 +35,7 @@ type eventMail struct {
 type mailSender struct {
 	logger   *slog.Logger
 	store    *Store
-	mailer   *Mailer
+	mailer   *smtpMailer
 	metrics  *mailMetrics
 	consumer string   // the inbox consumer name
 	inFlight sync.Map // event id → struct{}: deliveries being handled here
@@ -43,7 +43,7 @@ type mailSender struct {
 
 // newMailSender returns a mailSender recording events in the inbox of
 // consumer.
-func newMailSender(logger *slog.Logger, store *Store, mailer *Mailer, metrics *mailMetrics, consumer string) *mailSender {
+func newMailSender(logger *slog.Logger, store *Store, mailer *smtpMailer, metrics *mailMetrics, consumer string) *mailSender {
 	return &mailSender{logger: logger, store: store, mailer: mailer, metrics: metrics, consumer: consumer}
 }
 
@@ -53,7 +53,7 @@ func newMailSender(logger *slog.Logger, store *Store, mailer *Mailer, metrics *m
 // recorded as failed (back by a redrive) is sent again and its row
 // updated; any other is sent, with the Message-ID <event id@MAIL_DOMAIN>,
 // then recorded with its inbox entry in one transaction. A refusal for
-// good (SendError.Permanent) is recorded as failed and returned as
+// good (sendError.Permanent) is recorded as failed and returned as
 // natsjs.Permanent; any other SMTP failure as
 // natsjs.Unavailable(dependencySMTP, ...), a database failure through
 // pgdb.Classify.
@@ -89,7 +89,7 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 		Status:     statusSent,
 		Attempts:   max(1, int(msg.NumDelivered)),
 	}
-	sendErr := s.mailer.Send(ctx, Outgoing{
+	sendErr := s.mailer.Send(ctx, outgoingMail{
 		ID:      ev.ID,
 		To:      m.To,
 		Subject: m.Content.Subject,
@@ -98,7 +98,7 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 		Headers: map[string]string{"X-Order-Id": m.OrderID},
 	})
 	if sendErr != nil {
-		var de *SendError
+		var de *sendError
 		if !errors.As(sendErr, &de) || !de.Permanent {
 			s.metrics.count(m.Kind, outcomeRetry) // the runner logs the error and the retry
 			return natsjs.Unavailable(dependencySMTP, fmt.Errorf("send %s for event %s: %w", m.Kind, ev.ID, sendErr))

@@ -24,11 +24,11 @@ const durableEmail = "email"
 //     (apology). To handle another event type, add a route: its filter
 //     joins the consumer's FilterSubjects and its type the dispatch.
 //     While the SMTP server or the database is unavailable the consumer
-//     pauses; its probes say when to resume (Mailer.Probe, pgdb.Probe).
+//     pauses; its probes say when to resume (smtpMailer.Probe, pgdb.Probe).
 //   - "email-erasure" on GDPR: gdpr.erasure.requested, answered on
 //     gdpr.erasure.completed.email through the outbox (see pkg/erasure
 //     and eraseCustomer).
-func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, mailer *Mailer, tmpl *Templates,
+func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, mailer *smtpMailer, tmpl *mailTemplates,
 	metrics *mailMetrics) []natsjs.Subscription {
 	sender := newMailSender(logger, store, mailer, metrics, durableEmail)
 	erasures := erasure.Participant{

@@ -20,11 +20,11 @@ import (
 // sent, or erased since, sends nothing; one recorded as failed (back by a
 // redrive) is sent again and its row updated; any other is sent, then
 // recorded with its inbox entry in one transaction. A payload that lacks
-// what the SMS needs and a refusal for good (SendError.Permanent, recorded
+// what the SMS needs and a refusal for good (sendError.Permanent, recorded
 // as failed) are returned as natsjs.Permanent; any other provider failure
 // as natsjs.Unavailable(dependencyProvider, ...), a database failure
 // through pgdb.Classify.
-func handleOrderPlaced(logger *slog.Logger, store *Store, provider Provider, metrics *smsMetrics) natsjs.Handler {
+func handleOrderPlaced(logger *slog.Logger, store *Store, provider smsProvider, metrics *smsMetrics) natsjs.Handler {
 	var inFlight sync.Map // event id → struct{}
 	name := provider.Name()
 	return func(ctx context.Context, msg natsjs.Message) error {
@@ -66,9 +66,9 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, provider Provider, met
 			Status:     statusSent,
 			Attempts:   max(1, int(msg.NumDelivered)),
 		}
-		providerID, sendErr := provider.Send(ctx, SMS{To: rec.To, Body: rec.Body, OrderID: p.OrderID, EventID: ev.ID})
+		providerID, sendErr := provider.Send(ctx, textMessage{To: rec.To, Body: rec.Body, OrderID: p.OrderID, EventID: ev.ID})
 		if sendErr != nil {
-			var se *SendError
+			var se *sendError
 			if !errors.As(sendErr, &se) || !se.Permanent {
 				metrics.count(name, outcomeRetry) // the runner logs the error and the retry
 				return natsjs.Unavailable(dependencyProvider, fmt.Errorf("send sms for event %s: %w", ev.ID, sendErr))

@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// SMS is one text message to send.
-type SMS struct {
+// textMessage is one text message to send.
+type textMessage struct {
 	// To is the recipient's number in E.164 form.
 	To string
 	// Body is the text.
@@ -24,18 +24,18 @@ type SMS struct {
 	EventID string
 }
 
-// Provider sends SMS. There are three: logProvider (the default, which
+// smsProvider sends SMS. There are three: logProvider (the default, which
 // only logs), webhookProvider (a JSON POST to any HTTP endpoint) and
 // twilioProvider (the Twilio Messages REST API). Implementations are safe
 // for concurrent use.
-type Provider interface {
+type smsProvider interface {
 	// Name is the provider's SMS_PROVIDER value, stored with every message
 	// and used as the provider label of sms_messages_total.
 	Name() string
 	// Send hands msg to the provider and returns the provider's id for it.
-	// Errors are *SendError values whose text carries no full phone
-	// number; SendError.Permanent tells whether retrying can help.
-	Send(ctx context.Context, msg SMS) (string, error)
+	// Errors are *sendError values whose text carries no full phone
+	// number; sendError.Permanent tells whether retrying can help.
+	Send(ctx context.Context, msg textMessage) (string, error)
 	// Probe checks, without sending anything, that the provider answers
 	// and accepts this service's requests again; it returns nil when Send
 	// may be tried again. The sms consumer calls it while paused by
@@ -61,7 +61,7 @@ const userAgent = "orderbus-sms/1"
 // newProvider returns the provider SMS_PROVIDER names, sending over hc;
 // cfg must be valid (loadConfig checks each provider's settings). It
 // returns an error for an unknown provider.
-func newProvider(cfg Config, hc *http.Client, logger *slog.Logger) (Provider, error) {
+func newProvider(cfg Config, hc *http.Client, logger *slog.Logger) (smsProvider, error) {
 	switch cfg.SMSProvider {
 	case providerLog:
 		return &logProvider{logger: logger}, nil

@@ -7,9 +7,9 @@ import (
 	"net/url"
 )
 
-// SendError is a failed Send. Its text carries no full phone number, so it
+// sendError is a failed Send. Its text carries no full phone number, so it
 // may be logged, stored and copied into a DLQ header.
-type SendError struct {
+type sendError struct {
 	// Permanent is true when the provider refused this message for good
 	// because of the message or its recipient (see isPermanentStatus, and
 	// twilioPermanent for Twilio's error codes): sending it again would
@@ -26,10 +26,10 @@ type SendError struct {
 }
 
 // Error returns the redacted description.
-func (e *SendError) Error() string { return e.Text }
+func (e *sendError) Error() string { return e.Text }
 
 // Unwrap returns the underlying error, if any, which may carry a number.
-func (e *SendError) Unwrap() error { return e.err }
+func (e *sendError) Unwrap() error { return e.err }
 
 // isPermanentStatus reports whether a provider's HTTP status refuses the
 // message for good. The table of causes:
@@ -63,15 +63,15 @@ func probeStatus(provider string, resp *http.Response) error {
 	if ok {
 		return nil
 	}
-	return &SendError{Status: resp.StatusCode, Text: fmt.Sprintf("%s: probe answered %s", provider, resp.Status)}
+	return &sendError{Status: resp.StatusCode, Text: fmt.Sprintf("%s: probe answered %s", provider, resp.Status)}
 }
 
 // classify turns the error of a request to provider that got no answer
-// (connection refused or reset, timeout) into a SendError: transient, as
+// (connection refused or reset, timeout) into a sendError: transient, as
 // the provider is unavailable. An answer is classified by its status
 // instead (isPermanentStatus). The request URL, which may carry a secret,
 // is left out.
-func classify(provider string, err error) *SendError {
+func classify(provider string, err error) *sendError {
 	cause, what := err, "no answer"
 	if ue, ok := errors.AsType[*url.Error](err); ok {
 		cause = ue.Err
@@ -79,5 +79,5 @@ func classify(provider string, err error) *SendError {
 			what = "no answer in time"
 		}
 	}
-	return &SendError{Text: redactPhones(fmt.Sprintf("%s: %s: %v", provider, what, cause)), err: err}
+	return &sendError{Text: redactPhones(fmt.Sprintf("%s: %s: %v", provider, what, cause)), err: err}
 }

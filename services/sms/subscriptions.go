@@ -22,12 +22,12 @@ const durableSMS = "sms"
 //   - "sms" on ORDERS: orders.placed. To handle another event type, add a
 //     route: its filter joins the consumer's FilterSubjects and its type
 //     the dispatch. While the provider or the database is unavailable the
-//     consumer pauses; its probes say when to resume (Provider.Probe,
+//     consumer pauses; its probes say when to resume (smsProvider.Probe,
 //     pgdb.Probe).
 //   - "sms-erasure" on GDPR: gdpr.erasure.requested, answered on
 //     gdpr.erasure.completed.sms through the outbox (see pkg/erasure and
 //     eraseCustomer).
-func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, provider Provider,
+func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, provider smsProvider,
 	metrics *smsMetrics) []natsjs.Subscription {
 	erasures := erasure.Participant{
 		Service: serviceName, Pool: store.pool, Relay: relay, Erase: eraseCustomer, Logger: logger,
