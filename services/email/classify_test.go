@@ -117,9 +117,9 @@ func TestMailerClassifiesServerAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			setChaos(t, mp, map[string]chaosTrigger{tt.trigger: {tt.code, 100}})
 			err := m.Send(t.Context(), testOutgoing())
-			d, ok := errors.AsType[*DeliveryError](err)
+			d, ok := errors.AsType[*sendError](err)
 			if !ok {
-				t.Fatalf("Send = %v (%T), want a *DeliveryError", err, err)
+				t.Fatalf("Send = %v (%T), want a *SendError", err, err)
 			}
 			if d.Permanent != tt.wantPermanent || d.Code != tt.code {
 				t.Errorf("Send: %v: {Permanent: %v, Code: %d}, want {%v, %d}", d, d.Permanent, d.Code, tt.wantPermanent, tt.code)
@@ -148,12 +148,12 @@ func TestMailerProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := m.Probe(t.Context())
-	if d, ok := errors.AsType[*DeliveryError](err); !ok || d.Permanent {
-		t.Errorf("Probe of a stopped Mailpit = %v, want a transient *DeliveryError", err)
+	if d, ok := errors.AsType[*sendError](err); !ok || d.Permanent {
+		t.Errorf("Probe of a stopped Mailpit = %v, want a transient *sendError", err)
 	}
 	err = m.Send(t.Context(), testOutgoing())
-	if d, ok := errors.AsType[*DeliveryError](err); !ok || d.Permanent {
-		t.Errorf("Send to a stopped Mailpit = %v, want a transient *DeliveryError", err)
+	if d, ok := errors.AsType[*sendError](err); !ok || d.Permanent {
+		t.Errorf("Send to a stopped Mailpit = %v, want a transient *sendError", err)
 	}
 	if err := mp.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -163,8 +163,8 @@ func TestMailerProbe(t *testing.T) {
 	}
 }
 
-// newTestMailer returns a Mailer of one connection for mp.
-func newTestMailer(t *testing.T, mp *stack.Mailpit) *Mailer {
+// newTestMailer returns a smtpMailer of one connection for mp.
+func newTestMailer(t *testing.T, mp *stack.Mailpit) *smtpMailer {
 	t.Helper()
 	cfg, err := loadConfig(func(k string) string {
 		return map[string]string{
@@ -183,8 +183,8 @@ func newTestMailer(t *testing.T, mp *stack.Mailpit) *Mailer {
 	return m
 }
 
-func testOutgoing() Outgoing {
-	return Outgoing{
+func testOutgoing() outgoingMail {
+	return outgoingMail{
 		ID: "0195f0a8-1234-7000-8000-000000000001", To: mail.Address{Name: "Ada", Address: "ada@example.com"},
 		Subject: "test", Text: "hello",
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/outbox"
 )
 
 // Config is the email service's configuration, read from the environment
@@ -18,6 +19,7 @@ import (
 type Config struct {
 	config.Service
 	natsjs.ConsumerSettings
+	outbox.Settings
 
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8083"`
 
@@ -33,13 +35,6 @@ type Config struct {
 	MailFrom    string        `env:"MAIL_FROM" envDefault:"orderbus <orders@orderbus.example>"`
 	// MailDomain is the right-hand side of every Message-ID (<event id@domain>).
 	MailDomain string `env:"MAIL_DOMAIN" envDefault:"orderbus.example"`
-
-	// PublishTimeout is how long the erasure handler waits for the PubAck
-	// of the answer it has just committed before acknowledging the request
-	// anyway (the outbox relay publishes the answer later).
-	PublishTimeout time.Duration `env:"PUBLISH_TIMEOUT" envDefault:"2s"`
-	// OutboxInterval is how often the outbox relay looks for unpublished events.
-	OutboxInterval time.Duration `env:"OUTBOX_INTERVAL" envDefault:"1s"`
 }
 
 // loadConfig reads the configuration with getenv and validates it.
@@ -56,7 +51,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 
 // Validate returns an error naming every invalid setting.
 func (c Config) Validate() error {
-	errs := []error{c.Service.Validate(), c.ConsumerSettings.Validate()}
+	errs := []error{c.Service.Validate(), c.ConsumerSettings.Validate(), c.Settings.Validate()}
 	if c.SMTPHost == "" {
 		errs = append(errs, errors.New("SMTP_HOST must not be empty"))
 	}
@@ -74,12 +69,6 @@ func (c Config) Validate() error {
 	}
 	if !isHostName(c.MailDomain) {
 		errs = append(errs, fmt.Errorf("MAIL_DOMAIN %q: want a host name", c.MailDomain))
-	}
-	if c.PublishTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("PUBLISH_TIMEOUT %s: want > 0", c.PublishTimeout))
-	}
-	if c.OutboxInterval <= 0 {
-		errs = append(errs, fmt.Errorf("OUTBOX_INTERVAL %s: want > 0", c.OutboxInterval))
 	}
 	return errors.Join(errs...)
 }
@@ -124,8 +113,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("smtp_timeout", c.SMTPTimeout),
 		slog.String("mail_from", c.MailFrom),
 		slog.String("mail_domain", c.MailDomain),
-		slog.Duration("publish_timeout", c.PublishTimeout),
-		slog.Duration("outbox_interval", c.OutboxInterval),
+		slog.Attr{Value: c.Settings.LogValue()},
 		slog.Attr{Value: c.ConsumerSettings.LogValue()},
 	)
 }

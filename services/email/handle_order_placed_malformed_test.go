@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,6 +26,8 @@ func TestOrderPlacedMalformedDeadLettered(t *testing.T) {
 			edit: func(nats.Header, *events.OrderPlaced) []byte { return []byte(`{"order_id": 42}`) }},
 		{name: "order id not a uuid", reason: "permanent",
 			edit: func(_ nats.Header, p *events.OrderPlaced) []byte { p.OrderID = "order-1"; return nil }},
+		{name: "order id in upper case", reason: "permanent",
+			edit: func(_ nats.Header, p *events.OrderPlaced) []byte { p.OrderID = strings.ToUpper(p.OrderID); return nil }},
 		{name: "order id as a urn", reason: "permanent",
 			edit: func(_ nats.Header, p *events.OrderPlaced) []byte { p.OrderID = "urn:uuid:" + p.OrderID; return nil }},
 		{name: "customer without email", reason: "permanent",
@@ -58,10 +61,10 @@ func TestOrderPlacedMalformedDeadLettered(t *testing.T) {
 			servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: h, Data: body})
 
 			servicetest.WaitFor(t, 15*time.Second, "the dead letter", func() (bool, string) {
-				n := len(e.dlq(subject))
+				n := len(e.dlq(t, subject))
 				return n > 0, fmt.Sprintf("%d DLQ messages", n)
 			})
-			dead := e.dlq(subject)
+			dead := e.dlq(t, subject)
 			if len(dead) != 1 {
 				t.Fatalf("%d DLQ messages, want 1", len(dead))
 			}
@@ -71,13 +74,13 @@ func TestOrderPlacedMalformedDeadLettered(t *testing.T) {
 			if string(dead[0].Data) != string(body) {
 				t.Errorf("dead letter body = %s, want the original %s", dead[0].Data, body)
 			}
-			if rows := e.rows(ev.ID); len(rows) != 0 {
+			if rows := e.rows(t, ev.ID); len(rows) != 0 {
 				t.Errorf("mails rows = %+v, want none", rows)
 			}
 		})
 	}
 	t.Cleanup(func() {
-		if n := e.allMails(); n != 0 {
+		if n := e.allMails(t); n != 0 {
 			t.Errorf("%d mails sent for malformed events", n)
 		}
 	})

@@ -27,15 +27,15 @@ func TestOrderPlacedSendsReceipt(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, nil)
 	ev, p := newOrderPlaced(t)
-	e.publish(ev, p.Customer.ID)
+	e.publish(t, ev, p.Customer.ID)
 
 	servicetest.WaitFor(t, 15*time.Second, "the receipt", func() (bool, string) {
-		n := len(e.mails(ev.ID))
+		n := len(e.mails(t, ev.ID))
 		return n > 0, fmt.Sprintf("%d mails", n)
 	})
-	e.settled(e.lastSeq())
+	e.settled(t, e.lastSeq(t))
 
-	got := e.mails(ev.ID)
+	got := e.mails(t, ev.ID)
 	if len(got) != 1 {
 		t.Fatalf("got %d mails with the event's Message-ID, want 1", len(got))
 	}
@@ -66,7 +66,7 @@ func TestOrderPlacedSendsReceipt(t *testing.T) {
 		}
 	}
 
-	rows := e.rows(ev.ID)
+	rows := e.rows(t, ev.ID)
 	if len(rows) != 1 || rows[0].Status != statusSent || rows[0].Attempts != 1 {
 		t.Errorf("mails rows = %+v, want one sent row after 1 attempt", rows)
 	}
@@ -129,15 +129,15 @@ func TestOrderPlacedDeliveredTwiceSendsOnce(t *testing.T) {
 	servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: first, Data: ev.Data})
 	seq := servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: second, Data: ev.Data})
 
-	e.settled(seq)
+	e.settled(t, seq)
 	servicetest.WaitFor(t, 5*time.Second, "the duplicate to be counted", func() (bool, string) {
-		n := e.metric(seriesDuplicate)
+		n := e.metric(t, seriesDuplicate)
 		return n == 1, fmt.Sprintf("%v duplicates", n)
 	})
-	if n := len(e.mails(ev.ID)); n != 1 {
+	if n := len(e.mails(t, ev.ID)); n != 1 {
 		t.Errorf("got %d mails, want 1", n)
 	}
-	if rows := e.rows(ev.ID); len(rows) != 1 || rows[0].Status != statusSent {
+	if rows := e.rows(t, ev.ID); len(rows) != 1 || rows[0].Status != statusSent {
 		t.Errorf("mails rows = %+v, want one sent row", rows)
 	}
 }
@@ -145,34 +145,34 @@ func TestOrderPlacedDeliveredTwiceSendsOnce(t *testing.T) {
 func TestOrderPlacedTemporarySMTPFailureRetried(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, nil)
-	e.setChaos(451, 100)
+	e.setChaos(t, 451, 100)
 	ev, p := newOrderPlaced(t)
-	e.publish(ev, p.Customer.ID)
+	e.publish(t, ev, p.Customer.ID)
 
 	servicetest.WaitFor(t, 15*time.Second, "retries on 451", func() (bool, string) {
-		n := e.metric(seriesRetry)
+		n := e.metric(t, seriesRetry)
 		return n >= 2, fmt.Sprintf("%v retries", n)
 	})
-	if n := e.allMails(); n != 0 {
+	if n := e.allMails(t); n != 0 {
 		t.Fatalf("%d mails arrived while the server answered 451", n)
 	}
-	if rows := e.rows(ev.ID); len(rows) != 0 {
+	if rows := e.rows(t, ev.ID); len(rows) != 0 {
 		t.Fatalf("mails rows = %+v during 4xx, want none", rows)
 	}
 
-	e.setChaos(451, 0)
+	e.setChaos(t, 451, 0)
 	servicetest.WaitFor(t, 15*time.Second, "the receipt after the 4xx ended", func() (bool, string) {
-		n := len(e.mails(ev.ID))
+		n := len(e.mails(t, ev.ID))
 		return n > 0, fmt.Sprintf("%d mails", n)
 	})
-	e.settled(e.lastSeq())
-	if n := len(e.mails(ev.ID)); n != 1 {
+	e.settled(t, e.lastSeq(t))
+	if n := len(e.mails(t, ev.ID)); n != 1 {
 		t.Errorf("got %d mails, want 1", n)
 	}
-	if rows := e.rows(ev.ID); len(rows) != 1 || rows[0].Status != statusSent || rows[0].Attempts < 3 {
+	if rows := e.rows(t, ev.ID); len(rows) != 1 || rows[0].Status != statusSent || rows[0].Attempts < 3 {
 		t.Errorf("mails rows = %+v, want one sent row after 3+ attempts", rows)
 	}
-	if n := len(e.dlq(events.OrderPlacedSubject(p.Customer.ID))); n != 0 {
+	if n := len(e.dlq(t, events.OrderPlacedSubject(p.Customer.ID))); n != 0 {
 		t.Errorf("%d DLQ messages, want none", n)
 	}
 }
@@ -180,18 +180,18 @@ func TestOrderPlacedTemporarySMTPFailureRetried(t *testing.T) {
 func TestOrderPlacedPermanentSMTPFailureDeadLettered(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, nil)
-	e.setChaos(550, 100)
+	e.setChaos(t, 550, 100)
 	ev, p := newOrderPlaced(t)
 	subject := events.OrderPlacedSubject(p.Customer.ID)
-	e.publish(ev, p.Customer.ID)
+	e.publish(t, ev, p.Customer.ID)
 
 	servicetest.WaitFor(t, 15*time.Second, "the dead letter", func() (bool, string) {
-		n := len(e.dlq(subject))
+		n := len(e.dlq(t, subject))
 		return n > 0, fmt.Sprintf("%d DLQ messages", n)
 	})
-	e.settled(e.lastSeq())
+	e.settled(t, e.lastSeq(t))
 
-	dead := e.dlq(subject)
+	dead := e.dlq(t, subject)
 	if len(dead) != 1 {
 		t.Fatalf("%d DLQ messages on %s, want 1", len(dead), events.DLQSubject(durableEmail, subject))
 	}
@@ -205,14 +205,14 @@ func TestOrderPlacedPermanentSMTPFailureDeadLettered(t *testing.T) {
 	if got := h.Get("ce-id"); got != ev.ID {
 		t.Errorf("dead letter ce-id = %q, want %q", got, ev.ID)
 	}
-	rows := e.rows(ev.ID)
+	rows := e.rows(t, ev.ID)
 	if len(rows) != 1 || rows[0].Status != statusFailed || !strings.Contains(rows[0].Error, "550") {
 		t.Errorf("mails rows = %+v, want one failed row with the 550 reply", rows)
 	}
-	if n := e.allMails(); n != 0 {
+	if n := e.allMails(t); n != 0 {
 		t.Errorf("%d mails arrived despite the 550", n)
 	}
-	if n := e.metric(seriesFailed); n != 1 {
+	if n := e.metric(t, seriesFailed); n != 1 {
 		t.Errorf("failed mails metric = %v, want 1", n)
 	}
 }
@@ -222,9 +222,9 @@ func TestOrderPlacedWhileSMTPDownSentOnceItIsBack(t *testing.T) {
 	e := startEnv(t, nil)
 	// A first mail leaves a pooled connection that the outage breaks.
 	warm, wp := newOrderPlaced(t)
-	e.publish(warm, wp.Customer.ID)
+	e.publish(t, warm, wp.Customer.ID)
 	servicetest.WaitFor(t, 15*time.Second, "the first receipt", func() (bool, string) {
-		n := len(e.mails(warm.ID))
+		n := len(e.mails(t, warm.ID))
 		return n > 0, fmt.Sprintf("%d mails", n)
 	})
 
@@ -233,9 +233,9 @@ func TestOrderPlacedWhileSMTPDownSentOnceItIsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev, p := newOrderPlaced(t)
-	e.publish(ev, p.Customer.ID)
+	e.publish(t, ev, p.Customer.ID)
 	servicetest.WaitFor(t, 15*time.Second, "retries while SMTP is down", func() (bool, string) {
-		n := e.metric(seriesRetry)
+		n := e.metric(t, seriesRetry)
 		return n >= 2, fmt.Sprintf("%v retries", n)
 	})
 	if err := e.mailpit.Start(ctx); err != nil {
@@ -243,15 +243,15 @@ func TestOrderPlacedWhileSMTPDownSentOnceItIsBack(t *testing.T) {
 	}
 
 	servicetest.WaitFor(t, 15*time.Second, "the receipt after SMTP came back", func() (bool, string) {
-		n := len(e.mails(ev.ID))
+		n := len(e.mails(t, ev.ID))
 		return n > 0, fmt.Sprintf("%d mails", n)
 	})
-	e.settled(e.lastSeq())
+	e.settled(t, e.lastSeq(t))
 	for _, id := range []string{warm.ID, ev.ID} {
-		if n := len(e.mails(id)); n != 1 {
+		if n := len(e.mails(t, id)); n != 1 {
 			t.Errorf("event %s: got %d mails, want 1", id, n)
 		}
-		if rows := e.rows(id); len(rows) != 1 || rows[0].Status != statusSent {
+		if rows := e.rows(t, id); len(rows) != 1 || rows[0].Status != statusSent {
 			t.Errorf("event %s: mails rows = %+v, want one sent row", id, rows)
 		}
 	}
@@ -270,16 +270,16 @@ func headerValues(h map[string][]string, name string) []string {
 func TestOrderPlacedRefusedMailSentOnceRedriven(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, nil)
-	e.setChaos(550, 100)
+	e.setChaos(t, 550, 100)
 	ev, p := newOrderPlaced(t)
 	subject := events.OrderPlacedSubject(p.Customer.ID)
-	e.publish(ev, p.Customer.ID)
+	e.publish(t, ev, p.Customer.ID)
 	servicetest.WaitFor(t, 15*time.Second, "the dead letter", func() (bool, string) {
-		n := len(e.dlq(subject))
+		n := len(e.dlq(t, subject))
 		return n > 0, fmt.Sprintf("%d DLQ messages", n)
 	})
 
-	e.setChaos(550, 0) // the cause is fixed
+	e.setChaos(t, 550, 0) // the cause is fixed
 	d, err := dlq.Open(t.Context(), e.js)
 	if err != nil {
 		t.Fatal(err)
@@ -292,16 +292,16 @@ func TestOrderPlacedRefusedMailSentOnceRedriven(t *testing.T) {
 		t.Fatalf("redrove %d dead letters, want 1", len(results))
 	}
 	servicetest.WaitFor(t, 15*time.Second, "the receipt", func() (bool, string) {
-		n := len(e.mails(ev.ID))
+		n := len(e.mails(t, ev.ID))
 		return n > 0, fmt.Sprintf("%d mails", n)
 	})
-	if n := len(e.mails(ev.ID)); n != 1 {
+	if n := len(e.mails(t, ev.ID)); n != 1 {
 		t.Errorf("%d receipts arrived, want 1", n)
 	}
-	if rows := e.rows(ev.ID); len(rows) != 1 || rows[0].Status != statusSent || rows[0].Attempts != 2 {
+	if rows := e.rows(t, ev.ID); len(rows) != 1 || rows[0].Status != statusSent || rows[0].Attempts != 2 {
 		t.Errorf("mails rows = %+v, want one sent row after 2 attempts", rows)
 	}
-	if n := len(e.dlq(subject)); n != 0 {
+	if n := len(e.dlq(t, subject)); n != 0 {
 		t.Errorf("%d DLQ messages after the redrive, want none", n)
 	}
 }

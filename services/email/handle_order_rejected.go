@@ -14,12 +14,12 @@ import (
 // with the event's Message-ID (see mailSender.send for the guarantees and
 // error classes). A payload that cannot be decoded or lacks what the mail
 // needs is a permanent failure: the runner dead-letters it.
-func handleOrderRejected(tmpl *Templates, sender *mailSender) natsjs.Handler {
+func handleOrderRejected(tmpl *mailTemplates, sender *mailSender) natsjs.Handler {
 	return func(ctx context.Context, msg natsjs.Message) error {
 		ev := msg.Event
 		var p events.OrderRejected
 		if err := ev.Decode(&p); err != nil {
-			return natsjs.Permanent(err)
+			return err // wraps events.ErrMalformed: dead-lettered
 		}
 		to, err := validateRecipient(p.OrderID, p.Customer)
 		if err != nil {

@@ -35,12 +35,12 @@ func TestOrderRejectedSendsApology(t *testing.T) {
 	servicetest.MustPublish(t, e.js, &nats.Msg{Subject: events.OrderRejectedSubject(p.Customer.ID), Header: ev.Header(), Data: ev.Data})
 
 	servicetest.WaitFor(t, 15*time.Second, "the apology", func() (bool, string) {
-		n := len(e.mails(ev.ID))
+		n := len(e.mails(t, ev.ID))
 		return n > 0, fmt.Sprintf("%d mails", n)
 	})
-	e.settled(e.lastSeq())
+	e.settled(t, e.lastSeq(t))
 
-	got := e.mails(ev.ID)
+	got := e.mails(t, ev.ID)
 	if len(got) != 1 {
 		t.Fatalf("got %d mails with the event's Message-ID, want 1", len(got))
 	}
@@ -61,11 +61,11 @@ func TestOrderRejectedSendsApology(t *testing.T) {
 			}
 		}
 	}
-	rows := e.rows(ev.ID)
+	rows := e.rows(t, ev.ID)
 	if len(rows) != 1 || rows[0].Status != statusSent || rows[0].MessageID != ev.ID+"@orderbus.example" {
 		t.Errorf("mails rows = %+v, want one sent row with the event's Message-ID", rows)
 	}
-	if n := e.metric(`email_mails_total{kind="apology",outcome="sent"}`); n != 1 {
+	if n := e.metric(t, `email_mails_total{kind="apology",outcome="sent"}`); n != 1 {
 		t.Errorf("sent apologies metric = %v, want 1", n)
 	}
 }
@@ -81,15 +81,15 @@ func TestOrderRejectedDeliveredTwiceSendsOnce(t *testing.T) {
 	servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: ev.Header(), Data: ev.Data})
 	seq := servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: second, Data: ev.Data})
 
-	e.settled(seq)
+	e.settled(t, seq)
 	servicetest.WaitFor(t, 5*time.Second, "the duplicate to be counted", func() (bool, string) {
-		n := e.metric(`email_mails_total{kind="apology",outcome="duplicate"}`)
+		n := e.metric(t, `email_mails_total{kind="apology",outcome="duplicate"}`)
 		return n == 1, fmt.Sprintf("%v duplicates", n)
 	})
-	if n := len(e.mails(ev.ID)); n != 1 {
+	if n := len(e.mails(t, ev.ID)); n != 1 {
 		t.Errorf("got %d mails, want 1", n)
 	}
-	if rows := e.rows(ev.ID); len(rows) != 1 || rows[0].Status != statusSent {
+	if rows := e.rows(t, ev.ID); len(rows) != 1 || rows[0].Status != statusSent {
 		t.Errorf("mails rows = %+v, want one sent row", rows)
 	}
 }
@@ -99,18 +99,18 @@ func TestReceiptAndApologyForOneOrder(t *testing.T) {
 	e := startEnv(t, nil)
 	placed, p := newOrderPlaced(t)
 	rejected := newOrderRejected(t, p, "SKU-CUP")
-	e.publish(placed, p.Customer.ID)
+	e.publish(t, placed, p.Customer.ID)
 	servicetest.MustPublish(t, e.js, &nats.Msg{Subject: events.OrderRejectedSubject(p.Customer.ID), Header: rejected.Header(), Data: rejected.Data})
 
 	servicetest.WaitFor(t, 15*time.Second, "the receipt and the apology", func() (bool, string) {
-		r, a := len(e.mails(placed.ID)), len(e.mails(rejected.ID))
+		r, a := len(e.mails(t, placed.ID)), len(e.mails(t, rejected.ID))
 		return r > 0 && a > 0, fmt.Sprintf("%d receipts, %d apologies", r, a)
 	})
-	e.settled(e.lastSeq())
-	if n := e.allMails(); n != 2 {
+	e.settled(t, e.lastSeq(t))
+	if n := e.allMails(t); n != 2 {
 		t.Errorf("Mailpit holds %d mails, want the receipt and the apology", n)
 	}
-	for _, m := range append(e.mails(placed.ID), e.mails(rejected.ID)...) {
+	for _, m := range append(e.mails(t, placed.ID), e.mails(t, rejected.ID)...) {
 		if h := headerValues(m.Headers, "X-Order-Id"); !slices.Equal(h, []string{p.OrderID}) {
 			t.Errorf("mail %q: X-Order-Id = %q, want [%s]", m.Subject, h, p.OrderID)
 		}
@@ -155,19 +155,19 @@ func TestOrderRejectedMalformedDeadLettered(t *testing.T) {
 			servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: bad.Header(), Data: bad.Data})
 
 			servicetest.WaitFor(t, 15*time.Second, "the dead letter", func() (bool, string) {
-				n := len(e.dlq(subject))
+				n := len(e.dlq(t, subject))
 				return n > 0, fmt.Sprintf("%d DLQ messages", n)
 			})
-			if dead := e.dlq(subject); len(dead) != 1 || dead[0].Header.Get("Orderbus-Reason") != "permanent" {
+			if dead := e.dlq(t, subject); len(dead) != 1 || dead[0].Header.Get("Orderbus-Reason") != "permanent" {
 				t.Errorf("%d DLQ messages (want 1, permanent)", len(dead))
 			}
-			if rows := e.rows(bad.ID); len(rows) != 0 {
+			if rows := e.rows(t, bad.ID); len(rows) != 0 {
 				t.Errorf("mails rows = %+v, want none", rows)
 			}
 		})
 	}
 	t.Cleanup(func() {
-		if n := e.allMails(); n != 0 {
+		if n := e.allMails(t); n != 0 {
 			t.Errorf("%d mails sent for malformed events", n)
 		}
 	})

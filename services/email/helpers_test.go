@@ -41,23 +41,23 @@ func newOrderPlaced(t *testing.T) (events.Event, events.OrderPlaced) {
 func rand8() string { return uuid.NewString()[:8] }
 
 // publish stores ev on the orders.placed subject of customerID.
-func (e *testEnv) publish(ev events.Event, customerID string) {
-	e.t.Helper()
+func (e *testEnv) publish(t *testing.T, ev events.Event, customerID string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := e.pub.Publish(ctx, events.OrderPlacedSubject(customerID), ev); err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 }
 
 // mails returns the messages in Mailpit with the Message-ID of eventID.
-func (e *testEnv) mails(eventID string) []mailcatch.Message {
-	e.t.Helper()
+func (e *testEnv) mails(t *testing.T, eventID string) []mailcatch.Message {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	all, err := e.catcher.Messages(ctx)
 	if err != nil {
-		e.t.Fatalf("read mailpit: %v", err)
+		t.Fatalf("read mailpit: %v", err)
 	}
 	var out []mailcatch.Message
 	for _, m := range all {
@@ -69,75 +69,75 @@ func (e *testEnv) mails(eventID string) []mailcatch.Message {
 }
 
 // allMails counts every message in Mailpit.
-func (e *testEnv) allMails() int {
-	e.t.Helper()
+func (e *testEnv) allMails(t *testing.T) int {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	all, err := e.catcher.Messages(ctx)
 	if err != nil {
-		e.t.Fatalf("read mailpit: %v", err)
+		t.Fatalf("read mailpit: %v", err)
 	}
 	return len(all)
 }
 
 // rows returns the mails rows of eventID.
-func (e *testEnv) rows(eventID string) []Mail {
-	e.t.Helper()
+func (e *testEnv) rows(t *testing.T, eventID string) []Mail {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var out []Mail
 	rows, err := e.db.Query(ctx, `SELECT status, COALESCE(error, ''), attempts, message_id FROM mails WHERE event_id = $1`, eventID)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var m Mail
 		if err := rows.Scan(&m.Status, &m.Error, &m.Attempts, &m.MessageID); err != nil {
-			e.t.Fatal(err)
+			t.Fatal(err)
 		}
 		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return out
 }
 
 // settled waits until the email consumer has acknowledged (or terminated)
 // every message up to stream sequence seq and holds none.
-func (e *testEnv) settled(seq uint64) {
-	e.t.Helper()
-	servicetest.WaitFor(e.t, 15*time.Second, "the email consumer to settle", func() (bool, string) {
+func (e *testEnv) settled(t *testing.T, seq uint64) {
+	t.Helper()
+	servicetest.WaitFor(t, 15*time.Second, "the email consumer to settle", func() (bool, string) {
 		return servicetest.Settled(e.js, events.StreamOrders, durableEmail, seq)
 	})
 }
 
 // lastSeq returns the ORDERS stream's last sequence.
-func (e *testEnv) lastSeq() uint64 {
-	e.t.Helper()
-	return servicetest.LastSeq(e.t, e.js, events.StreamOrders)
+func (e *testEnv) lastSeq(t *testing.T) uint64 {
+	t.Helper()
+	return servicetest.LastSeq(t, e.js, events.StreamOrders)
 }
 
 // dlq returns the messages dead-lettered by the email consumer for a
 // message on subject.
-func (e *testEnv) dlq(subject string) []*jetstream.RawStreamMsg {
-	e.t.Helper()
-	return servicetest.DeadLetters(e.t, e.js, durableEmail, subject)
+func (e *testEnv) dlq(t *testing.T, subject string) []*jetstream.RawStreamMsg {
+	t.Helper()
+	return servicetest.DeadLetters(t, e.js, durableEmail, subject)
 }
 
 // metric returns the value of the sample line starting with series, e.g.
 // email_mails_total{kind="receipt",outcome="retry"}, or 0.
-func (e *testEnv) metric(series string) float64 {
-	e.t.Helper()
-	v, _ := e.Metric(e.t, series)
+func (e *testEnv) metric(t *testing.T, series string) float64 {
+	t.Helper()
+	v, _ := e.Metric(t, series)
 	return v
 }
 
 // setChaos makes Mailpit answer RCPT TO with code, with probability 0-100.
-func (e *testEnv) setChaos(code, probability int) {
-	e.t.Helper()
-	setChaos(e.t, e.mailpit, map[string]chaosTrigger{"Recipient": {code, probability}})
+func (e *testEnv) setChaos(t *testing.T, code, probability int) {
+	t.Helper()
+	setChaos(t, e.mailpit, map[string]chaosTrigger{"Recipient": {code, probability}})
 }
 
 // chaosTrigger is one trigger of Mailpit's chaos API: the SMTP reply code

@@ -2,18 +2,21 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
 )
 
-// Outgoing is one mail to send.
-type Outgoing struct {
+// outgoingMail is one mail to send.
+type outgoingMail struct {
 	// ID makes the Message-ID, <ID@MAIL_DOMAIN>: the event id, so a resent
 	// mail carries the same Message-ID and receivers can drop the copy.
 	ID      string
@@ -25,7 +28,7 @@ type Outgoing struct {
 	Headers map[string]string
 }
 
-// Mailer sends mail over SMTP with go-mail through a small pool of
+// smtpMailer sends mail over SMTP with go-mail through a small pool of
 // connections, so a burst of events does not pay a TCP and EHLO handshake
 // per mail. A connection is dialed on first use, reused for many mails and
 // closed after any error, to be redialed by the next Send.
@@ -33,10 +36,10 @@ type Outgoing struct {
 // One go-mail Client holds the settings (host, port, TLS policy, auth,
 // timeout); the pooled connections are its *smtp.Client values, used with
 // the Client's ...WithSMTPClient methods, which go-mail provides for
-// concurrent senders. Keeping the *smtp.Client lets the Mailer always
+// concurrent senders. Keeping the *smtp.Client lets the smtpMailer always
 // release a broken connection's socket, which Client.Close does not do when
 // QUIT fails.
-type Mailer struct {
+type smtpMailer struct {
 	client  *gomail.Client
 	from    string
 	domain  string
@@ -51,9 +54,9 @@ type pooledConn struct {
 	c *smtp.Client
 }
 
-// newMailer returns a Mailer for cfg with a pool of size connections. It
+// newMailer returns a smtpMailer for cfg with a pool of size connections. It
 // dials nothing. It returns an error when the SMTP settings are invalid.
-func newMailer(cfg Config, size int, logger *slog.Logger) (*Mailer, error) {
+func newMailer(cfg Config, size int, logger *slog.Logger) (*smtpMailer, error) {
 	policy, err := cfg.tlsPolicy()
 	if err != nil {
 		return nil, err
@@ -75,7 +78,7 @@ func newMailer(cfg Config, size int, logger *slog.Logger) (*Mailer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtp client: %w", err)
 	}
-	m := &Mailer{
+	m := &smtpMailer{
 		client:  client,
 		from:    cfg.MailFrom,
 		domain:  cfg.MailDomain,
@@ -91,24 +94,24 @@ func newMailer(cfg Config, size int, logger *slog.Logger) (*Mailer, error) {
 
 // MessageID returns the Message-ID (without angle brackets) that Send gives
 // a mail with id.
-func (m *Mailer) MessageID(id string) string {
+func (m *smtpMailer) MessageID(id string) string {
 	return messageIDLocalPart(id) + "@" + m.domain
 }
 
 // Send sends out over a pooled connection, waiting for a free one until ctx
 // ends. A pooled connection found dead before anything was sent is redialed
-// once at once. Errors are *DeliveryError values whose text carries no
-// e-mail address; DeliveryError.Permanent tells whether retrying can help.
-func (m *Mailer) Send(ctx context.Context, out Outgoing) error {
+// once at once. Errors are *sendError values whose text carries no
+// e-mail address; sendError.Permanent tells whether retrying can help.
+func (m *smtpMailer) Send(ctx context.Context, out outgoingMail) error {
 	msg, err := m.compose(out)
 	if err != nil {
-		return &DeliveryError{Permanent: true, Text: redactAddresses(err.Error()), err: err}
+		return &sendError{Permanent: true, Text: redactAddresses(err.Error()), err: err}
 	}
 	var slot *pooledConn
 	select {
 	case slot = <-m.slots:
 	case <-ctx.Done():
-		return &DeliveryError{Text: "wait for smtp connection: " + ctx.Err().Error(), err: ctx.Err()}
+		return &sendError{Text: "wait for smtp connection: " + ctx.Err().Error(), err: ctx.Err()}
 	}
 	defer func() { m.slots <- slot }()
 
@@ -140,9 +143,9 @@ func (m *Mailer) Send(ctx context.Context, out Outgoing) error {
 // Probe checks that the SMTP server takes mail from this service again:
 // it dials it as Send does (greeting, EHLO, STARTTLS and AUTH as
 // configured), says NOOP and QUIT, within ctx and SMTP_TIMEOUT. It returns
-// nil when all of that succeeds, else a transient *DeliveryError. It uses
+// nil when all of that succeeds, else a transient *sendError. It uses
 // no pooled connection, so it does not wait for a busy pool.
-func (m *Mailer) Probe(ctx context.Context) error {
+func (m *smtpMailer) Probe(ctx context.Context) error {
 	c, err := m.client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
 		return dialError(err)
@@ -153,15 +156,15 @@ func (m *Mailer) Probe(ctx context.Context) error {
 		err = errors.Join(err, qerr)
 	}
 	if err != nil {
-		return &DeliveryError{Text: "smtp probe: " + redactAddresses(err.Error()), Code: replyCode(err), err: err}
+		return &sendError{Text: "smtp probe: " + redactAddresses(err.Error()), Code: replyCode(err), err: err}
 	}
 	return nil
 }
 
 // dialError describes a failure to connect, greet, start TLS or log in:
 // always transient (see classify).
-func dialError(err error) *DeliveryError {
-	return &DeliveryError{Text: "connect to smtp server: " + redactAddresses(err.Error()), Code: replyCode(err), err: err}
+func dialError(err error) *sendError {
+	return &sendError{Text: "connect to smtp server: " + redactAddresses(err.Error()), Code: replyCode(err), err: err}
 }
 
 // connDead reports whether err says the connection was unusable before
@@ -174,7 +177,7 @@ func connDead(err error) bool {
 
 // compose builds the go-mail message: From MAIL_FROM, To out.To,
 // Message-ID <out.ID@MAIL_DOMAIN>, a text body with an HTML alternative.
-func (m *Mailer) compose(out Outgoing) (*gomail.Msg, error) {
+func (m *smtpMailer) compose(out outgoingMail) (*gomail.Msg, error) {
 	msg := gomail.NewMsg()
 	if err := msg.From(m.from); err != nil {
 		return nil, fmt.Errorf("from address: %w", err)
@@ -194,7 +197,7 @@ func (m *Mailer) compose(out Outgoing) (*gomail.Msg, error) {
 }
 
 // discard closes slot's connection, if any, and empties the slot.
-func (m *Mailer) discard(slot *pooledConn) {
+func (m *smtpMailer) discard(slot *pooledConn) {
 	if slot.c == nil {
 		return
 	}
@@ -206,9 +209,9 @@ func (m *Mailer) discard(slot *pooledConn) {
 }
 
 // Close waits for the mails in flight (until ctx ends) and closes every
-// pooled connection. The Mailer stays usable: a later Send dials again.
+// pooled connection. The smtpMailer stays usable: a later Send dials again.
 // It returns ctx's error when it gave up waiting.
-func (m *Mailer) Close(ctx context.Context) error {
+func (m *smtpMailer) Close(ctx context.Context) error {
 	taken := make([]*pooledConn, 0, cap(m.slots))
 	defer func() {
 		for _, s := range taken {
@@ -225,4 +228,22 @@ func (m *Mailer) Close(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// messageIDLocalPart returns id when it can stand left of the @ of a
+// Message-ID as is (orderbus event ids are UUIDs), else a hash of it, so
+// the Message-ID stays deterministic and well formed for any event id.
+func messageIDLocalPart(id string) string {
+	ok := id != "" && len(id) <= 128 && id[0] != '.' && id[len(id)-1] != '.' && !strings.Contains(id, "..")
+	for _, r := range id {
+		if !isAlnum(r) && !strings.ContainsRune(".-_+=", r) {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return "h." + hex.EncodeToString(sum[:16])
 }

@@ -27,7 +27,6 @@ func TestMain(m *testing.M) { pgtest.Main(m, &cluster) }
 // (chaos API enabled) and database.
 type testEnv struct {
 	*servicetest.Service
-	t       *testing.T
 	nats    *stack.NATS
 	mailpit *stack.Mailpit
 	catcher *mailcatch.Mailpit
@@ -74,7 +73,7 @@ func startService(t *testing.T, srv *stack.NATS, env map[string]string) *testEnv
 	}
 	e := &testEnv{
 		Service: servicetest.Start(t, run, vars),
-		t:       t, nats: srv, mailpit: mp,
+		nats:    srv, mailpit: mp,
 		catcher: mailcatch.NewMailpit(mp.APIURL(), http.DefaultClient),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

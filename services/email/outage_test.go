@@ -42,13 +42,13 @@ func TestSMTPOutageLongerThanTheOldBudget(t *testing.T) {
 	var orders []order
 	for range 5 {
 		ev, p := newOrderPlaced(t)
-		e.publish(ev, p.Customer.ID)
+		e.publish(t, ev, p.Customer.ID)
 		orders = append(orders, order{ev.ID, events.OrderPlacedSubject(p.Customer.ID)})
 	}
 
 	servicetest.WaitFor(t, 30*time.Second, "the email consumer to pause on smtp", func() (bool, string) {
-		paused := e.metric(seriesPausedSMTP)
-		return paused == 1, fmt.Sprintf("paused %v, %v retries", paused, e.metric(seriesRetry))
+		paused := e.metric(t, seriesPausedSMTP)
+		return paused == 1, fmt.Sprintf("paused %v, %v retries", paused, e.metric(t, seriesRetry))
 	})
 	// Keep the server down for three times the old budget, the consumer
 	// paused all along: then every message would have been dead-lettered.
@@ -69,11 +69,11 @@ func TestSMTPOutageLongerThanTheOldBudget(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, "degraded") || !strings.Contains(body, "smtp") {
 		t.Errorf("/readyz during the outage = %d %s, want 200, degraded, naming smtp", code, body)
 	}
-	if n := e.metric(seriesPausedSMTP); n != 1 {
+	if n := e.metric(t, seriesPausedSMTP); n != 1 {
 		t.Errorf("paused gauge = %v after the outage, want 1", n)
 	}
 	for _, o := range orders {
-		if n := len(e.dlq(o.subject)); n != 0 {
+		if n := len(e.dlq(t, o.subject)); n != 0 {
 			t.Fatalf("event %s dead-lettered during the outage (%d DLQ messages)", o.eventID, n)
 		}
 	}
@@ -84,32 +84,32 @@ func TestSMTPOutageLongerThanTheOldBudget(t *testing.T) {
 	servicetest.WaitFor(t, 30*time.Second, "every receipt after SMTP came back", func() (bool, string) {
 		arrived := 0
 		for _, o := range orders {
-			if len(e.mails(o.eventID)) > 0 {
+			if len(e.mails(t, o.eventID)) > 0 {
 				arrived++
 			}
 		}
 		return arrived == len(orders), fmt.Sprintf("%d of %d receipts", arrived, len(orders))
 	})
-	e.settled(e.lastSeq())
+	e.settled(t, e.lastSeq(t))
 
 	for _, o := range orders {
-		if n := len(e.mails(o.eventID)); n != 1 {
+		if n := len(e.mails(t, o.eventID)); n != 1 {
 			t.Errorf("event %s: %d mails with its Message-ID, want 1", o.eventID, n)
 		}
-		if rows := e.rows(o.eventID); len(rows) != 1 || rows[0].Status != statusSent {
+		if rows := e.rows(t, o.eventID); len(rows) != 1 || rows[0].Status != statusSent {
 			t.Errorf("event %s: mails rows = %+v, want one sent row", o.eventID, rows)
 		}
-		if n := len(e.dlq(o.subject)); n != 0 {
+		if n := len(e.dlq(t, o.subject)); n != 0 {
 			t.Errorf("event %s: %d DLQ messages, want none", o.eventID, n)
 		}
 	}
 	if n := dlqDepth(t, e.js); n != 0 {
 		t.Errorf("the DLQ stream holds %d messages, want none", n)
 	}
-	if n := e.metric(seriesPausesSMTP); n < 1 {
+	if n := e.metric(t, seriesPausesSMTP); n < 1 {
 		t.Errorf("pauses on smtp = %v, want at least 1", n)
 	}
-	if n := e.metric(seriesPausedSMTP); n != 0 {
+	if n := e.metric(t, seriesPausedSMTP); n != 0 {
 		t.Errorf("paused gauge = %v after the recovery, want 0", n)
 	}
 }

@@ -10,17 +10,26 @@ import (
 	"github.com/orderbus/orderbus/pkg/web"
 )
 
-// newServer returns the service's HTTP handler: every route is listed here.
-func newServer(logger *slog.Logger, reg *prometheus.Registry, store *Store, checks map[string]web.Check) http.Handler {
-	r := chi.NewRouter()
-	// Outermost first, so that logging and metrics see the 500 that Recover
-	// writes for a panic (see pkg/web).
-	r.Use(web.Logging(logger), web.Metrics(reg), web.Recover(logger))
-	r.NotFound(web.HandleNotFound())
+// serverDeps is what the HTTP handlers need.
+type serverDeps struct {
+	store    *Store
+	registry *prometheus.Registry
+	checks   map[string]web.Check
+}
+
+// newServer returns the service's HTTP handler: every route, on the shared
+// router (logging, metrics, recovery; problem+json 404 and 405).
+func newServer(logger *slog.Logger, deps serverDeps) http.Handler {
+	r := web.NewRouter(logger, deps.registry)
+	addRoutes(r, logger, deps)
+	return r
+}
+
+// addRoutes is the one place listing every route of the service.
+func addRoutes(r chi.Router, logger *slog.Logger, deps serverDeps) {
+	r.Method(http.MethodGet, "/v1/mails", handleListMails(logger, deps.store))
 
 	r.Method(http.MethodGet, "/healthz", web.HandleHealthz())
-	r.Method(http.MethodGet, "/readyz", web.HandleReadyz(checks))
-	r.Method(http.MethodGet, "/metrics", web.HandleMetrics(reg))
-	r.Method(http.MethodGet, "/v1/mails", handleListMails(logger, store))
-	return r
+	r.Method(http.MethodGet, "/readyz", web.HandleReadyz(deps.checks))
+	r.Method(http.MethodGet, "/metrics", web.HandleMetrics(deps.registry))
 }

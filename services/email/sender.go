@@ -8,7 +8,7 @@ import (
 	"net/mail"
 	"sync"
 
-	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
@@ -25,7 +25,7 @@ type eventMail struct {
 	OrderID    string
 	CustomerID string
 	To         mail.Address
-	Content    Content
+	Content    mailContent
 }
 
 // mailSender sends the mail each event asks for and records it, at most
@@ -35,7 +35,7 @@ type eventMail struct {
 type mailSender struct {
 	logger   *slog.Logger
 	store    *Store
-	mailer   *Mailer
+	mailer   *smtpMailer
 	metrics  *mailMetrics
 	consumer string   // the inbox consumer name
 	inFlight sync.Map // event id → struct{}: deliveries being handled here
@@ -43,41 +43,20 @@ type mailSender struct {
 
 // newMailSender returns a mailSender recording events in the inbox of
 // consumer.
-func newMailSender(logger *slog.Logger, store *Store, mailer *Mailer, metrics *mailMetrics, consumer string) *mailSender {
+func newMailSender(logger *slog.Logger, store *Store, mailer *smtpMailer, metrics *mailMetrics, consumer string) *mailSender {
 	return &mailSender{logger: logger, store: store, mailer: mailer, metrics: metrics, consumer: consumer}
 }
 
-// send sends m for the event of msg:
-//
-//   - an event whose mail is already recorded as sent, or was recorded
-//     and then erased (its id stays in the inbox), is acknowledged without
-//     sending anything;
-//   - an event whose mail was recorded as failed (refused for good, then
-//     dead-lettered) is back because an operator redrove it: the mail is
-//     sent again and its row updated;
-//   - otherwise the mail is sent, with the Message-ID <event id@MAIL_DOMAIN>
-//     and an X-Order-Id header, then the mail row (of kind m.Kind) and the
-//     inbox record are committed in one transaction.
-//
-// SMTP is not part of that transaction. If the process dies, or the commit
-// fails, after the SMTP server accepted the mail, the event is redelivered
-// and the mail sent again, with the same Message-ID, which mail systems use
-// to drop the copy. That is the at-least-once edge of every mail.
-//
-// Two deliveries of one event in this process at once (a duplicate
-// published under another Nats-Msg-Id, an AckWait expiry) do not both
-// send: the second is retried later, when the first has recorded its mail.
-// Across instances that race remains, with the same Message-ID as its
-// only safeguard.
-//
-// A mail the SMTP server refuses for good (DeliveryError.Permanent: a 5xx
-// to RCPT TO or DATA) is recorded as failed and returned as a permanent
-// error, so the runner dead-letters the message. Every other SMTP failure
-// (no connection, timeouts, 4xx, a refused login or sender) is returned
-// as natsjs.Unavailable(dependencySMTP, ...), and a database failure
-// through pgdb.Classify: the runner redelivers the message with backoff
-// for as long as it takes and, while failures go on, pauses the consumer
-// and probes the dependency.
+// send sends m for the event of msg, at most once per event as far as the
+// database can tell, and records it (README "Delivery guarantees"): an
+// event whose mail is recorded as sent, or erased since, sends nothing; one
+// recorded as failed (back by a redrive) is sent again and its row
+// updated; any other is sent, with the Message-ID <event id@MAIL_DOMAIN>,
+// then recorded with its inbox entry in one transaction. A refusal for
+// good (sendError.Permanent) is recorded as failed and returned as
+// natsjs.Permanent; any other SMTP failure as
+// natsjs.Unavailable(dependencySMTP, ...), a database failure through
+// pgdb.Classify.
 func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) error {
 	ev := msg.Event
 	log := s.logger.With("event_id", ev.ID, "order_id", m.OrderID, "kind", m.Kind)
@@ -110,7 +89,7 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 		Status:     statusSent,
 		Attempts:   max(1, int(msg.NumDelivered)),
 	}
-	sendErr := s.mailer.Send(ctx, Outgoing{
+	sendErr := s.mailer.Send(ctx, outgoingMail{
 		ID:      ev.ID,
 		To:      m.To,
 		Subject: m.Content.Subject,
@@ -119,7 +98,7 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 		Headers: map[string]string{"X-Order-Id": m.OrderID},
 	})
 	if sendErr != nil {
-		var de *DeliveryError
+		var de *sendError
 		if !errors.As(sendErr, &de) || !de.Permanent {
 			s.metrics.count(m.Kind, outcomeRetry) // the runner logs the error and the retry
 			return natsjs.Unavailable(dependencySMTP, fmt.Errorf("send %s for event %s: %w", m.Kind, ev.ID, sendErr))
@@ -127,14 +106,19 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 		rec.Status, rec.Error = statusFailed, de.Error()
 	}
 
-	record := s.store.RecordMail
-	if retry {
-		record = s.store.RecordRetry
-	}
-	if _, err := record(ctx, s.consumer, rec); err != nil {
+	err = pgx.BeginFunc(ctx, s.store.pool, func(tx pgx.Tx) error {
+		var err error
+		if retry {
+			_, err = recordRetry(ctx, tx, rec)
+		} else {
+			_, err = recordMail(ctx, tx, s.consumer, rec)
+		}
+		return err
+	})
+	if err != nil {
 		// The mail may be out already: the redelivery resends it with
-		// the same Message-ID (see above).
-		return pgdb.Classify(err)
+		// the same Message-ID (README "Delivery guarantees").
+		return pgdb.Classify(fmt.Errorf("record mail for event %s: %w", ev.ID, err))
 	}
 	if sendErr != nil {
 		s.metrics.count(m.Kind, outcomeFailed)
@@ -150,10 +134,10 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 // needs and returns the recipient. Errors name the field, never its
 // (personal) value.
 func validateRecipient(orderID string, c events.Customer) (mail.Address, error) {
-	if !isCanonicalUUID(orderID) {
+	if !events.ValidUUID(orderID) {
 		return mail.Address{}, errors.New("order_id is not a UUID")
 	}
-	if !isCanonicalUUID(c.ID) {
+	if !events.ValidUUID(c.ID) {
 		return mail.Address{}, errors.New("customer.id is not a UUID")
 	}
 	addr, err := mail.ParseAddress(c.Email)
@@ -161,13 +145,4 @@ func validateRecipient(orderID string, c events.Customer) (mail.Address, error) 
 		return mail.Address{}, errors.New("customer.email is not a bare e-mail address")
 	}
 	return mail.Address{Name: c.Name, Address: addr.Address}, nil
-}
-
-// isCanonicalUUID reports whether s is a UUID in its 36-character form.
-// Other forms the uuid package accepts (urn:uuid:..., braces) would be
-// refused by PostgreSQL only after the mail is out, and then retried and
-// resent until dead-lettered.
-func isCanonicalUUID(s string) bool {
-	_, err := uuid.Parse(s)
-	return err == nil && len(s) == 36
 }

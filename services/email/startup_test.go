@@ -48,7 +48,7 @@ func TestStartsWhileNATSDown(t *testing.T) {
 	ev := newOrderRejected(t, p, "SKU-TEA")
 	servicetest.MustPublish(t, e.js, &nats.Msg{Subject: events.OrderRejectedSubject(p.Customer.ID), Header: ev.Header(), Data: ev.Data})
 	servicetest.WaitFor(t, 20*time.Second, "the apology", func() (bool, string) {
-		n := len(e.mails(ev.ID))
+		n := len(e.mails(t, ev.ID))
 		return n == 1, fmt.Sprintf("%d mails", n)
 	})
 }

@@ -2,32 +2,12 @@ package main
 
 import (
 	"context"
-	"embed"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/orderbus/orderbus/pkg/inbox"
-	"github.com/orderbus/orderbus/pkg/outbox"
-	"github.com/orderbus/orderbus/pkg/pgdb"
 )
-
-//go:embed migrations/*.sql
-var migrationFiles embed.FS
-
-// migrationSets returns the migration sets run applies, in order: the
-// shared inbox and outbox tables (the outbox holds erasure answers until
-// they are published), then the service's own set, "email".
-func migrationSets() ([]pgdb.MigrationSet, error) {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("email migrations: %w", err)
-	}
-	return []pgdb.MigrationSet{inbox.Migrations(), outbox.Migrations(), {Name: "email", FS: sub}}, nil
-}
 
 // Mail kinds and statuses as stored in mails.
 const (
@@ -102,57 +82,6 @@ func (s *Store) MailStatus(ctx context.Context, consumer, eventID string) (strin
 	return "", false, nil
 }
 
-// RecordMail stores m and records m.EventID in the inbox of consumer, in
-// one transaction. It reports false, storing nothing, when the event was
-// already recorded (a concurrent redelivery got there first). SentAt is
-// set to now for a sent mail; ID and CreatedAt are assigned by the
-// database. It returns an error when the transaction fails; then nothing
-// is stored.
-func (s *Store) RecordMail(ctx context.Context, consumer string, m Mail) (bool, error) {
-	var recorded bool
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		isNew, err := inbox.Record(ctx, tx, consumer, m.EventID)
-		if err != nil || !isNew {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `
-			INSERT INTO mails (event_id, kind, order_id, customer_id, recipient, subject,
-			                   message_id, status, error, attempts, sent_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10,
-			        CASE WHEN $8 = 'sent' THEN now() END)
-			ON CONFLICT (event_id) DO NOTHING`,
-			m.EventID, m.Kind, m.OrderID, m.CustomerID, m.Recipient, m.Subject,
-			m.MessageID, m.Status, m.Error, m.Attempts)
-		if err != nil {
-			return fmt.Errorf("insert mail: %w", err)
-		}
-		recorded = tag.RowsAffected() == 1
-		return nil
-	})
-	if err != nil {
-		return false, fmt.Errorf("record mail for event %s: %w", m.EventID, err)
-	}
-	return recorded, nil
-}
-
-// RecordRetry updates the failed mail of m.EventID with the outcome of
-// sending it again (a redrive): status, error, one more attempt, and SentAt
-// when sent. consumer is unused: the event is in the inbox already; the
-// parameter keeps RecordMail's shape. It reports false, changing nothing,
-// when no failed mail of that event is stored (erased, or already retried
-// by a concurrent delivery). It returns an error when the update fails.
-func (s *Store) RecordRetry(ctx context.Context, _ string, m Mail) (bool, error) {
-	tag, err := s.pool.Exec(ctx, `
-		UPDATE mails SET status = $2, error = NULLIF($3, ''), attempts = attempts + 1,
-		       sent_at = CASE WHEN $2 = 'sent' THEN now() END
-		WHERE event_id = $1 AND status = 'failed'`,
-		m.EventID, m.Status, m.Error)
-	if err != nil {
-		return false, fmt.Errorf("record retried mail for event %s: %w", m.EventID, err)
-	}
-	return tag.RowsAffected() == 1, nil
-}
-
 // MailsByOrder returns the mails recorded for orderID, oldest first, or an
 // empty slice. It returns an error when the query fails.
 func (s *Store) MailsByOrder(ctx context.Context, orderID string) ([]Mail, error) {
@@ -173,18 +102,4 @@ func (s *Store) MailsByOrder(ctx context.Context, orderID string) ([]Mail, error
 		return nil, fmt.Errorf("mails of order %s: %w", orderID, err)
 	}
 	return mails, nil
-}
-
-// eraseCustomer is the email service's erasure.Eraser: it deletes, in tx,
-// every mails row of customerID (receipts and apologies, sent or failed),
-// and with them the recipient addresses, subjects and refusal texts they
-// hold, and reports how many as "mails". The inbox keeps the events' ids,
-// which are no personal data and keep redeliveries from mailing again
-// (see MailStatus).
-func eraseCustomer(ctx context.Context, tx pgx.Tx, customerID string) (map[string]int64, error) {
-	tag, err := tx.Exec(ctx, `DELETE FROM mails WHERE customer_id = $1`, customerID)
-	if err != nil {
-		return nil, fmt.Errorf("delete mails of a customer: %w", err)
-	}
-	return map[string]int64{"mails": tag.RowsAffected()}, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"log/slog"
-	"time"
 
 	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
@@ -10,11 +9,6 @@ import (
 	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/pgdb"
 )
-
-// serviceName names the service: its participant name in erasures (as the
-// gdpr service lists it), its erasure durable "email-erasure", its NATS
-// connection and its logs.
-const serviceName = "email"
 
 // durableEmail is the email service's durable consumer on ORDERS, and its
 // inbox consumer name. Renaming it makes JetStream deliver the whole
@@ -30,14 +24,14 @@ const durableEmail = "email"
 //     (apology). To handle another event type, add a route: its filter
 //     joins the consumer's FilterSubjects and its type the dispatch.
 //     While the SMTP server or the database is unavailable the consumer
-//     pauses; its probes say when to resume (Mailer.Probe, pgdb.Probe).
+//     pauses; its probes say when to resume (smtpMailer.Probe, pgdb.Probe).
 //   - "email-erasure" on GDPR: gdpr.erasure.requested, answered on
 //     gdpr.erasure.completed.email through the outbox (see pkg/erasure
 //     and eraseCustomer).
-func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, publishTimeout time.Duration,
-	mailer *Mailer, tmpl *Templates, metrics *mailMetrics) []natsjs.Subscription {
+func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, mailer *smtpMailer, tmpl *mailTemplates,
+	metrics *mailMetrics) []natsjs.Subscription {
 	sender := newMailSender(logger, store, mailer, metrics, durableEmail)
-	participant := erasure.Participant{
+	erasures := erasure.Participant{
 		Service: serviceName, Pool: store.pool, Relay: relay, Erase: eraseCustomer, Logger: logger,
 	}
 	return []natsjs.Subscription{{
@@ -53,5 +47,5 @@ func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, publi
 			{Filter: events.FilterOrderRejected, Type: events.TypeOrderRejected,
 				Handler: handleOrderRejected(tmpl, sender)},
 		},
-	}, participant.Subscription()}
+	}, erasures.Subscription()}
 }

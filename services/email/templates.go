@@ -15,22 +15,22 @@ import (
 //go:embed templates/*.tmpl
 var templateFiles embed.FS
 
-// Templates renders the mails' plain-text and HTML bodies. The HTML
+// mailTemplates renders the mails' plain-text and HTML bodies. The HTML
 // templates escape their data (html/template); the text templates do not
 // need to. It is safe for concurrent use.
-type Templates struct {
+type mailTemplates struct {
 	text *texttemplate.Template
 	html *htmltemplate.Template
 }
 
-// Content is a rendered mail: its subject and both bodies.
-type Content struct {
+// mailContent is a rendered mail: its subject and both bodies.
+type mailContent struct {
 	Subject, Text, HTML string
 }
 
 // parseTemplates parses the embedded templates. An error means a template
 // does not parse, which is a bug caught by the tests.
-func parseTemplates() (*Templates, error) {
+func parseTemplates() (*mailTemplates, error) {
 	text, err := texttemplate.New("mail").Option("missingkey=error").ParseFS(templateFiles, "templates/*.txt.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("parse text templates: %w", err)
@@ -39,7 +39,7 @@ func parseTemplates() (*Templates, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse html templates: %w", err)
 	}
-	return &Templates{text: text, html: html}, nil
+	return &mailTemplates{text: text, html: html}, nil
 }
 
 // receiptData is what the receipt templates see.
@@ -54,7 +54,7 @@ type receiptData struct {
 // Receipt renders the receipt for a placed order: a greeting with the
 // customer's name, the order id, each item's SKU and quantity, and the
 // total number of items. It returns an error only if a template fails.
-func (t *Templates) Receipt(p events.OrderPlaced) (Content, error) {
+func (t *mailTemplates) Receipt(p events.OrderPlaced) (mailContent, error) {
 	data := receiptData{
 		Name:         p.Customer.Name,
 		OrderID:      p.OrderID,
@@ -66,9 +66,9 @@ func (t *Templates) Receipt(p events.OrderPlaced) (Content, error) {
 	}
 	text, html, err := t.render("receipt", data)
 	if err != nil {
-		return Content{}, err
+		return mailContent{}, err
 	}
-	return Content{
+	return mailContent{
 		Subject: fmt.Sprintf("Your orderbus order %s is received", data.ShortOrderID),
 		Text:    text,
 		HTML:    html,
@@ -87,7 +87,7 @@ type apologyData struct {
 // customer's name, the order id, and the SKUs that were out of stock (or
 // a general sentence when the event lists none). It returns an error only
 // if a template fails.
-func (t *Templates) Apology(p events.OrderRejected) (Content, error) {
+func (t *mailTemplates) Apology(p events.OrderRejected) (mailContent, error) {
 	data := apologyData{
 		Name:         p.Customer.Name,
 		OrderID:      p.OrderID,
@@ -96,9 +96,9 @@ func (t *Templates) Apology(p events.OrderRejected) (Content, error) {
 	}
 	text, html, err := t.render("apology", data)
 	if err != nil {
-		return Content{}, err
+		return mailContent{}, err
 	}
-	return Content{
+	return mailContent{
 		Subject: fmt.Sprintf("Sorry, your orderbus order %s could not be fulfilled", data.ShortOrderID),
 		Text:    text,
 		HTML:    html,
@@ -106,7 +106,7 @@ func (t *Templates) Apology(p events.OrderRejected) (Content, error) {
 }
 
 // render executes <name>.txt.tmpl and <name>.html.tmpl with data.
-func (t *Templates) render(name string, data any) (text, html string, err error) {
+func (t *mailTemplates) render(name string, data any) (text, html string, err error) {
 	var tb, hb bytes.Buffer
 	if err := t.text.ExecuteTemplate(&tb, name+".txt.tmpl", data); err != nil {
 		return "", "", fmt.Errorf("render %s text: %w", name, err)

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/orderbus/orderbus/pkg/config"
+	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/outbox"
 )
 
 // Config is the SMS service's configuration, read from the environment
@@ -16,6 +18,7 @@ import (
 type Config struct {
 	config.Service
 	natsjs.ConsumerSettings
+	outbox.Settings
 
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8084"`
 
@@ -33,13 +36,6 @@ type Config struct {
 	TwilioFrom       string `env:"TWILIO_FROM"`
 	// TwilioBaseURL is the Twilio API's root, replaceable for a proxy.
 	TwilioBaseURL string `env:"TWILIO_BASE_URL" envDefault:"https://api.twilio.com"`
-
-	// PublishTimeout is how long the erasure handler waits for the PubAck
-	// of the answer it has just committed before acknowledging the request
-	// anyway (the outbox relay publishes the answer later).
-	PublishTimeout time.Duration `env:"PUBLISH_TIMEOUT" envDefault:"2s"`
-	// OutboxInterval is how often the outbox relay looks for unpublished events.
-	OutboxInterval time.Duration `env:"OUTBOX_INTERVAL" envDefault:"1s"`
 }
 
 // twilioTimeout bounds one Twilio request, answer included. Twilio answers
@@ -61,13 +57,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 // Validate returns an error naming every invalid setting, including the
 // settings the chosen SMS_PROVIDER needs.
 func (c Config) Validate() error {
-	errs := []error{c.Service.Validate(), c.validateProvider(), c.ConsumerSettings.Validate()}
-	if c.PublishTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("PUBLISH_TIMEOUT %s: want > 0", c.PublishTimeout))
-	}
-	if c.OutboxInterval <= 0 {
-		errs = append(errs, fmt.Errorf("OUTBOX_INTERVAL %s: want > 0", c.OutboxInterval))
-	}
+	errs := []error{c.Service.Validate(), c.validateProvider(), c.ConsumerSettings.Validate(), c.Settings.Validate()}
 	return errors.Join(errs...)
 }
 
@@ -97,7 +87,7 @@ func (c Config) validateProvider() error {
 		}
 		if c.TwilioFrom == "" {
 			errs = append(errs, errors.New("TWILIO_FROM is required with SMS_PROVIDER=twilio"))
-		} else if !validPhone(c.TwilioFrom) && !isSenderID(c.TwilioFrom) {
+		} else if !events.ValidPhone(c.TwilioFrom) && !isSenderID(c.TwilioFrom) {
 			errs = append(errs, fmt.Errorf("TWILIO_FROM %q: want an E.164 number or an alphanumeric sender ID", c.TwilioFrom))
 		}
 		if err := checkHTTPURL(c.TwilioBaseURL); err != nil {
@@ -146,8 +136,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("twilio_auth_token", token),
 		slog.String("twilio_from", c.TwilioFrom),
 		slog.String("twilio_base_url", config.Redact(c.TwilioBaseURL)),
-		slog.Duration("publish_timeout", c.PublishTimeout),
-		slog.Duration("outbox_interval", c.OutboxInterval),
+		slog.Attr{Value: c.Settings.LogValue()},
 		slog.Attr{Value: c.ConsumerSettings.LogValue()},
 	)
 }

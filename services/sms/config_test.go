@@ -23,7 +23,7 @@ func TestLoadConfig(t *testing.T) {
 				c.TwilioBaseURL != "https://api.twilio.com" || c.Concurrency != 8 || c.PauseAfter != 5 ||
 				c.ShutdownTimeout != 20*time.Second || c.NATSURL != "nats://127.0.0.1:4222" ||
 				c.LogLevel != "info" || c.LogFormat != "json" ||
-				c.PublishTimeout != 2*time.Second || c.OutboxInterval != time.Second {
+				c.PublishTimeout != 2*time.Second || c.Interval != time.Second {
 				t.Errorf("defaults = %+v", c)
 			}
 			want := []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute}
@@ -42,8 +42,8 @@ func TestLoadConfig(t *testing.T) {
 			}},
 		{name: "publish timeout raises the ack wait", env: with(base, "PUBLISH_TIMEOUT", "25s", "OUTBOX_INTERVAL", "250ms"),
 			check: func(t *testing.T, c Config) {
-				if c.PublishTimeout != 25*time.Second || c.OutboxInterval != 250*time.Millisecond {
-					t.Errorf("publish timeout %v, outbox interval %v", c.PublishTimeout, c.OutboxInterval)
+				if c.PublishTimeout != 25*time.Second || c.Interval != 250*time.Millisecond {
+					t.Errorf("publish timeout %v, outbox interval %v", c.PublishTimeout, c.Interval)
 				}
 				if c.ackWait() != 75*time.Second {
 					t.Errorf("ack wait = %v, want 3 x PUBLISH_TIMEOUT", c.ackWait())

@@ -7,11 +7,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 
+	"github.com/orderbus/orderbus/pkg/erasure/erasuretest"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/servicetest"
 )
@@ -33,66 +32,66 @@ func TestErasure(t *testing.T) {
 	var adaPlaced []events.Event
 	for range 3 {
 		ev := orderPlacedBy(t, ada)
-		e.publish(ev, ada.ID)
+		e.publish(t, ev, ada.ID)
 		adaPlaced = append(adaPlaced, ev)
 	}
 	bobPlaced, bobOrder := newOrderPlaced(t)
 	bob := bobOrder.Customer
-	e.publish(bobPlaced, bob.ID)
-	e.settled(e.lastSeq())
+	e.publish(t, bobPlaced, bob.ID)
+	e.settled(t, e.lastSeq(t))
 	if n := len(hook.requests()); n != 4 {
 		t.Fatalf("the webhook was called %d times before the erasure, want 4", n)
 	}
-	if n := e.messagesOf(ada); n != 3 {
+	if n := e.messagesOf(t, ada); n != 3 {
 		t.Fatalf("%d messages rows of Ada before the erasure, want 3", n)
 	}
 
 	// The request, and a copy with the same ce-id past JetStream's
 	// duplicate window (another Nats-Msg-Id): one erasure, one answer.
-	request, erasureID := newErasureRequest(t, ada.ID)
+	request, erasureID := erasuretest.Request(t, ada.ID)
 	servicetest.MustPublish(t, e.js, request)
-	seq := servicetest.MustPublish(t, e.js, redelivered(request))
-	answers := e.answers(seq, 1)
+	seq := servicetest.MustPublish(t, e.js, erasuretest.Redelivered(request))
+	answers := e.erasureAnswers(t, seq, 1)
 	if a := answers[0]; a.Service != "sms" || a.CustomerID != ada.ID || a.ErasureID != erasureID ||
 		!maps.Equal(a.Erased, map[string]int64{"messages": 3, "outbox": 0}) {
 		t.Errorf("answer = %+v, want sms's for Ada's erasure with 3 messages and 0 outbox events erased", a)
 	}
-	if n := e.messagesOf(ada); n != 0 {
+	if n := e.messagesOf(t, ada); n != 0 {
 		t.Errorf("%d messages rows of Ada after the erasure, want none", n)
 	}
 	if code, body := e.Get("/v1/messages?to=" + url.QueryEscape(ada.Phone)); code != http.StatusOK || !strings.Contains(body, `"messages":[]`) {
 		t.Errorf("GET /v1/messages for Ada's number = %d %s, want an empty list", code, body)
 	}
-	if n := e.messagesOf(bob); n != 1 {
+	if n := e.messagesOf(t, bob); n != 1 {
 		t.Errorf("%d messages rows of Bob after Ada's erasure, want his 1", n)
 	}
-	if rows := e.rows(bobPlaced.ID); len(rows) != 1 || rows[0].Status != statusSent || rows[0].To != bob.Phone {
+	if rows := e.rows(t, bobPlaced.ID); len(rows) != 1 || rows[0].Status != statusSent || rows[0].To != bob.Phone {
 		t.Errorf("Bob's messages rows = %+v, want his sent SMS", rows)
 	}
 
 	// An old order event of Ada's, delivered again: its record is gone,
 	// but the inbox remembers it, so nothing is sent.
-	seq = servicetest.MustPublish(t, e.js, redelivered(&nats.Msg{
+	seq = servicetest.MustPublish(t, e.js, erasuretest.Redelivered(&nats.Msg{
 		Subject: events.OrderPlacedSubject(ada.ID), Header: adaPlaced[0].Header(), Data: adaPlaced[0].Data,
 	}))
-	e.settled(seq)
-	if n := e.metric(series("webhook", outcomeDuplicate)); n != 1 {
+	e.settled(t, seq)
+	if n := e.metric(t, series("webhook", outcomeDuplicate)); n != 1 {
 		t.Errorf("duplicate metric = %v, want 1", n)
 	}
 	if n := len(hook.requests()); n != 4 {
 		t.Errorf("the webhook was called %d times after the redelivery, want still 4", n)
 	}
-	if n := e.messagesOf(ada); n != 0 {
+	if n := e.messagesOf(t, ada); n != 0 {
 		t.Errorf("%d messages rows of Ada after the redelivery, want none", n)
 	}
 
 	// A later request for the same customer is answered again.
-	later, laterID := newErasureRequest(t, ada.ID)
-	answers = e.answers(servicetest.MustPublish(t, e.js, later), 2)
+	later, laterID := erasuretest.Request(t, ada.ID)
+	answers = e.erasureAnswers(t, servicetest.MustPublish(t, e.js, later), 2)
 	if a := answers[1]; a.ErasureID != laterID || !maps.Equal(a.Erased, map[string]int64{"messages": 0, "outbox": 0}) {
 		t.Errorf("second answer = %+v, want one for the later erasure with nothing erased", a)
 	}
-	if n := e.count(`SELECT count(*) FROM outbox`); n != 0 {
+	if n := e.count(t, `SELECT count(*) FROM outbox`); n != 0 {
 		t.Errorf("%d events left in the outbox, want none", n)
 	}
 }
@@ -109,72 +108,29 @@ func orderPlacedBy(t *testing.T, c events.Customer) events.Event {
 	return ev
 }
 
-// newErasureRequest returns an erasure request for customerID as the gdpr
-// service publishes it, and its erasure id.
-func newErasureRequest(t *testing.T, customerID string) (*nats.Msg, string) {
+// erasureAnswers waits until the erasure consumer has settled every GDPR
+// message up to seq and the outbox is empty, and returns the service's
+// answers, oldest first, failing unless there are n.
+func (e *testEnv) erasureAnswers(t *testing.T, seq uint64, n int) []events.ErasureCompleted {
 	t.Helper()
-	id := uuid.NewString()
-	ev, err := events.New("/orderbus/gdpr", events.TypeErasureRequested, id,
-		events.ErasureRequested{ErasureID: id, CustomerID: customerID, RequestedAt: time.Now().UTC()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &nats.Msg{Subject: events.SubjectErasureRequested, Header: ev.Header(), Data: ev.Data}, id
-}
-
-// redelivered returns a copy of msg (the same event, ce-id included) under
-// another Nats-Msg-Id, which JetStream stores and delivers again as a
-// redelivery would.
-func redelivered(msg *nats.Msg) *nats.Msg {
-	h := nats.Header{}
-	for k, v := range msg.Header {
-		h[k] = append([]string(nil), v...)
-	}
-	h.Set(nats.MsgIdHdr, "again-"+uuid.NewString())
-	return &nats.Msg{Subject: msg.Subject, Header: h, Data: msg.Data}
-}
-
-// answers waits until the erasure consumer has settled every request up
-// to stream sequence seq and the GDPR stream holds at least n answers of
-// the SMS service, and returns them, oldest first; it fails the test
-// unless there are exactly n.
-func (e *testEnv) answers(seq uint64, n int) []events.ErasureCompleted {
-	e.t.Helper()
-	subject := events.ErasureCompletedSubject("sms")
-	servicetest.WaitFor(e.t, 15*time.Second, "the erasure answers", func() (bool, string) {
-		msgs := len(servicetest.StreamMsgs(e.t, e.js, events.StreamGDPR, subject))
-		settled, seen := servicetest.Settled(e.js, events.StreamGDPR, "sms-erasure", seq)
-		return settled && msgs >= n, fmt.Sprintf("%d answers; consumer %s", msgs, seen)
+	return erasuretest.Answers(t, e.js, serviceName, seq, n, func() (bool, string) {
+		pending := e.count(t, `SELECT count(*) FROM outbox`)
+		return pending == 0, fmt.Sprintf("outbox rows %d", pending)
 	})
-	raw := servicetest.StreamMsgs(e.t, e.js, events.StreamGDPR, subject)
-	if len(raw) != n {
-		e.t.Fatalf("%d answers on %s, want %d", len(raw), subject, n)
-	}
-	out := make([]events.ErasureCompleted, n)
-	for i, m := range raw {
-		ev, err := events.Parse(nats.Header(m.Header), m.Data)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if err := ev.Decode(&out[i]); err != nil {
-			e.t.Fatal(err)
-		}
-	}
-	return out
 }
 
 // messagesOf counts the messages rows that name c, by customer id or number.
-func (e *testEnv) messagesOf(c events.Customer) int {
-	e.t.Helper()
-	return e.count(`SELECT count(*) FROM messages WHERE customer_id = $1 OR to_number = $2`, c.ID, c.Phone)
+func (e *testEnv) messagesOf(t *testing.T, c events.Customer) int {
+	t.Helper()
+	return e.count(t, `SELECT count(*) FROM messages WHERE customer_id = $1 OR to_number = $2`, c.ID, c.Phone)
 }
 
 // count runs a count(*) query on the service's database.
-func (e *testEnv) count(query string, args ...any) int {
-	e.t.Helper()
+func (e *testEnv) count(t *testing.T, query string, args ...any) int {
+	t.Helper()
 	var n int
-	if err := e.db.QueryRow(e.t.Context(), query, args...).Scan(&n); err != nil {
-		e.t.Fatal(err)
+	if err := e.db.QueryRow(t.Context(), query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
 	}
 	return n
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/web"
 )
 
@@ -59,7 +60,7 @@ func listParams(r *http.Request) (string, int, error) {
 	if rest, ok := strings.CutPrefix(to, " "); ok {
 		to = "+" + rest
 	}
-	if !validPhone(to) {
+	if !events.ValidPhone(to) {
 		return bad("to", "must be an E.164 phone number such as +447700900961 (escape + as %2B)")
 	}
 	limit := defaultListLimit

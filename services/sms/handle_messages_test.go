@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/orderbus/orderbus/pkg/web"
 )
@@ -17,7 +18,6 @@ import (
 func TestListMessages(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, nil)
-	store := newStore(e.db)
 	const number, other = "+447700900961", "+15005550006"
 	customer := uuid.NewString()
 	var ids []string // oldest first
@@ -29,7 +29,11 @@ func TestListMessages(t *testing.T) {
 		if i == 1 {
 			m.Status, m.ProviderID, m.Error = statusFailed, "", "webhook: answered 400 Bad Request"
 		}
-		if _, err := store.RecordMessage(context.Background(), durableSMS, m); err != nil {
+		err := pgx.BeginFunc(context.Background(), e.db, func(tx pgx.Tx) error {
+			_, err := recordMessage(context.Background(), tx, durableSMS, m)
+			return err
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
 		if to == number {

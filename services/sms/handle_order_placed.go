@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
@@ -15,47 +15,23 @@ import (
 )
 
 // handleOrderPlaced texts the customer that the order was received, at
-// most once per event as far as the database can tell:
-//
-//   - an event whose message is already recorded as sent, or was recorded
-//     and then erased (its id stays in the inbox), is acknowledged without
-//     sending anything;
-//   - an event whose message was recorded as failed (refused for good,
-//     then dead-lettered) is back because an operator redrove it: the SMS
-//     is sent again and its row updated;
-//   - otherwise the SMS is sent, then the message row and the inbox record
-//     are committed in one transaction.
-//
-// The provider is not part of that transaction. If the process dies, or
-// the commit fails, after the provider accepted the SMS, the event is
-// redelivered and the SMS sent again. The webhook provider passes the
-// event id as Idempotency-Key, by which the receiver can drop the copy;
-// Twilio takes no such key, so there the customer may get it twice. That
-// is the at-least-once edge of this handler.
-//
-// Two deliveries of one event in this process at once (a duplicate
-// published under another Nats-Msg-Id, an AckWait expiry) do not both
-// send: the second is retried later, when the first has recorded its
-// message. Across instances that race remains, with the idempotency key
-// as its only safeguard.
-//
-// A payload that cannot be decoded or lacks what the SMS needs, and an SMS
-// the provider refuses for good (SendError.Permanent: a 4xx that blames
-// the message or recipient, see isPermanentStatus), are permanent
-// failures: the refusal is recorded as a failed message, and the runner
-// dead-letters the message. Every other provider failure is returned as
-// natsjs.Unavailable(dependencyProvider, ...), and a database failure
-// through pgdb.Classify: the runner redelivers the message with backoff
-// for as long as it takes and, while failures go on, pauses the consumer
-// and probes the dependency.
-func handleOrderPlaced(logger *slog.Logger, store *Store, provider Provider, metrics *smsMetrics) natsjs.Handler {
+// most once per event as far as the database can tell, and records it
+// (README "Delivery guarantees"): an event whose message is recorded as
+// sent, or erased since, sends nothing; one recorded as failed (back by a
+// redrive) is sent again and its row updated; any other is sent, then
+// recorded with its inbox entry in one transaction. A payload that lacks
+// what the SMS needs and a refusal for good (sendError.Permanent, recorded
+// as failed) are returned as natsjs.Permanent; any other provider failure
+// as natsjs.Unavailable(dependencyProvider, ...), a database failure
+// through pgdb.Classify.
+func handleOrderPlaced(logger *slog.Logger, store *Store, provider smsProvider, metrics *smsMetrics) natsjs.Handler {
 	var inFlight sync.Map // event id → struct{}
 	name := provider.Name()
 	return func(ctx context.Context, msg natsjs.Message) error {
 		ev := msg.Event
 		var p events.OrderPlaced
 		if err := ev.Decode(&p); err != nil {
-			return natsjs.Permanent(err)
+			return err // wraps events.ErrMalformed: dead-lettered
 		}
 		items, err := validateOrderPlaced(p)
 		if err != nil {
@@ -90,9 +66,9 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, provider Provider, met
 			Status:     statusSent,
 			Attempts:   max(1, int(msg.NumDelivered)),
 		}
-		providerID, sendErr := provider.Send(ctx, SMS{To: rec.To, Body: rec.Body, OrderID: p.OrderID, EventID: ev.ID})
+		providerID, sendErr := provider.Send(ctx, textMessage{To: rec.To, Body: rec.Body, OrderID: p.OrderID, EventID: ev.ID})
 		if sendErr != nil {
-			var se *SendError
+			var se *sendError
 			if !errors.As(sendErr, &se) || !se.Permanent {
 				metrics.count(name, outcomeRetry) // the runner logs the error and the retry
 				return natsjs.Unavailable(dependencyProvider, fmt.Errorf("send sms for event %s: %w", ev.ID, sendErr))
@@ -101,14 +77,20 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, provider Provider, met
 		}
 		rec.ProviderID = providerID
 
-		record := store.RecordMessage
-		if retry {
-			record = store.RecordRetry
-		}
-		recorded, err := record(ctx, durableSMS, rec)
+		var recorded bool
+		err = pgx.BeginFunc(ctx, store.pool, func(tx pgx.Tx) error {
+			var err error
+			if retry {
+				recorded, err = recordRetry(ctx, tx, rec)
+			} else {
+				recorded, err = recordMessage(ctx, tx, durableSMS, rec)
+			}
+			return err
+		})
 		if err != nil {
-			// The SMS may be out already: the redelivery resends it (see above).
-			return pgdb.Classify(err)
+			// The SMS may be out already: the redelivery resends it
+			// (README "Delivery guarantees").
+			return pgdb.Classify(fmt.Errorf("record message for event %s: %w", ev.ID, err))
 		}
 		if !recorded {
 			// Another instance handled the same event at the same time.
@@ -143,13 +125,13 @@ func orderReceivedText(orderID string, items int) string {
 // items ordered (the sum of the quantities). Errors name the field, never
 // its (personal) value.
 func validateOrderPlaced(p events.OrderPlaced) (int, error) {
-	if !isCanonicalUUID(p.OrderID) {
+	if !events.ValidUUID(p.OrderID) {
 		return 0, errors.New("order_id is not a UUID")
 	}
-	if !isCanonicalUUID(p.Customer.ID) {
+	if !events.ValidUUID(p.Customer.ID) {
 		return 0, errors.New("customer.id is not a UUID")
 	}
-	if !validPhone(p.Customer.Phone) {
+	if !events.ValidPhone(p.Customer.Phone) {
 		return 0, errors.New("customer.phone is not an E.164 number")
 	}
 	total := 0
@@ -163,13 +145,4 @@ func validateOrderPlaced(p events.OrderPlaced) (int, error) {
 		return 0, errors.New("items is empty")
 	}
 	return total, nil
-}
-
-// isCanonicalUUID reports whether s is a UUID in its 36-character form.
-// Other forms the uuid package accepts (urn:uuid:..., braces) would be
-// refused by PostgreSQL only after the SMS is out, and then retried and
-// resent until dead-lettered.
-func isCanonicalUUID(s string) bool {
-	_, err := uuid.Parse(s)
-	return err == nil && len(s) == 36
 }

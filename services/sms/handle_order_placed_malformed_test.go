@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +24,11 @@ func TestOrderPlacedMalformedDeadLettered(t *testing.T) {
 			edit: func(nats.Header, *events.OrderPlaced) []byte { return []byte(`{"order_id": 42}`) }},
 		{name: "customer id not a uuid",
 			edit: func(_ nats.Header, p *events.OrderPlaced) []byte { p.Customer.ID = "c-1"; return nil }},
+		{name: "customer id in upper case",
+			edit: func(_ nats.Header, p *events.OrderPlaced) []byte {
+				p.Customer.ID = strings.ToUpper(p.Customer.ID)
+				return nil
+			}},
 		{name: "phone not E.164",
 			edit: func(_ nats.Header, p *events.OrderPlaced) []byte { p.Customer.Phone = "07700 900961"; return nil }},
 		{name: "no items",
@@ -49,17 +55,17 @@ func TestOrderPlacedMalformedDeadLettered(t *testing.T) {
 			servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: h, Data: body})
 
 			servicetest.WaitFor(t, 15*time.Second, "the dead letter", func() (bool, string) {
-				n := len(e.dlq(subject))
+				n := len(e.dlq(t, subject))
 				return n > 0, fmt.Sprintf("%d DLQ messages", n)
 			})
-			dead := e.dlq(subject)
+			dead := e.dlq(t, subject)
 			if len(dead) != 1 {
 				t.Fatalf("%d DLQ messages, want 1", len(dead))
 			}
 			if got := dead[0].Header.Get("Orderbus-Reason"); got != "permanent" {
 				t.Errorf("Orderbus-Reason = %q, want permanent (error %q)", got, dead[0].Header.Get("Orderbus-Error"))
 			}
-			if rows := e.rows(ev.ID); len(rows) != 0 {
+			if rows := e.rows(t, ev.ID); len(rows) != 0 {
 				t.Errorf("messages rows = %+v, want none", rows)
 			}
 		})

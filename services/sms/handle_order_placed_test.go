@@ -20,15 +20,15 @@ func TestOrderPlacedSendsSMS(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, nil)
 	ev, p := newOrderPlaced(t)
-	e.publish(ev, p.Customer.ID)
+	e.publish(t, ev, p.Customer.ID)
 
 	servicetest.WaitFor(t, 15*time.Second, "the message record", func() (bool, string) {
-		n := len(e.rows(ev.ID))
+		n := len(e.rows(t, ev.ID))
 		return n > 0, fmt.Sprintf("%d rows", n)
 	})
-	e.settled(e.lastSeq())
+	e.settled(t, e.lastSeq(t))
 
-	rows := e.rows(ev.ID)
+	rows := e.rows(t, ev.ID)
 	wantBody := "Order " + p.OrderID + " received, 3 items"
 	if len(rows) != 1 {
 		t.Fatalf("got %d messages rows, want 1", len(rows))
@@ -38,7 +38,7 @@ func TestOrderPlacedSendsSMS(t *testing.T) {
 		r.Attempts != 1 || r.SentAt == nil {
 		t.Errorf("messages row = %+v, want one sent by the log provider to the customer with %q", r, wantBody)
 	}
-	if n := e.metric(series("log", outcomeSent)); n != 1 {
+	if n := e.metric(t, series("log", outcomeSent)); n != 1 {
 		t.Errorf("sent metric = %v, want 1", n)
 	}
 
@@ -80,15 +80,15 @@ func TestOrderPlacedDeliveredTwiceSendsOnce(t *testing.T) {
 	servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: first, Data: ev.Data})
 	seq := servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: second, Data: ev.Data})
 
-	e.settled(seq)
+	e.settled(t, seq)
 	servicetest.WaitFor(t, 5*time.Second, "the duplicate to be counted", func() (bool, string) {
-		n := e.metric(series("webhook", outcomeDuplicate))
+		n := e.metric(t, series("webhook", outcomeDuplicate))
 		return n == 1, fmt.Sprintf("%v duplicates", n)
 	})
 	if n := len(hook.requests()); n != 1 {
 		t.Errorf("the webhook was called %d times, want 1", n)
 	}
-	if rows := e.rows(ev.ID); len(rows) != 1 || rows[0].Status != statusSent || rows[0].ProviderID != "hook-0" {
+	if rows := e.rows(t, ev.ID); len(rows) != 1 || rows[0].Status != statusSent || rows[0].ProviderID != "hook-0" {
 		t.Errorf("messages rows = %+v, want one sent row with the webhook's id", rows)
 	}
 }
@@ -97,13 +97,13 @@ func TestOrderPlacedWebhookUnavailableRetried(t *testing.T) {
 	t.Parallel()
 	e, hook := startWebhookEnv(t, http.StatusServiceUnavailable, http.StatusOK)
 	ev, p := newOrderPlaced(t)
-	e.publish(ev, p.Customer.ID)
+	e.publish(t, ev, p.Customer.ID)
 
 	servicetest.WaitFor(t, 15*time.Second, "the message record", func() (bool, string) {
-		n := len(e.rows(ev.ID))
+		n := len(e.rows(t, ev.ID))
 		return n > 0, fmt.Sprintf("%d rows", n)
 	})
-	e.settled(e.lastSeq())
+	e.settled(t, e.lastSeq(t))
 
 	calls := hook.requests()
 	if len(calls) != 2 {
@@ -122,14 +122,14 @@ func TestOrderPlacedWebhookUnavailableRetried(t *testing.T) {
 			t.Errorf("call %d: body %s, want %v", i, c.Raw, want)
 		}
 	}
-	rows := e.rows(ev.ID)
+	rows := e.rows(t, ev.ID)
 	if len(rows) != 1 || rows[0].Status != statusSent || rows[0].Attempts != 2 || rows[0].ProviderID != "hook-1" {
 		t.Errorf("messages rows = %+v, want one sent row after 2 attempts with id hook-1", rows)
 	}
-	if n := e.metric(series("webhook", outcomeRetry)); n != 1 {
+	if n := e.metric(t, series("webhook", outcomeRetry)); n != 1 {
 		t.Errorf("retry metric = %v, want 1", n)
 	}
-	if n := len(e.dlq(events.OrderPlacedSubject(p.Customer.ID))); n != 0 {
+	if n := len(e.dlq(t, events.OrderPlacedSubject(p.Customer.ID))); n != 0 {
 		t.Errorf("%d DLQ messages, want none", n)
 	}
 }
@@ -139,15 +139,15 @@ func TestOrderPlacedWebhookRefusalDeadLettered(t *testing.T) {
 	e, hook := startWebhookEnv(t, http.StatusBadRequest)
 	ev, p := newOrderPlaced(t)
 	subject := events.OrderPlacedSubject(p.Customer.ID)
-	e.publish(ev, p.Customer.ID)
+	e.publish(t, ev, p.Customer.ID)
 
 	servicetest.WaitFor(t, 15*time.Second, "the dead letter", func() (bool, string) {
-		n := len(e.dlq(subject))
+		n := len(e.dlq(t, subject))
 		return n > 0, fmt.Sprintf("%d DLQ messages", n)
 	})
-	e.settled(e.lastSeq())
+	e.settled(t, e.lastSeq(t))
 
-	dead := e.dlq(subject)
+	dead := e.dlq(t, subject)
 	if len(dead) != 1 {
 		t.Fatalf("%d DLQ messages on %s, want 1", len(dead), events.DLQSubject(durableSMS, subject))
 	}
@@ -164,7 +164,7 @@ func TestOrderPlacedWebhookRefusalDeadLettered(t *testing.T) {
 	if got := h.Get("ce-id"); got != ev.ID {
 		t.Errorf("dead letter ce-id = %q, want %q", got, ev.ID)
 	}
-	rows := e.rows(ev.ID)
+	rows := e.rows(t, ev.ID)
 	if len(rows) != 1 || rows[0].Status != statusFailed || !strings.Contains(rows[0].Error, "400") ||
 		rows[0].ProviderID != "" || rows[0].SentAt != nil || strings.Contains(rows[0].Error, p.Customer.Phone) {
 		t.Errorf("messages rows = %+v, want one failed row with the 400 answer, number masked", rows)
@@ -172,7 +172,7 @@ func TestOrderPlacedWebhookRefusalDeadLettered(t *testing.T) {
 	if n := len(hook.requests()); n != 1 {
 		t.Errorf("the webhook was called %d times, want 1", n)
 	}
-	if n := e.metric(series("webhook", outcomeFailed)); n != 1 {
+	if n := e.metric(t, series("webhook", outcomeFailed)); n != 1 {
 		t.Errorf("failed metric = %v, want 1", n)
 	}
 	if strings.Contains(e.Logs(), p.Customer.Phone) {
@@ -185,9 +185,9 @@ func TestOrderPlacedRefusedSMSSentOnceRedriven(t *testing.T) {
 	e, hook := startWebhookEnv(t, http.StatusBadRequest, http.StatusOK)
 	ev, p := newOrderPlaced(t)
 	subject := events.OrderPlacedSubject(p.Customer.ID)
-	e.publish(ev, p.Customer.ID)
+	e.publish(t, ev, p.Customer.ID)
 	servicetest.WaitFor(t, 15*time.Second, "the dead letter", func() (bool, string) {
-		n := len(e.dlq(subject))
+		n := len(e.dlq(t, subject))
 		return n > 0, fmt.Sprintf("%d DLQ messages", n)
 	})
 
@@ -199,14 +199,14 @@ func TestOrderPlacedRefusedSMSSentOnceRedriven(t *testing.T) {
 	if err != nil || len(results) != 1 {
 		t.Fatalf("redrive: %v (%+v), want one dead letter redriven", err, results)
 	}
-	rows := e.rows(ev.ID)
+	rows := e.rows(t, ev.ID)
 	if len(rows) != 1 || rows[0].Status != statusSent || rows[0].Attempts != 2 || rows[0].ProviderID != "hook-1" {
 		t.Errorf("messages rows = %+v, want one sent row after 2 attempts, provider id hook-1", rows)
 	}
 	if n := len(hook.requests()); n != 2 {
 		t.Errorf("the webhook was called %d times, want 2 (refused, then sent on redrive)", n)
 	}
-	if n := len(e.dlq(subject)); n != 0 {
+	if n := len(e.dlq(t, subject)); n != 0 {
 		t.Errorf("%d DLQ messages after the redrive, want none", n)
 	}
 }

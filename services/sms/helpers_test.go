@@ -40,18 +40,18 @@ func newOrderPlaced(t *testing.T) (events.Event, events.OrderPlaced) {
 }
 
 // publish stores ev on the orders.placed subject of customerID.
-func (e *testEnv) publish(ev events.Event, customerID string) {
-	e.t.Helper()
+func (e *testEnv) publish(t *testing.T, ev events.Event, customerID string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := e.pub.Publish(ctx, events.OrderPlacedSubject(customerID), ev); err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 }
 
 // rows returns the messages rows of eventID.
-func (e *testEnv) rows(eventID string) []Message {
-	e.t.Helper()
+func (e *testEnv) rows(t *testing.T, eventID string) []Message {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	rows, err := e.db.Query(ctx, `
@@ -59,7 +59,7 @@ func (e *testEnv) rows(eventID string) []Message {
 		       COALESCE(error, ''), attempts, sent_at
 		FROM messages WHERE event_id = $1`, eventID)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer rows.Close()
 	var out []Message
@@ -67,43 +67,43 @@ func (e *testEnv) rows(eventID string) []Message {
 		var m Message
 		if err := rows.Scan(&m.CustomerID, &m.To, &m.Body, &m.Provider, &m.ProviderID, &m.Status,
 			&m.Error, &m.Attempts, &m.SentAt); err != nil {
-			e.t.Fatal(err)
+			t.Fatal(err)
 		}
 		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return out
 }
 
 // settled waits until the sms consumer has acknowledged (or terminated)
 // every message up to stream sequence seq and holds none.
-func (e *testEnv) settled(seq uint64) {
-	e.t.Helper()
-	servicetest.WaitFor(e.t, 15*time.Second, "the sms consumer to settle", func() (bool, string) {
+func (e *testEnv) settled(t *testing.T, seq uint64) {
+	t.Helper()
+	servicetest.WaitFor(t, 15*time.Second, "the sms consumer to settle", func() (bool, string) {
 		return servicetest.Settled(e.js, events.StreamOrders, durableSMS, seq)
 	})
 }
 
 // lastSeq returns the ORDERS stream's last sequence.
-func (e *testEnv) lastSeq() uint64 {
-	e.t.Helper()
-	return servicetest.LastSeq(e.t, e.js, events.StreamOrders)
+func (e *testEnv) lastSeq(t *testing.T) uint64 {
+	t.Helper()
+	return servicetest.LastSeq(t, e.js, events.StreamOrders)
 }
 
 // dlq returns the messages dead-lettered by the sms consumer for a
 // message on subject.
-func (e *testEnv) dlq(subject string) []*jetstream.RawStreamMsg {
-	e.t.Helper()
-	return servicetest.DeadLetters(e.t, e.js, durableSMS, subject)
+func (e *testEnv) dlq(t *testing.T, subject string) []*jetstream.RawStreamMsg {
+	t.Helper()
+	return servicetest.DeadLetters(t, e.js, durableSMS, subject)
 }
 
 // metric returns the value of the sample line starting with series, e.g.
 // sms_messages_total{outcome="retry",provider="webhook"}, or 0.
-func (e *testEnv) metric(series string) float64 {
-	e.t.Helper()
-	v, _ := e.Metric(e.t, series)
+func (e *testEnv) metric(t *testing.T, series string) float64 {
+	t.Helper()
+	v, _ := e.Metric(t, series)
 	return v
 }
 

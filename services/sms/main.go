@@ -13,10 +13,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/events"
@@ -26,6 +29,11 @@ import (
 	"github.com/orderbus/orderbus/pkg/pgdb"
 	"github.com/orderbus/orderbus/pkg/web"
 )
+
+// serviceName names the service: its participant name in erasures (as the
+// gdpr service lists it), its erasure durable "sms-erasure", its NATS
+// connection and its logs.
+const serviceName = "sms"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -37,19 +45,11 @@ func main() {
 	}
 }
 
-// databaseWaitTimeout bounds how long run waits for PostgreSQL at start
-// (it may start at the same time as the service, as in docker compose).
-const databaseWaitTimeout = time.Minute
-
-// run starts the service and blocks until ctx is done, then shuts down,
-// in order: HTTP stops and the consumers stop fetching and finish the
-// messages in flight (both within SHUTDOWN_TIMEOUT); then the outbox relay
-// stops, after publishing what the last erasures enqueued; then the
-// provider's idle HTTP connections are closed, the NATS connection drained
-// and the database pool closed. It returns an error when the service
-// cannot start (an invalid configuration, such as a provider without its
-// settings) or a component fails; nil after a clean shutdown. Logs go to
-// stdout; stderr is for main.
+// run starts the service and blocks until ctx is done, then shuts down in
+// order (see shutdown). It returns an error when the service cannot start
+// (an invalid configuration, such as a provider without its settings) or
+// a component fails; nil after a clean shutdown. Logs go to stdout; stderr
+// is for main.
 func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ io.Writer) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -91,30 +91,25 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
-	relay, err := outbox.NewRelay(outbox.RelayConfig{
-		Pool:      pool,
-		Publisher: natsjs.NewPublisher(js),
-		Logger:    logger,
-		Interval:  cfg.OutboxInterval,
-		// PublishNow's bound, for the erasure answer (pkg/erasure).
-		PublishTimeout: cfg.PublishTimeout,
-		Metrics:        reg,
-	})
+	relay, err := outbox.NewRelay(cfg.RelayConfig(pool, natsjs.NewPublisher(js), logger, reg))
 	if err != nil {
 		return fmt.Errorf("create outbox relay: %w", err)
 	}
-	subs := subscriptions(logger, store, relay, cfg.PublishTimeout, provider, metrics)
+	subs := subscriptions(logger, store, relay, provider, metrics)
 	consumers, err := natsjs.NewConsumers(ctx, js, subs, cfg.ConsumerSettings, cfg.ackWait(), logger, reg)
 	if err != nil {
 		return err
 	}
 
-	checks := map[string]web.Check{
-		"postgres":  store.Ping,
-		"nats":      natsjs.ReadyCheck(nc, js, streams),
-		"consumers": natsjs.ConsumersCheck(consumers...),
-	}
-	srv := newServer(logger, reg, store, checks)
+	srv := newServer(logger, serverDeps{
+		store:    store,
+		registry: reg,
+		checks: map[string]web.Check{
+			"postgres":  store.Ping,
+			"nats":      natsjs.ReadyCheck(nc, js, streams),
+			"consumers": natsjs.ConsumersCheck(consumers...),
+		},
+	})
 
 	// The stream setup and the relay outlive the consumers, so that an
 	// erasure in flight at SIGTERM still has its answer published.
@@ -133,16 +128,23 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	})
 
 	<-parts.Context().Done() // SIGTERM, or a part failed
+	return shutdown(ctx, logger, cfg, parts, background, hc, nc)
+}
+
+// shutdown stops the service in order, within SHUTDOWN_TIMEOUT: HTTP and
+// the consumers finish (parts), then the relay publishes the answers of
+// the last erasures and stops (background), then the provider's idle
+// HTTP connections close and NATS drains; run's deferred pool.Close comes
+// last. It returns every failure, joined.
+func shutdown(ctx context.Context, logger *slog.Logger, cfg Config, parts, background *lifecycle.Group,
+	hc *http.Client, nc *nats.Conn) error {
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-	defer cancelShutdown()
-	// In order: HTTP and the consumers finish; the relay stops (after
-	// publishing the answers they enqueued); the provider's idle
-	// connections close; NATS drains; the deferred pool.Close comes last.
-	errs := []error{parts.Wait(shutdownCtx)}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	errs := []error{parts.Wait(ctx)}
 	logger.Info("consumers stopped")
 	background.Stop()
-	if err := background.Wait(shutdownCtx); err != nil {
+	if err := background.Wait(ctx); err != nil {
 		errs = append(errs, err)
 	} else {
 		logger.Info("outbox relay stopped")

@@ -24,7 +24,6 @@ func TestMain(m *testing.M) { pgtest.Main(m, &cluster) }
 // database.
 type testEnv struct {
 	*servicetest.Service
-	t    *testing.T
 	nats *stack.NATS
 	js   jetstream.JetStream
 	pub  *natsjs.Publisher
@@ -54,7 +53,7 @@ func startEnv(t *testing.T, env map[string]string) *testEnv {
 	for k, v := range env {
 		vars[k] = v
 	}
-	e := &testEnv{Service: servicetest.Start(t, run, vars), t: t, nats: srv, js: js, pub: natsjs.NewPublisher(js)}
+	e := &testEnv{Service: servicetest.Start(t, run, vars), nats: srv, js: js, pub: natsjs.NewPublisher(js)}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var err error

@@ -64,19 +64,19 @@ func TestWebhookMisconfiguredThenFixed(t *testing.T) {
 	var orders []order
 	for range 3 {
 		ev, p := newOrderPlaced(t)
-		e.publish(ev, p.Customer.ID)
+		e.publish(t, ev, p.Customer.ID)
 		orders = append(orders, order{ev.ID, events.OrderPlacedSubject(p.Customer.ID)})
 	}
 	paused := `orderbus_consumer_paused{dependency="sms-provider",durable="sms"}`
 	servicetest.WaitFor(t, 30*time.Second, "the sms consumer to pause and probe", func() (bool, string) {
-		n, heads := e.metric(paused), hook.count(http.MethodHead)
+		n, heads := e.metric(t, paused), hook.count(http.MethodHead)
 		return n == 1 && heads >= 2, fmt.Sprintf("paused %v, %d probes, %d sends", n, heads, hook.count(http.MethodPost))
 	})
 	for _, o := range orders {
-		if n := len(e.dlq(o.subject)); n != 0 {
+		if n := len(e.dlq(t, o.subject)); n != 0 {
 			t.Fatalf("event %s dead-lettered on a 401", o.eventID)
 		}
-		if rows := e.rows(o.eventID); len(rows) != 0 {
+		if rows := e.rows(t, o.eventID); len(rows) != 0 {
 			t.Fatalf("event %s: messages rows %+v on a 401, want none", o.eventID, rows)
 		}
 	}
@@ -85,22 +85,22 @@ func TestWebhookMisconfiguredThenFixed(t *testing.T) {
 	servicetest.WaitFor(t, 30*time.Second, "every SMS once the receiver accepts", func() (bool, string) {
 		sent := 0
 		for _, o := range orders {
-			if rows := e.rows(o.eventID); len(rows) == 1 && rows[0].Status == statusSent {
+			if rows := e.rows(t, o.eventID); len(rows) == 1 && rows[0].Status == statusSent {
 				sent++
 			}
 		}
 		return sent == len(orders), fmt.Sprintf("%d of %d sent", sent, len(orders))
 	})
-	e.settled(e.lastSeq())
+	e.settled(t, e.lastSeq(t))
 	for _, o := range orders {
-		if n := len(e.dlq(o.subject)); n != 0 {
+		if n := len(e.dlq(t, o.subject)); n != 0 {
 			t.Errorf("event %s: %d DLQ messages, want none", o.eventID, n)
 		}
-		if rows := e.rows(o.eventID); len(rows) != 1 {
+		if rows := e.rows(t, o.eventID); len(rows) != 1 {
 			t.Errorf("event %s: %d messages rows, want 1", o.eventID, len(rows))
 		}
 	}
-	if n := e.metric(paused); n != 0 {
+	if n := e.metric(t, paused); n != 0 {
 		t.Errorf("paused gauge = %v after the fix, want 0", n)
 	}
 }

@@ -2,20 +2,6 @@ package main
 
 import "strings"
 
-// validPhone reports whether p is an E.164 number: '+', a non-zero digit,
-// then 1 to 14 more digits (the order service accepts the same).
-func validPhone(p string) bool {
-	if len(p) < 3 || len(p) > 16 || p[0] != '+' || p[1] < '1' || p[1] > '9' {
-		return false
-	}
-	for i := 2; i < len(p); i++ {
-		if !isDigit(p[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 // maskPhone returns p fit for a log line: the '+', the next two digits
 // (mostly the country code) and the last three digits are kept, every
 // other character becomes '*' ("+447700900961" → "+44*******961"). A

@@ -45,26 +45,6 @@ func TestRedactPhones(t *testing.T) {
 	}
 }
 
-func TestValidPhone(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in   string
-		want bool
-	}{
-		{"+447700900961", true}, {"+15005550006", true}, {"+12", true}, {"+123456789012345", true},
-		{"", false}, {"+", false}, {"+1", false}, {"447700900961", false}, {"+0447700900961", false},
-		{"+44 7700 900961", false}, {"+1234567890123456", false}, {"+44a", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			t.Parallel()
-			if got := validPhone(tt.in); got != tt.want {
-				t.Errorf("validPhone(%q) = %v, want %v", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
 func TestOrderReceivedText(t *testing.T) {
 	t.Parallel()
 	const id = "0193ab12-3456-7abc-8def-0123456789ab"

@@ -16,7 +16,7 @@ type logProvider struct {
 func (p *logProvider) Name() string { return providerLog }
 
 // Send logs msg and returns its id; it never fails.
-func (p *logProvider) Send(_ context.Context, msg SMS) (string, error) {
+func (p *logProvider) Send(_ context.Context, msg textMessage) (string, error) {
 	id := "log-" + msg.EventID
 	p.logger.Info("sms logged, not delivered (SMS_PROVIDER=log)",
 		"to", maskPhone(msg.To), "body", msg.Body, "order_id", msg.OrderID, "event_id", msg.EventID,

@@ -36,13 +36,13 @@ type twilioProvider struct {
 func (p *twilioProvider) Name() string { return providerTwilio }
 
 // Send creates a Twilio Message for msg and returns its SID. Errors are
-// *SendError values.
-func (p *twilioProvider) Send(ctx context.Context, msg SMS) (string, error) {
+// *sendError values.
+func (p *twilioProvider) Send(ctx context.Context, msg textMessage) (string, error) {
 	endpoint := p.baseURL + "/2010-04-01/Accounts/" + url.PathEscape(p.sid) + "/Messages.json"
 	form := url.Values{"To": {msg.To}, "From": {p.from}, "Body": {msg.Body}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
-		return "", &SendError{Text: "twilio: build request: " + err.Error(), err: err}
+		return "", &sendError{Text: "twilio: build request: " + err.Error(), err: err}
 	}
 	req.SetBasicAuth(p.sid, p.token)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -51,7 +51,7 @@ func (p *twilioProvider) Send(ctx context.Context, msg SMS) (string, error) {
 
 	resp, err := p.hc.Do(req)
 	if err != nil {
-		return "", transportError(providerTwilio, err)
+		return "", classify(providerTwilio, err)
 	}
 	defer resp.Body.Close()
 	body := readBody(resp)
@@ -68,11 +68,11 @@ func (p *twilioProvider) Send(ctx context.Context, msg SMS) (string, error) {
 	return created.SID, nil
 }
 
-// twilioError turns a non-2xx answer into a *SendError. Twilio answers
+// twilioError turns a non-2xx answer into a *sendError. Twilio answers
 // errors with {"code": 21211, "message": "...", "more_info": "...",
 // "status": 400}; a body of another shape is quoted instead.
-func twilioError(resp *http.Response, body []byte) *SendError {
-	e := &SendError{Status: resp.StatusCode}
+func twilioError(resp *http.Response, body []byte) *sendError {
+	e := &sendError{Status: resp.StatusCode}
 	var te struct {
 		Code    json.Number `json:"code"`
 		Message string      `json:"message"`
@@ -140,14 +140,14 @@ func (p *twilioProvider) Probe(ctx context.Context) error {
 	endpoint := p.baseURL + "/2010-04-01/Accounts/" + url.PathEscape(p.sid) + ".json"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
 	if err != nil {
-		return &SendError{Text: "twilio: build probe: " + err.Error(), err: err}
+		return &sendError{Text: "twilio: build probe: " + err.Error(), err: err}
 	}
 	req.SetBasicAuth(p.sid, p.token)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
 	resp, err := p.hc.Do(req)
 	if err != nil {
-		return transportError(providerTwilio, err)
+		return classify(providerTwilio, err)
 	}
 	defer resp.Body.Close()
 	body := readBody(resp)

@@ -58,7 +58,7 @@ func (f *twilioFake) last() (*http.Request, string) {
 
 // newTestTwilio returns the provider loadConfig and newProvider make for
 // the fake at baseURL.
-func newTestTwilio(t *testing.T, baseURL string, timeout time.Duration) Provider {
+func newTestTwilio(t *testing.T, baseURL string, timeout time.Duration) smsProvider {
 	t.Helper()
 	cfg, err := loadConfig(func(k string) string {
 		return map[string]string{
@@ -76,7 +76,7 @@ func newTestTwilio(t *testing.T, baseURL string, timeout time.Duration) Provider
 	return p
 }
 
-var testSMS = SMS{
+var testSMS = textMessage{
 	To: "+447700900961", Body: "Order 0193ab12-3456-7abc-8def-0123456789ab received, 3 items",
 	OrderID: "0193ab12-3456-7abc-8def-0123456789ab", EventID: "0193ab12-0000-7000-8000-000000000001",
 }
@@ -219,13 +219,13 @@ func TestTwilioNoAnswerIsTransient(t *testing.T) {
 	}
 }
 
-// checkSendError asserts that err is a *SendError of the given kind whose
+// checkSendError asserts that err is a *sendError of the given kind whose
 // text says wantText and never shows the test number.
 func checkSendError(t *testing.T, err error, permanent bool, status int, code string, wantText []string) {
 	t.Helper()
-	var se *SendError
+	var se *sendError
 	if !errors.As(err, &se) {
-		t.Fatalf("error = %v (%T), want a *SendError", err, err)
+		t.Fatalf("error = %v (%T), want a *sendError", err, err)
 	}
 	if se.Permanent != permanent || se.Status != status || se.Code != code {
 		t.Errorf("SendError = {Permanent: %v, Status: %d, Code: %q}, want {%v, %d, %q}",

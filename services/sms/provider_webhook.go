@@ -33,8 +33,8 @@ type webhookProvider struct {
 func (p *webhookProvider) Name() string { return providerWebhook }
 
 // Send POSTs msg and returns the receiver's id for it (see webhookProvider).
-// Errors are *SendError values.
-func (p *webhookProvider) Send(ctx context.Context, msg SMS) (string, error) {
+// Errors are *sendError values.
+func (p *webhookProvider) Send(ctx context.Context, msg textMessage) (string, error) {
 	payload, err := json.Marshal(struct {
 		To      string `json:"to"`
 		Body    string `json:"body"`
@@ -42,12 +42,12 @@ func (p *webhookProvider) Send(ctx context.Context, msg SMS) (string, error) {
 		EventID string `json:"event_id"`
 	}{msg.To, msg.Body, msg.OrderID, msg.EventID})
 	if err != nil {
-		return "", &SendError{Permanent: true, Text: "webhook: encode request: " + err.Error(), err: err}
+		return "", &sendError{Permanent: true, Text: "webhook: encode request: " + err.Error(), err: err}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(payload))
 	if err != nil {
 		// The URL was validated at start: this is the service's fault, not the message's.
-		return "", &SendError{Text: "webhook: build request: " + err.Error(), err: err}
+		return "", &sendError{Text: "webhook: build request: " + err.Error(), err: err}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -56,12 +56,12 @@ func (p *webhookProvider) Send(ctx context.Context, msg SMS) (string, error) {
 
 	resp, err := p.hc.Do(req)
 	if err != nil {
-		return "", transportError(providerWebhook, err)
+		return "", classify(providerWebhook, err)
 	}
 	defer resp.Body.Close()
 	body := readBody(resp)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", &SendError{
+		return "", &sendError{
 			Permanent: isPermanentStatus(resp.StatusCode),
 			Status:    resp.StatusCode,
 			Text:      fmt.Sprintf("webhook: answered %s: %s", resp.Status, snippet(body)),
@@ -83,12 +83,12 @@ func (p *webhookProvider) Send(ctx context.Context, msg SMS) (string, error) {
 func (p *webhookProvider) Probe(ctx context.Context) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, p.url, nil)
 	if err != nil {
-		return &SendError{Text: "webhook: build probe: " + err.Error(), err: err}
+		return &sendError{Text: "webhook: build probe: " + err.Error(), err: err}
 	}
 	req.Header.Set("User-Agent", userAgent)
 	resp, err := p.hc.Do(req)
 	if err != nil {
-		return transportError(providerWebhook, err)
+		return classify(providerWebhook, err)
 	}
 	defer resp.Body.Close()
 	readBody(resp)

@@ -12,7 +12,7 @@ import (
 
 // newTestWebhook returns the provider loadConfig and newProvider make for
 // the receiver at url.
-func newTestWebhook(t *testing.T, url string, timeout time.Duration) Provider {
+func newTestWebhook(t *testing.T, url string, timeout time.Duration) smsProvider {
 	t.Helper()
 	cfg, err := loadConfig(func(k string) string {
 		return map[string]string{

@@ -2,32 +2,12 @@ package main
 
 import (
 	"context"
-	"embed"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/orderbus/orderbus/pkg/inbox"
-	"github.com/orderbus/orderbus/pkg/outbox"
-	"github.com/orderbus/orderbus/pkg/pgdb"
 )
-
-//go:embed migrations/*.sql
-var migrationFiles embed.FS
-
-// migrationSets returns the migration sets run applies, in order: the
-// shared inbox and outbox tables (the outbox holds erasure answers until
-// they are published), then the service's own set, "sms".
-func migrationSets() ([]pgdb.MigrationSet, error) {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("sms migrations: %w", err)
-	}
-	return []pgdb.MigrationSet{inbox.Migrations(), outbox.Migrations(), {Name: "sms", FS: sub}}, nil
-}
 
 // Message statuses as stored in messages.
 const (
@@ -100,57 +80,6 @@ func (s *Store) MessageStatus(ctx context.Context, consumer, eventID string) (st
 	return "", false, nil
 }
 
-// RecordMessage stores m and records m.EventID in the inbox of consumer,
-// in one transaction. It reports false, storing nothing, when the event was
-// already recorded (a concurrent redelivery got there first). SentAt is
-// set to now for a sent message; ID and CreatedAt are assigned by the
-// database. It returns an error when the transaction fails; then nothing
-// is stored.
-func (s *Store) RecordMessage(ctx context.Context, consumer string, m Message) (bool, error) {
-	var recorded bool
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		isNew, err := inbox.Record(ctx, tx, consumer, m.EventID)
-		if err != nil || !isNew {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `
-			INSERT INTO messages (event_id, order_id, customer_id, to_number, body, provider,
-			                      provider_id, status, error, attempts, sent_at)
-			VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), $8, NULLIF($9, ''), $10,
-			        CASE WHEN $8 = 'sent' THEN now() END)
-			ON CONFLICT (event_id) DO NOTHING`,
-			m.EventID, m.OrderID, m.CustomerID, m.To, m.Body, m.Provider,
-			m.ProviderID, m.Status, m.Error, m.Attempts)
-		if err != nil {
-			return fmt.Errorf("insert message: %w", err)
-		}
-		recorded = tag.RowsAffected() == 1
-		return nil
-	})
-	if err != nil {
-		return false, fmt.Errorf("record message for event %s: %w", m.EventID, err)
-	}
-	return recorded, nil
-}
-
-// RecordRetry updates the failed message of m.EventID with the outcome of
-// sending it again (a redrive): status, provider id, error, one more
-// attempt, and SentAt when sent. consumer is unused (the event is in the
-// inbox already); the parameter keeps RecordMessage's shape. It reports
-// false, changing nothing, when no failed message of that event is stored.
-// It returns an error when the update fails.
-func (s *Store) RecordRetry(ctx context.Context, _ string, m Message) (bool, error) {
-	tag, err := s.pool.Exec(ctx, `
-		UPDATE messages SET status = $2, provider_id = NULLIF($3, ''), error = NULLIF($4, ''),
-		       attempts = attempts + 1, sent_at = CASE WHEN $2 = 'sent' THEN now() END
-		WHERE event_id = $1 AND status = 'failed'`,
-		m.EventID, m.Status, m.ProviderID, m.Error)
-	if err != nil {
-		return false, fmt.Errorf("record retried message for event %s: %w", m.EventID, err)
-	}
-	return tag.RowsAffected() == 1, nil
-}
-
 // MessagesTo returns at most limit messages recorded for the number to
 // (E.164), newest first, or an empty slice. It returns an error when the
 // query fails.
@@ -174,17 +103,4 @@ func (s *Store) MessagesTo(ctx context.Context, to string, limit int) ([]Message
 		return nil, fmt.Errorf("messages to a number: %w", err)
 	}
 	return msgs, nil
-}
-
-// eraseCustomer is the SMS service's erasure.Eraser: it deletes, in tx,
-// every messages row of customerID (sent or failed), and with them the
-// phone numbers, texts and refusal texts they hold, and reports how many
-// as "messages". The inbox keeps the events' ids, which are no personal
-// data and keep redeliveries from texting again (see MessageStatus).
-func eraseCustomer(ctx context.Context, tx pgx.Tx, customerID string) (map[string]int64, error) {
-	tag, err := tx.Exec(ctx, `DELETE FROM messages WHERE customer_id = $1`, customerID)
-	if err != nil {
-		return nil, fmt.Errorf("delete messages of a customer: %w", err)
-	}
-	return map[string]int64{"messages": tag.RowsAffected()}, nil
 }

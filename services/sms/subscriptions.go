@@ -2,7 +2,6 @@ package main
 
 import (
 	"log/slog"
-	"time"
 
 	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
@@ -10,11 +9,6 @@ import (
 	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/pgdb"
 )
-
-// serviceName names the service: its participant name in erasures (as the
-// gdpr service lists it), its erasure durable "sms-erasure", its NATS
-// connection and its logs.
-const serviceName = "sms"
 
 // durableSMS is the SMS service's durable consumer on ORDERS, and its
 // inbox consumer name. Renaming it makes JetStream deliver the whole
@@ -28,14 +22,14 @@ const durableSMS = "sms"
 //   - "sms" on ORDERS: orders.placed. To handle another event type, add a
 //     route: its filter joins the consumer's FilterSubjects and its type
 //     the dispatch. While the provider or the database is unavailable the
-//     consumer pauses; its probes say when to resume (Provider.Probe,
+//     consumer pauses; its probes say when to resume (smsProvider.Probe,
 //     pgdb.Probe).
 //   - "sms-erasure" on GDPR: gdpr.erasure.requested, answered on
 //     gdpr.erasure.completed.sms through the outbox (see pkg/erasure and
 //     eraseCustomer).
-func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, publishTimeout time.Duration,
-	provider Provider, metrics *smsMetrics) []natsjs.Subscription {
-	participant := erasure.Participant{
+func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, provider smsProvider,
+	metrics *smsMetrics) []natsjs.Subscription {
+	erasures := erasure.Participant{
 		Service: serviceName, Pool: store.pool, Relay: relay, Erase: eraseCustomer, Logger: logger,
 	}
 	return []natsjs.Subscription{{
@@ -49,5 +43,5 @@ func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, publi
 			{Filter: events.FilterOrderPlaced, Type: events.TypeOrderPlaced,
 				Handler: handleOrderPlaced(logger, store, provider, metrics)},
 		},
-	}, participant.Subscription()}
+	}, erasures.Subscription()}
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/textproto"
 	"strings"
@@ -10,9 +8,9 @@ import (
 	gomail "github.com/wneessen/go-mail"
 )
 
-// DeliveryError is a failed Send. Its text carries no e-mail address, so it
+// sendError is a failed Send. Its text carries no e-mail address, so it
 // may be logged, stored and copied into a DLQ header.
-type DeliveryError struct {
+type sendError struct {
 	// Permanent is true only when what is wrong is this mail or this
 	// recipient: a 5xx reply to RCPT TO or DATA (other than one that asks
 	// for authentication or encryption), or a mail that cannot be built.
@@ -29,13 +27,13 @@ type DeliveryError struct {
 }
 
 // Error returns the redacted description.
-func (e *DeliveryError) Error() string { return e.Text }
+func (e *sendError) Error() string { return e.Text }
 
 // Unwrap returns the underlying error, which may contain addresses.
-func (e *DeliveryError) Unwrap() error { return e.err }
+func (e *sendError) Unwrap() error { return e.err }
 
 // classify turns a go-mail error, from dialing (greeting, EHLO, STARTTLS,
-// AUTH) or from sending, into a DeliveryError. The table of causes:
+// AUTH) or from sending, into a sendError. The table of causes:
 //
 //	cause                                              class
 //	no connection, a dropped one, a timeout            transient
@@ -52,8 +50,8 @@ func (e *DeliveryError) Unwrap() error { return e.err }
 // The transient causes are the sending side's (the server, the network,
 // the service's own SMTP settings), so they are all reported as the SMTP
 // server being unavailable: the consumer pauses and probes it.
-func classify(err error) *DeliveryError {
-	d := &DeliveryError{Text: "smtp: " + redactAddresses(err.Error()), Code: replyCode(err), err: err}
+func classify(err error) *sendError {
+	d := &sendError{Text: "smtp: " + redactAddresses(err.Error()), Code: replyCode(err), err: err}
 	if se, ok := errors.AsType[*gomail.SendError](err); ok {
 		d.Permanent = refusesMail(se.Reason, d.Code, se.IsTemp())
 	}
@@ -89,9 +87,9 @@ func asksForLogin(code int) bool {
 	return false
 }
 
-// replyCode returns the SMTP reply code err carries, or 0: a SendError's
-// code, else that of a *textproto.Error (how the SMTP client reports a
-// refused greeting, EHLO, STARTTLS or AUTH).
+// replyCode returns the SMTP reply code err carries, or 0: that of a
+// go-mail SendError, else that of a *textproto.Error (how the SMTP client
+// reports a refused greeting, EHLO, STARTTLS or AUTH).
 func replyCode(err error) int {
 	if se, ok := errors.AsType[*gomail.SendError](err); ok {
 		if c := se.ErrorCode(); c != 0 {
@@ -128,22 +126,4 @@ func redactAddresses(s string) string {
 	}
 	word(s[start:])
 	return b.String()
-}
-
-// messageIDLocalPart returns id when it can stand left of the @ of a
-// Message-ID as is (orderbus event ids are UUIDs), else a hash of it, so
-// the Message-ID stays deterministic and well formed for any event id.
-func messageIDLocalPart(id string) string {
-	ok := id != "" && len(id) <= 128 && id[0] != '.' && id[len(id)-1] != '.' && !strings.Contains(id, "..")
-	for _, r := range id {
-		if !isAlnum(r) && !strings.ContainsRune(".-_+=", r) {
-			ok = false
-			break
-		}
-	}
-	if ok {
-		return id
-	}
-	sum := sha256.Sum256([]byte(id))
-	return "h." + hex.EncodeToString(sum[:16])
 }
