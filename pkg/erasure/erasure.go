@@ -75,7 +75,7 @@ func (p Participant) Subscription() natsjs.Subscription {
 func (p Participant) handle(ctx context.Context, msg natsjs.Message) error {
 	var req events.ErasureRequested
 	if err := msg.Event.Decode(&req); err != nil {
-		return natsjs.Permanent(err)
+		return err // events.ErrMalformed: the runner dead-letters it
 	}
 	if _, err := uuid.Parse(req.ErasureID); err != nil {
 		return natsjs.Permanent(fmt.Errorf("erasure request: erasure id: %w", err))

@@ -33,6 +33,7 @@ func TestValueRules(t *testing.T) {
 		{phone, "longest", "+" + strings.Repeat("9", 15), true},
 		{phone, "too long", "+" + strings.Repeat("9", 16), false},
 		{phone, "too short", "+1", false},
+		{phone, "plus alone", "+", false},
 		{phone, "no plus", "447700900961", false},
 		{phone, "leading zero", "+0447700900961", false},
 		{phone, "spaces", "+44 7700 900961", false},

@@ -35,7 +35,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 		ev := msg.Event
 		var p events.OrderPlaced
 		if err := ev.Decode(&p); err != nil {
-			return natsjs.Permanent(err)
+			return err // events.ErrMalformed: the runner dead-letters it
 		}
 		req, err := newReservationRequest(ev.ID, p)
 		if err != nil {
