@@ -1,0 +1,100 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/orderbus/orderbus/e2e/launcher"
+)
+
+// maxInFlight bounds an open loop's outstanding requests.
+const maxInFlight = 4096
+
+// pgbench measures the PostgreSQL limit on the cluster the systems use:
+// the order+outbox transaction with one client, then Options.Clients.
+func (b *bencher) pgbench(ctx context.Context) error {
+	var err error
+	b.scratch, err = preparePgbench(ctx, b.pg, "bench_pgbench")
+	if err != nil {
+		return err
+	}
+	for _, clients := range []int{1, b.opts.Clients} {
+		b.prog.Step(fmt.Sprintf("pgbench: order+outbox transaction, %d client(s), %v", clients, b.opts.PgbenchTime), 0)
+		r, err := runPgbench(ctx, b.pg.BinDir(), b.scratch, clients, b.opts.PgbenchTime)
+		if err != nil {
+			return err
+		}
+		b.res.Pgbench = append(b.res.Pgbench, r)
+		b.prog.Logf("pgbench %d client(s): %.0f tps", clients, r.TPS)
+	}
+	return nil
+}
+
+// pgbenchTPS returns the rate of pgbench's run with Options.Clients.
+func (r *Result) pgbenchTPS() float64 {
+	if len(r.Pgbench) == 0 {
+		return 0
+	}
+	return r.Pgbench[len(r.Pgbench)-1].TPS
+}
+
+// orderAlone runs the order service with no consumers (as make run
+// RUN_FLAGS=-services=order): a closed loop, then an open loop.
+func (b *bencher) orderAlone(ctx context.Context) error {
+	b.prog.Step("starting the order service alone", 0)
+	sys, err := launcher.Start(ctx, launcher.Config{
+		Services: []string{"order"}, Postgres: b.pg, Binaries: b.bins, Logger: b.opts.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	defer func() { _ = sys.Close(context.WithoutCancel(ctx)) }()
+	procs := b.procs(sys)
+	wl := newWorkload(b.opts.Seed, 1000, 0, "alone")
+	var mu sync.Mutex
+	next := func() order {
+		mu.Lock()
+		defer mu.Unlock()
+		return wl.next()
+	}
+	p := newPoster(sys.OrderURL(), b.prog.Counter())
+	// A short warm-up opens the connections and fills the caches.
+	b.prog.Step("order service alone: warm-up", 0)
+	closedLoop(ctx, p, b.opts.Clients, 0, time.Second, next)
+
+	b.prog.Step(fmt.Sprintf("order service alone: %d clients closed loop, %v", b.opts.Clients, b.opts.OrderTime), 0)
+	before := cpuSnapshot(procs)
+	closed := closedLoop(ctx, p, b.opts.Clients, 0, b.opts.OrderTime, next)
+	used := cpuDelta(before, cpuSnapshot(procs))
+	b.res.OrderAlone.Closed = closed.Figures
+	b.res.samples.orderClosed = closed.Samples()
+	if tps := b.res.pgbenchTPS(); tps > 0 {
+		b.res.OrderAlone.ShareOfPgbench = closed.Figures.Rate / tps
+	}
+	b.alone = perOrder(used, len(closed.Accepted()))
+	b.prog.Logf("order service alone, closed loop: %.0f orders/s, accept p99 %.1f ms",
+		closed.Figures.Rate, closed.Figures.Accept.P99MS)
+
+	b.prog.Step(fmt.Sprintf("order service alone: open loop %.0f orders/s, %v", b.opts.OpenRate, b.opts.OpenTime),
+		int(b.opts.OpenRate*b.opts.OpenTime.Seconds()))
+	open := openLoop(ctx, p, b.opts.OpenRate, b.opts.OpenTime, maxInFlight, next)
+	b.res.OrderAlone.Open = open.Figures
+	b.res.samples.orderOpen = open.Samples()
+	b.prog.Logf("order service alone, open loop %.0f/s: %.0f orders/s, accept p99 %.1f ms",
+		b.opts.OpenRate, open.Figures.Rate, open.Figures.Accept.P99MS)
+	return ctx.Err()
+}
+
+// perOrder divides CPU times by orders, in milliseconds per order.
+func perOrder(used map[string]time.Duration, orders int) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	if orders == 0 {
+		return out
+	}
+	for name, d := range used {
+		out[name] = d / time.Duration(orders)
+	}
+	return out
+}
