@@ -34,8 +34,11 @@ type LoadFigures struct {
 	Mode    string  `json:"mode"` // closed or open
 	Clients int     `json:"clients,omitempty"`
 	Target  float64 `json:"target_rate,omitempty"`
-	Sent    int     `json:"sent"`
-	Errors  int     `json:"errors"`
+	// Asked is the rate asked for when the open loop ran at a lower
+	// Target because the system does not sustain it (see Options.NoCap).
+	Asked  float64 `json:"asked_rate,omitempty"`
+	Sent   int     `json:"sent"`
+	Errors int     `json:"errors"`
 	// FirstError is the first failure's text, if any.
 	FirstError string  `json:"first_error,omitempty"`
 	Seconds    float64 `json:"seconds"`

@@ -34,6 +34,14 @@ type Options struct {
 	// synchronous baseline.
 	BaselineRate float64
 	BaselineTime time.Duration
+	// NoCap runs the open loops at OpenRate and LatencyRate even beyond
+	// what the system sustains. Without it, an open loop whose rate is
+	// above capFactor of its closed loop's rate (the order service's
+	// accepts, the whole system's fully processed orders) runs at that
+	// instead, so that its latencies are those of a loaded system rather
+	// than of an ever-growing queue; the table says so, and a capped run
+	// does not meet a target set at the asked rate.
+	NoCap bool
 	// Settle bounds each wait for the system to deliver every effect.
 	Settle time.Duration
 	// Seed makes the orders reproducible.

@@ -77,14 +77,33 @@ func (b *bencher) orderAlone(ctx context.Context) error {
 	b.prog.Logf("order service alone, closed loop: %.0f orders/s, accept p99 %.1f ms",
 		closed.Figures.Rate, closed.Figures.Accept.P99MS)
 
-	b.prog.Step(fmt.Sprintf("order service alone: open loop %.0f orders/s, %v", b.opts.OpenRate, b.opts.OpenTime),
-		int(b.opts.OpenRate*b.opts.OpenTime.Seconds()))
-	open := openLoop(ctx, p, b.opts.OpenRate, b.opts.OpenTime, maxInFlight, next)
+	rate, asked := b.rate(b.opts.OpenRate, closed.Figures.Rate)
+	b.prog.Step(fmt.Sprintf("order service alone: open loop %.0f orders/s, %v", rate, b.opts.OpenTime),
+		int(rate*b.opts.OpenTime.Seconds()))
+	open := openLoop(ctx, p, rate, b.opts.OpenTime, maxInFlight, next)
+	open.Figures.Asked = asked
 	b.res.OrderAlone.Open = open.Figures
 	b.res.samples.orderOpen = open.Samples()
 	b.prog.Logf("order service alone, open loop %.0f/s: %.0f orders/s, accept p99 %.1f ms",
-		b.opts.OpenRate, open.Figures.Rate, open.Figures.Accept.P99MS)
+		rate, open.Figures.Rate, open.Figures.Accept.P99MS)
 	return ctx.Err()
+}
+
+// capFactor is the share of a closed loop's rate an open loop is capped
+// at (see Options.NoCap).
+const capFactor = 0.8
+
+// rate returns the rate to run an open loop at, given the rate asked and
+// what the closed loop sustained, and the rate asked when it is capped
+// (else 0).
+func (b *bencher) rate(asked, sustained float64) (float64, float64) {
+	if b.opts.NoCap || sustained <= 0 || asked <= capFactor*sustained {
+		return asked, 0
+	}
+	capped := capFactor * sustained
+	b.prog.Logf("%.0f orders/s is beyond the %.0f orders/s sustained: the open loop runs at %.0f orders/s (-no-cap runs it as asked)",
+		asked, sustained, capped)
+	return capped, asked
 }
 
 // perOrder divides CPU times by orders, in milliseconds per order.

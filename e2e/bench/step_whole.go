@@ -68,6 +68,9 @@ type whole struct {
 	procs []Proc
 	// fastP99 is the fast-SMTP open loop's accept p99, in ms.
 	fastP99 float64
+	// latencyRate is the rate of both open loops, asked that rate when
+	// capped (else 0).
+	latencyRate, asked float64
 }
 
 // closed places Options.Orders orders from Options.Clients clients and
@@ -182,9 +185,11 @@ func (w *whole) latency(ctx context.Context) error {
 		return err
 	}
 	wl := newWorkload(w.opts.Seed+2, 1000, 0, "latency")
-	n := int(w.opts.LatencyRate * w.opts.LatencyTime.Seconds())
-	w.prog.Step(fmt.Sprintf("whole system: open loop %.0f orders/s, %v", w.opts.LatencyRate, w.opts.LatencyTime), n)
-	load := openLoop(ctx, newPoster(w.sys.OrderURL(), w.prog.Counter()), w.opts.LatencyRate, w.opts.LatencyTime, maxInFlight, wl.next)
+	w.latencyRate, w.asked = w.rate(w.opts.LatencyRate, w.res.Whole.ProcessedRate)
+	n := int(w.latencyRate * w.opts.LatencyTime.Seconds())
+	w.prog.Step(fmt.Sprintf("whole system: open loop %.0f orders/s, %v", w.latencyRate, w.opts.LatencyTime), n)
+	load := openLoop(ctx, newPoster(w.sys.OrderURL(), w.prog.Counter()), w.latencyRate, w.opts.LatencyTime, maxInFlight, wl.next)
+	load.Figures.Asked = w.asked
 	accepted := load.Accepted()
 	w.prog.Step("whole system: waiting for the receipts", len(accepted))
 	want := counts{Receipts: before.Receipts + len(accepted), Caught: before.Caught + len(accepted)}
@@ -200,7 +205,7 @@ func (w *whole) latency(ctx context.Context) error {
 	w.res.samples.fast, w.res.samples.receipt = load.Samples(), receipts
 	w.fastP99 = load.Figures.Accept.P99MS
 	w.prog.Logf("whole system at %.0f/s: accept p99 %.1f ms, order → receipt p50 %.1f ms, p99 %.1f ms",
-		w.opts.LatencyRate, load.Figures.Accept.P99MS, lr.Receipt.P50MS, lr.Receipt.P99MS)
+		w.latencyRate, load.Figures.Accept.P99MS, lr.Receipt.P50MS, lr.Receipt.P99MS)
 	return nil
 }
 
@@ -209,10 +214,11 @@ func (w *whole) latency(ctx context.Context) error {
 func (w *whole) slowSMTP(ctx context.Context) error {
 	w.proxy.SetDelay(w.opts.SMTPDelay)
 	wl := newWorkload(w.opts.Seed+3, 1000, 0, "slow")
-	n := int(w.opts.LatencyRate * w.opts.LatencyTime.Seconds())
+	n := int(w.latencyRate * w.opts.LatencyTime.Seconds())
 	w.prog.Step(fmt.Sprintf("whole system, SMTP answering after %v: open loop %.0f orders/s, %v",
-		w.opts.SMTPDelay, w.opts.LatencyRate, w.opts.LatencyTime), n)
-	load := openLoop(ctx, newPoster(w.sys.OrderURL(), w.prog.Counter()), w.opts.LatencyRate, w.opts.LatencyTime, maxInFlight, wl.next)
+		w.opts.SMTPDelay, w.latencyRate, w.opts.LatencyTime), n)
+	load := openLoop(ctx, newPoster(w.sys.OrderURL(), w.prog.Counter()), w.latencyRate, w.opts.LatencyTime, maxInFlight, wl.next)
+	load.Figures.Asked = w.asked
 	sr := &w.res.SlowSMTP
 	sr.DelayMS, sr.Load = ms(w.opts.SMTPDelay), load.Figures
 	if w.fastP99 > 0 {

@@ -30,7 +30,7 @@ func (r *Result) PrintTable(w io.Writer) error {
 	t.row("accepted", fmt.Sprintf("%s orders/s%s", thousands(oa.Closed.Rate), errs(oa.Closed)), 0)
 	t.row("share of pgbench, same clients", fmt.Sprintf("%.1f %%", 100*oa.ShareOfPgbench), tShare)
 	t.row("accept p50 / p90 / p99 / max", pcts(oa.Closed.Accept), 0)
-	t.head(fmt.Sprintf("Order service alone, open loop %s orders/s, %.0f s", thousands(oa.Open.Target), s.OpenSeconds))
+	t.head(fmt.Sprintf("Order service alone, open loop %s orders/s, %.0f s%s", thousands(oa.Open.Target), s.OpenSeconds, capped(oa.Open)))
 	t.row("accepted", fmt.Sprintf("%s orders/s%s", thousands(oa.Open.Rate), errs(oa.Open)), 0)
 	t.row("accept p50 / p99", fmt.Sprintf("%s / %s", msText(oa.Open.Accept.P50MS), msText(oa.Open.Accept.P99MS)), tOpenP99)
 
@@ -48,7 +48,7 @@ func (r *Result) PrintTable(w io.Writer) error {
 	t.row("reconciled (e2e/chaos checker)", reconciled, 0)
 
 	l := r.Latency
-	t.head(fmt.Sprintf("Whole system, open loop %s orders/s, %.0f s, fast SMTP", thousands(l.Load.Target), s.LatencySeconds))
+	t.head(fmt.Sprintf("Whole system, open loop %s orders/s, %.0f s, fast SMTP%s", thousands(l.Load.Target), s.LatencySeconds, capped(l.Load)))
 	t.row("accepted", fmt.Sprintf("%s orders/s%s", thousands(l.Load.Rate), errs(l.Load)), 0)
 	t.row("accept p50 / p99", fmt.Sprintf("%s / %s", msText(l.Load.Accept.P50MS), msText(l.Load.Accept.P99MS)), tAcceptP99)
 	missing := ""
@@ -120,6 +120,14 @@ func (t *table) print(w io.Writer) error {
 		fmt.Fprintln(tw, r)
 	}
 	return tw.Flush()
+}
+
+// capped says why an open loop ran below the rate asked.
+func capped(f LoadFigures) string {
+	if f.Asked == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%s asked: beyond what it sustains, capped at %.0f %% of its closed loop)", thousands(f.Asked), 100*capFactor)
 }
 
 func pcts(s Summary) string {

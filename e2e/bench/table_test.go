@@ -174,3 +174,25 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+// An open loop capped below the rate asked meets no target set at that
+// rate, however fast it answered, and the table says it was capped.
+func TestCappedRunMeetsNoRateTarget(t *testing.T) {
+	t.Parallel()
+	r := figures()
+	r.Latency.Load.Asked, r.Latency.Load.Target = 200, 90
+	r.Latency.Receipt = Summary{Count: 100, P50MS: 1, P99MS: 2}
+	r.Targets = targets(r)
+	for _, x := range r.Targets {
+		if (x.ID == tAcceptP99 || x.ID == tReceiptP50 || x.ID == tReceiptP99) && x.Met {
+			t.Errorf("target %q met by a capped run", x.Name)
+		}
+	}
+	var b bytes.Buffer
+	if err := r.PrintTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "open loop 90 orders/s, 0 s, fast SMTP (200 asked") {
+		t.Errorf("the table does not say the run was capped:\n%s", b.String())
+	}
+}

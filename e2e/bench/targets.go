@@ -50,17 +50,19 @@ func targets(r *Result) []Target {
 		fmt.Sprintf("%.1f %%", 100*oa.ShareOfPgbench), oa.ShareOfPgbench >= targetShareOfPgbench)
 	add(fmt.Sprintf("order service alone at %.0f orders/s: accept p99", oa.Open.Target), fmt.Sprintf("≤ %.0f ms", targetOpenP99MS),
 		fmt.Sprintf("%s (%.0f orders/s reached)", msText(oa.Open.Accept.P99MS), oa.Open.Rate),
-		oa.Open.Accept.Count > 0 && oa.Open.Accept.P99MS <= targetOpenP99MS && oa.Open.Errors == 0 && oa.Open.Rate >= 0.95*oa.Open.Target)
+		oa.Open.Asked == 0 && oa.Open.Accept.Count > 0 && oa.Open.Accept.P99MS <= targetOpenP99MS &&
+			oa.Open.Errors == 0 && oa.Open.Rate >= 0.95*oa.Open.Target)
 	w := r.Whole
 	add("whole system, every effect delivered", fmt.Sprintf("≥ %d orders/s", targetProcessedRate),
 		fmt.Sprintf("%.0f orders/s", w.ProcessedRate), w.Reconciled && w.ProcessedRate >= targetProcessedRate)
 	l := r.Latency
+	atRate := l.Load.Asked == 0 // a capped run does not meet a target set at the asked rate
 	add(fmt.Sprintf("whole system at %.0f orders/s: accept p99", l.Load.Target), fmt.Sprintf("≤ %.0f ms", targetAcceptP99MS),
-		msText(l.Load.Accept.P99MS), l.Load.Accept.Count > 0 && l.Load.Accept.P99MS <= targetAcceptP99MS)
+		msText(l.Load.Accept.P99MS), atRate && l.Load.Accept.Count > 0 && l.Load.Accept.P99MS <= targetAcceptP99MS)
 	add("order → receipt in the catcher: p50", fmt.Sprintf("≤ %.0f ms", targetReceiptP50MS),
-		msText(l.Receipt.P50MS), l.Receipt.Count > 0 && l.Receipt.P50MS <= targetReceiptP50MS)
+		msText(l.Receipt.P50MS), atRate && l.Receipt.Count > 0 && l.Receipt.P50MS <= targetReceiptP50MS)
 	add("order → receipt in the catcher: p99", fmt.Sprintf("≤ %.0f ms", targetReceiptP99MS),
-		msText(l.Receipt.P99MS), l.Receipt.Count > 0 && l.Receipt.P99MS <= targetReceiptP99MS)
+		msText(l.Receipt.P99MS), atRate && l.Receipt.Count > 0 && l.Receipt.P99MS <= targetReceiptP99MS)
 	s := r.SlowSMTP
 	add(fmt.Sprintf("SMTP after %.0f ms: accept p99 / fast SMTP's", s.DelayMS), fmt.Sprintf("≤ %.2f×", targetSlowRatio),
 		fmt.Sprintf("%.2f×", s.P99Ratio), s.P99Ratio > 0 && s.P99Ratio <= targetSlowRatio)

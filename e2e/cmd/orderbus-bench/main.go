@@ -57,6 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&o.SMTPDelay, "smtp-delay", o.SMTPDelay, "how late the slow SMTP server answers every command")
 	fs.Float64Var(&o.BaselineRate, "baseline-rate", o.BaselineRate, "the synchronous baseline's open-loop rate, orders/s")
 	fs.DurationVar(&o.BaselineTime, "baseline-time", o.BaselineTime, "the synchronous baseline's open loop")
+	fs.BoolVar(&o.NoCap, "no-cap", o.NoCap, "run the open loops at the rates asked even beyond what the system sustains (else capped at 80 % of the closed loop's rate)")
 	fs.DurationVar(&o.Settle, "settle", o.Settle, "the longest wait for every effect to be delivered")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the orders")
 	out := fs.String("out", "bench-results", "folder for the run's folder (result.json, latency.png, table.txt)")
