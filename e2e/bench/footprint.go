@@ -18,22 +18,22 @@ type Proc struct {
 
 // cpuSnapshot returns each process's CPU time so far, by name; a process
 // that cannot be read is left out.
-func cpuSnapshot(procs []Proc) map[string]time.Duration {
-	out := map[string]time.Duration{}
+func cpuSnapshot(procs []Proc) map[string]cpuTimes {
+	out := map[string]cpuTimes{}
 	for _, p := range procs {
-		if d, err := CPUTime(p.PID, p.Children); err == nil {
-			out[p.Name] = d
+		if c, err := processCPU(p.PID, p.Children); err == nil {
+			out[p.Name] = c
 		}
 	}
 	return out
 }
 
 // cpuDelta returns after less before, per name present in both.
-func cpuDelta(before, after map[string]time.Duration) map[string]time.Duration {
-	out := map[string]time.Duration{}
+func cpuDelta(before, after map[string]cpuTimes) map[string]cpuTimes {
+	out := map[string]cpuTimes{}
 	for name, a := range after {
 		if b, ok := before[name]; ok {
-			out[name] = a - b
+			out[name] = a.sub(b)
 		}
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -92,7 +93,7 @@ func newPlot(title string) *plot.Plot {
 	p.Title.TextStyle.Font.Size = vg.Points(14)
 	p.Y.Label.Text = "milliseconds (log scale)"
 	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Y.Tick.Marker = oneTwoFive{}
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.TextStyle.Font.Size = vg.Points(11)
 	p.Add(plotter.NewGrid())
@@ -202,6 +203,32 @@ func (ninesTicks) Ticks(min, max float64) []plot.Tick {
 	for _, p := range []float64{0, 50, 90, 99, 99.9, 99.99} {
 		if p >= min && p <= max {
 			out = append(out, plot.Tick{Value: p, Label: fmt.Sprint(p)})
+		}
+	}
+	return out
+}
+
+// oneTwoFive marks 1, 2, 5, 10, 20, 50... (and their tenths) on a log
+// axis, labelled, with unlabelled minor ticks in between.
+type oneTwoFive struct{}
+
+func (oneTwoFive) Ticks(min, max float64) []plot.Tick {
+	var out []plot.Tick
+	if min <= 0 || max <= min {
+		return out
+	}
+	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+		base := math.Pow(10, e)
+		for m := 1; m <= 9; m++ {
+			v := float64(m) * base
+			if v < min || v > max {
+				continue
+			}
+			label := ""
+			if m == 1 || m == 2 || m == 5 {
+				label = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+			out = append(out, plot.Tick{Value: v, Label: label})
 		}
 	}
 	return out

@@ -61,25 +61,99 @@ func readStat(pid int) (procTimes, error) {
 	return parseStat(string(b))
 }
 
+// cpuTimes is CPU time spent in user and in kernel (system) mode.
+type cpuTimes struct {
+	User, System time.Duration
+}
+
+// Total returns user plus system time.
+func (c cpuTimes) Total() time.Duration { return c.User + c.System }
+
+func (c cpuTimes) sub(d cpuTimes) cpuTimes { return cpuTimes{c.User - d.User, c.System - d.System} }
+
 // CPUTime returns the CPU time (user plus system) pid has used. With
 // children, it adds that of every live child process and every child that
 // has exited (a PostgreSQL postmaster's backends, which come and go);
 // without, only the process's own threads count.
 func CPUTime(pid int, children bool) (time.Duration, error) {
+	c, err := processCPU(pid, children)
+	return c.Total(), err
+}
+
+// processCPU is CPUTime split into user and system time.
+func processCPU(pid int, children bool) (cpuTimes, error) {
 	t, err := readStat(pid)
 	if err != nil {
-		return 0, fmt.Errorf("cpu time of %d: %w", pid, err)
+		return cpuTimes{}, fmt.Errorf("cpu time of %d: %w", pid, err)
 	}
-	ticks := t.UTime + t.STime
+	user, sys := t.UTime, t.STime
 	if children {
-		ticks += t.CUTime + t.CSTime
+		user, sys = user+t.CUTime, sys+t.CSTime
 		for _, child := range childPIDs(pid) {
 			if c, err := readStat(child); err == nil { // a child may exit meanwhile
-				ticks += c.UTime + c.STime + c.CUTime + c.CSTime
+				user, sys = user+c.UTime+c.CUTime, sys+c.STime+c.CSTime
 			}
 		}
 	}
-	return time.Duration(ticks) * clockTick, nil
+	return cpuTimes{User: time.Duration(user) * clockTick, System: time.Duration(sys) * clockTick}, nil
+}
+
+// machineTimes are the machine's CPU times, summed over every CPU, from
+// the first line of /proc/stat.
+type machineTimes struct {
+	User, System, Idle, IOWait, Other time.Duration
+}
+
+// parseMachineStat reads the "cpu" line of /proc/stat: user nice system
+// idle iowait irq softirq steal (guest time is already in user).
+func parseMachineStat(text string) (machineTimes, error) {
+	line, _, _ := strings.Cut(text, "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return machineTimes{}, fmt.Errorf("parse /proc/stat: first line %q", line)
+	}
+	var v [8]int64
+	for i := range v {
+		n, err := strconv.ParseInt(f[i+1], 10, 64)
+		if err != nil {
+			return machineTimes{}, fmt.Errorf("parse /proc/stat: %w", err)
+		}
+		v[i] = n
+	}
+	tick := func(n int64) time.Duration { return time.Duration(n) * clockTick }
+	return machineTimes{User: tick(v[0] + v[1]), System: tick(v[2]), Idle: tick(v[3]), IOWait: tick(v[4]),
+		Other: tick(v[5] + v[6] + v[7])}, nil
+}
+
+func readMachine() (machineTimes, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return machineTimes{}, err
+	}
+	return parseMachineStat(string(b))
+}
+
+// MachineCPU is how the machine's CPUs spent an interval, in percent of
+// all their time: user (with nice), system, idle, waiting for I/O, and
+// interrupts and steal.
+type MachineCPU struct {
+	UserPct   float64 `json:"user_pct"`
+	SystemPct float64 `json:"system_pct"`
+	IdlePct   float64 `json:"idle_pct"`
+	IOWaitPct float64 `json:"iowait_pct"`
+	OtherPct  float64 `json:"irq_steal_pct"`
+}
+
+func machineShare(before, after machineTimes) MachineCPU {
+	d := machineTimes{after.User - before.User, after.System - before.System, after.Idle - before.Idle,
+		after.IOWait - before.IOWait, after.Other - before.Other}
+	total := float64(d.User + d.System + d.Idle + d.IOWait + d.Other)
+	if total <= 0 {
+		return MachineCPU{}
+	}
+	pct := func(x time.Duration) float64 { return 100 * float64(x) / total }
+	return MachineCPU{UserPct: pct(d.User), SystemPct: pct(d.System), IdlePct: pct(d.Idle),
+		IOWaitPct: pct(d.IOWait), OtherPct: pct(d.Other)}
 }
 
 // childPIDs returns the processes whose parent is pid, by walking /proc.

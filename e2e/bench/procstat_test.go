@@ -93,17 +93,40 @@ func TestProcessAccounting(t *testing.T) {
 
 func TestCPUDeltaAndPerOrder(t *testing.T) {
 	t.Parallel()
-	before := map[string]time.Duration{"order": 100, "nats-server": 50, "gone": 10}
-	after := map[string]time.Duration{"order": 400, "nats-server": 50, "new": 5}
+	before := map[string]cpuTimes{"order": {100, 10}, "nats-server": {50, 5}, "gone": {10, 1}}
+	after := map[string]cpuTimes{"order": {400, 70}, "nats-server": {50, 5}, "new": {5, 0}}
 	d := cpuDelta(before, after)
-	if len(d) != 2 || d["order"] != 300 || d["nats-server"] != 0 {
-		t.Errorf("cpuDelta = %v, want order 300, nats-server 0 and nothing else", d)
+	if len(d) != 2 || d["order"] != (cpuTimes{300, 60}) || d["nats-server"] != (cpuTimes{}) {
+		t.Errorf("cpuDelta = %v, want order {300 60}, nats-server 0 and nothing else", d)
 	}
 	per := perOrder(d, 3)
-	if per["order"] != 100 {
-		t.Errorf("perOrder = %v, want order 100", per)
+	if per["order"] != (cpuTimes{100, 20}) || per["order"].Total() != 120 {
+		t.Errorf("perOrder = %v, want order {100 20}", per)
 	}
 	if len(perOrder(d, 0)) != 0 {
 		t.Error("perOrder with no orders is not empty")
+	}
+}
+
+func TestParseMachineStat(t *testing.T) {
+	t.Parallel()
+	got, err := parseMachineStat("cpu  100 5 50 800 20 3 2 1 0 0\ncpu0 50 2 25 400 10 1 1 0 0 0\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tick := func(n int) time.Duration { return time.Duration(n) * clockTick }
+	want := machineTimes{User: tick(105), System: tick(50), Idle: tick(800), IOWait: tick(20), Other: tick(6)}
+	if got != want {
+		t.Errorf("parseMachineStat = %+v, want %+v", got, want)
+	}
+	share := machineShare(machineTimes{}, want)
+	if sum := share.UserPct + share.SystemPct + share.IdlePct + share.IOWaitPct + share.OtherPct; sum < 99.99 || sum > 100.01 {
+		t.Errorf("shares add up to %v: %+v", sum, share)
+	}
+	if _, err := parseMachineStat("intr 1 2 3\n"); err == nil {
+		t.Error("no cpu line: no error")
+	}
+	if _, err := readMachine(); err != nil {
+		t.Errorf("readMachine: %v", err)
 	}
 }

@@ -58,6 +58,8 @@ type OrderAlone struct {
 	Open   LoadFigures `json:"open_loop"`
 	// ShareOfPgbench is Closed.Rate over pgbench's rate at as many clients.
 	ShareOfPgbench float64 `json:"share_of_pgbench"`
+	// Machine is how every CPU of the machine spent the closed loop.
+	Machine MachineCPU `json:"machine_cpu"`
 }
 
 // Whole is the whole system's closed loop, until every effect of every
@@ -74,6 +76,8 @@ type Whole struct {
 	ShareOfPgbench   float64 `json:"processed_share_of_pgbench"`
 	// Reconciled tells whether e2e/chaos's checker found every effect
 	// once (Findings lists what it found otherwise).
+	// Machine is how every CPU of the machine spent the closed loop.
+	Machine    MachineCPU     `json:"machine_cpu"`
 	Reconciled bool           `json:"reconciled"`
 	Findings   []string       `json:"findings,omitempty"`
 	Effects    []chaos.Effect `json:"effects"`
@@ -108,7 +112,9 @@ type Footprint struct {
 	// CPUPerOrderMS is CPU time (user+system) during the whole system's
 	// closed loop, over its orders; OrderAloneCPUPerOrderMS the same in
 	// the order service's closed loop (0: not running then).
-	CPUPerOrderMS           float64 `json:"cpu_ms_per_order"`
+	CPUPerOrderMS float64 `json:"cpu_ms_per_order"`
+	// SystemShare is the share of CPUPerOrderMS spent in the kernel.
+	SystemShare             float64 `json:"cpu_system_share"`
 	OrderAloneCPUPerOrderMS float64 `json:"order_alone_cpu_ms_per_order"`
 }
 

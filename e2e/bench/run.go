@@ -53,7 +53,7 @@ type bencher struct {
 	pg      *stack.Postgres
 	bins    map[string]string
 	scratch string // URL of the pgbench scratch database
-	alone   map[string]time.Duration
+	alone   map[string]cpuTimes
 }
 
 func (b *bencher) run(ctx context.Context) error {

@@ -65,9 +65,10 @@ func (b *bencher) orderAlone(ctx context.Context) error {
 	closedLoop(ctx, p, b.opts.Clients, 0, time.Second, next)
 
 	b.prog.Step(fmt.Sprintf("order service alone: %d clients closed loop, %v", b.opts.Clients, b.opts.OrderTime), 0)
-	before := cpuSnapshot(procs)
+	before, machineBefore := cpuSnapshot(procs), machineNow()
 	closed := closedLoop(ctx, p, b.opts.Clients, 0, b.opts.OrderTime, next)
 	used := cpuDelta(before, cpuSnapshot(procs))
+	b.res.OrderAlone.Machine = machineShare(machineBefore, machineNow())
 	b.res.OrderAlone.Closed = closed.Figures
 	b.res.samples.orderClosed = closed.Samples()
 	if tps := b.res.pgbenchTPS(); tps > 0 {
@@ -106,14 +107,15 @@ func (b *bencher) rate(asked, sustained float64) (float64, float64) {
 	return capped, asked
 }
 
-// perOrder divides CPU times by orders, in milliseconds per order.
-func perOrder(used map[string]time.Duration, orders int) map[string]time.Duration {
-	out := map[string]time.Duration{}
+// perOrder divides CPU times by orders.
+func perOrder(used map[string]cpuTimes, orders int) map[string]cpuTimes {
+	out := map[string]cpuTimes{}
 	if orders == 0 {
 		return out
 	}
-	for name, d := range used {
-		out[name] = d / time.Duration(orders)
+	n := time.Duration(orders)
+	for name, c := range used {
+		out[name] = cpuTimes{User: c.User / n, System: c.System / n}
 	}
 	return out
 }

@@ -98,7 +98,7 @@ func (w *whole) closed(ctx context.Context) error {
 	rss := startRSS(ctx, w.procs, 250*time.Millisecond)
 	defer rss.Stop()
 	rss.Reset()
-	before := cpuSnapshot(w.procs)
+	before, machineBefore := cpuSnapshot(w.procs), machineNow()
 	load := closedLoop(ctx, newPoster(w.sys.OrderURL(), w.prog.Counter()), w.opts.Clients, w.opts.Orders, 0, next)
 	accepted := load.Accepted()
 	exp := expectation(accepted, stock)
@@ -108,6 +108,7 @@ func (w *whole) closed(ctx context.Context) error {
 	w.prog.Step("whole system: waiting for every effect", len(accepted))
 	_, err := w.fx.wait(ctx, want, w.opts.Settle, func(c counts) { w.prog.Set(c.orders()) })
 	used := cpuDelta(before, cpuSnapshot(w.procs))
+	w.res.Whole.Machine = machineShare(machineBefore, machineNow())
 	peak := rss.Reset()
 	if err != nil {
 		return err
@@ -265,15 +266,25 @@ func setStock(ctx context.Context, base string, stock map[string]int) error {
 }
 
 // footprints assembles the footprint table in procs order.
-func footprints(procs []Proc, idle, peak map[string]int64, cpu, alone map[string]time.Duration) []Footprint {
+func footprints(procs []Proc, idle, peak map[string]int64, cpu, alone map[string]cpuTimes) []Footprint {
 	var out []Footprint
 	for _, p := range procs {
-		out = append(out, Footprint{
+		f := Footprint{
 			Process: p.Name, RSSIdleMB: mb(idle[p.Name]), RSSPeakMB: mb(peak[p.Name]),
-			CPUPerOrderMS: ms(cpu[p.Name]), OrderAloneCPUPerOrderMS: ms(alone[p.Name]),
-		})
+			CPUPerOrderMS: ms(cpu[p.Name].Total()), OrderAloneCPUPerOrderMS: ms(alone[p.Name].Total()),
+		}
+		if t := cpu[p.Name].Total(); t > 0 {
+			f.SystemShare = float64(cpu[p.Name].System) / float64(t)
+		}
+		out = append(out, f)
 	}
 	return out
+}
+
+// machineNow reads the machine's CPU times; zero when it cannot.
+func machineNow() machineTimes {
+	m, _ := readMachine()
+	return m
 }
 
 func mb(n int64) float64 { return float64(n) / (1 << 20) }

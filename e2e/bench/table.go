@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
+	"unicode/utf8"
 )
 
 // PrintTable prints the run's one table: every figure, the ratios, and
@@ -30,6 +30,7 @@ func (r *Result) PrintTable(w io.Writer) error {
 	t.row("accepted", fmt.Sprintf("%s orders/s%s", thousands(oa.Closed.Rate), errs(oa.Closed)), 0)
 	t.row("share of pgbench, same clients", fmt.Sprintf("%.1f %%", 100*oa.ShareOfPgbench), tShare)
 	t.row("accept p50 / p90 / p99 / max", pcts(oa.Closed.Accept), 0)
+	t.row("machine CPU", machineText(oa.Machine), 0)
 	t.head(fmt.Sprintf("Order service alone, open loop %s orders/s, %.0f s%s", thousands(oa.Open.Target), s.OpenSeconds, capped(oa.Open)))
 	t.row("accepted", fmt.Sprintf("%s orders/s%s", thousands(oa.Open.Rate), errs(oa.Open)), 0)
 	t.row("accept p50 / p99", fmt.Sprintf("%s / %s", msText(oa.Open.Accept.P50MS), msText(oa.Open.Accept.P99MS)), tOpenP99)
@@ -46,6 +47,7 @@ func (r *Result) PrintTable(w io.Writer) error {
 		reconciled = fmt.Sprintf("%d findings, e.g. %s", len(wh.Findings), first(wh.Findings))
 	}
 	t.row("reconciled (e2e/chaos checker)", reconciled, 0)
+	t.row("machine CPU, closed loop until the last effect", machineText(wh.Machine), 0)
 
 	l := r.Latency
 	t.head(fmt.Sprintf("Whole system, open loop %s orders/s, %.0f s, fast SMTP%s", thousands(l.Load.Target), s.LatencySeconds, capped(l.Load)))
@@ -77,30 +79,36 @@ func (r *Result) PrintTable(w io.Writer) error {
 // printFootprint prints each process's memory and CPU per order.
 func (r *Result) printFootprint(w io.Writer) error {
 	fmt.Fprintf(w, "\nFootprint per process: RSS idle and peak (whole system), CPU (user+system) per order\n")
-	const format = "%-18s %11s %11s %14s %14s\n"
-	fmt.Fprintf(w, format, "process", "RSS idle MB", "RSS peak MB", "CPU ms/order", "CPU ms/order")
-	fmt.Fprintf(w, format, "", "", "", "whole system", "order alone")
-	var total, totalAlone float64
+	const format = "%-18s %11s %11s %14s %8s %14s\n"
+	fmt.Fprintf(w, format, "process", "RSS idle MB", "RSS peak MB", "CPU ms/order", "kernel", "CPU ms/order")
+	fmt.Fprintf(w, format, "", "", "", "whole system", "share", "order alone")
+	var total, totalSys, totalAlone float64
 	for _, f := range r.Footprint {
 		total += f.CPUPerOrderMS
+		totalSys += f.CPUPerOrderMS * f.SystemShare
 		totalAlone += f.OrderAloneCPUPerOrderMS
 		fmt.Fprintf(w, format, f.Process, mbText(f.RSSIdleMB), mbText(f.RSSPeakMB),
-			fmt.Sprintf("%.3f", f.CPUPerOrderMS), dash(f.OrderAloneCPUPerOrderMS))
+			fmt.Sprintf("%.3f", f.CPUPerOrderMS), pctText(f.SystemShare), dash(f.OrderAloneCPUPerOrderMS))
 	}
-	fmt.Fprintf(w, format, "total", "", "", fmt.Sprintf("%.3f", total), fmt.Sprintf("%.3f", totalAlone))
+	sysShare := 0.0
+	if total > 0 {
+		sysShare = totalSys / total
+	}
+	fmt.Fprintf(w, format, "total", "", "", fmt.Sprintf("%.3f", total), pctText(sysShare), fmt.Sprintf("%.3f", totalAlone))
 	_, err := fmt.Fprintln(w, "(postgres: the postmaster and its backends, memory as PSS so that shared buffers count once; "+
 		"CPU in 10 ms ticks over the run; the bench tool shares the machine; targets are informational, never assertions)")
 	return err
 }
 
-// table collects rows of label, measured, target and met, with section
-// heads, for tabwriter.
+// table collects section heads and rows of label, measured, target
+// and met, and aligns the rows' columns across every section (a head
+// spans the line and takes no part in the widths).
 type table struct {
 	byID map[int]Target
-	rows []string
+	rows [][]string // a head is a row of one cell
 }
 
-func (t *table) head(s string) { t.rows = append(t.rows, s+"\t\t\t\t") }
+func (t *table) head(s string) { t.rows = append(t.rows, []string{s}) }
 
 func (t *table) row(label, measured string, target int) {
 	tg, met := "", ""
@@ -110,24 +118,33 @@ func (t *table) row(label, measured string, target int) {
 			met = "yes"
 		}
 	}
-	t.rows = append(t.rows, "  "+label+"\t"+measured+"\t"+tg+"\t"+met+"\t")
+	t.rows = append(t.rows, []string{"  " + label, measured, tg, met})
 }
 
 func (t *table) print(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "what\tmeasured\ttarget\tmet\t")
-	for _, r := range t.rows {
-		fmt.Fprintln(tw, r)
+	rows := append([][]string{{"what", "measured", "target", "met"}}, t.rows...)
+	widths := make([]int, 4)
+	for _, r := range rows {
+		if len(r) == 4 {
+			for i, c := range r {
+				widths[i] = max(widths[i], utf8.RuneCountInString(c))
+			}
+		}
 	}
-	return tw.Flush()
-}
-
-// capped says why an open loop ran below the rate asked.
-func capped(f LoadFigures) string {
-	if f.Asked == 0 {
-		return ""
+	var b strings.Builder
+	for _, r := range rows {
+		if len(r) == 1 {
+			b.WriteString(r[0] + "\n")
+			continue
+		}
+		var line strings.Builder
+		for i, c := range r[:3] {
+			line.WriteString(c + strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
+		}
+		b.WriteString(strings.TrimRight(line.String()+r[3], " ") + "\n")
 	}
-	return fmt.Sprintf(" (%s asked: beyond what it sustains, capped at %.0f %% of its closed loop)", thousands(f.Asked), 100*capFactor)
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 func pcts(s Summary) string {
@@ -173,9 +190,28 @@ func mbText(v float64) string {
 	return fmt.Sprintf("%.1f", v)
 }
 
+func machineText(m MachineCPU) string {
+	return fmt.Sprintf("%.0f %% user, %.0f %% system, %.0f %% idle, %.0f %% I/O wait", m.UserPct, m.SystemPct, m.IdlePct, m.IOWaitPct)
+}
+
+func pctText(share float64) string {
+	if share == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f %%", 100*share)
+}
+
 func dash(v float64) string {
 	if v == 0 {
 		return "-"
 	}
 	return fmt.Sprintf("%.3f", v)
+}
+
+// capped says why an open loop ran below the rate asked.
+func capped(f LoadFigures) string {
+	if f.Asked == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%s asked: beyond what it sustains, capped at %.0f %% of its closed loop)", thousands(f.Asked), 100*capFactor)
 }
