@@ -57,13 +57,13 @@ type Options struct {
 
 // DefaultOptions returns make bench's sizes: 8 clients, pgbench 10 s per
 // run, the order service 15 s closed loop and 10 s at 1,000 orders/s,
-// the whole system 5,000 orders closed loop, then 15 s at 200 orders/s
+// the whole system 10,000 orders closed loop, then 15 s at 200 orders/s
 // with fast and with 500 ms SMTP, and the baseline 10 s at 20 orders/s.
 func DefaultOptions() Options {
 	return Options{
 		Clients: 8, PgbenchTime: 10 * time.Second,
 		OrderTime: 15 * time.Second, OpenRate: 1000, OpenTime: 10 * time.Second,
-		Orders:      5000,
+		Orders:      10000,
 		LatencyRate: 200, LatencyTime: 15 * time.Second, SMTPDelay: 500 * time.Millisecond,
 		BaselineRate: 20, BaselineTime: 10 * time.Second,
 		Settle: 5 * time.Minute, Seed: 1,

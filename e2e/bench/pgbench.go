@@ -22,6 +22,10 @@ type PgbenchResult struct {
 	TPS          float64 `json:"tps"`
 	LatencyAvgMS float64 `json:"latency_avg_ms"`
 	Transactions int64   `json:"transactions"`
+	// PostgresCPUPerTxMS is the CPU time (user+system) the PostgreSQL
+	// server (postmaster and backends) spent per transaction, to compare
+	// with its CPU per order under the order service.
+	PostgresCPUPerTxMS float64 `json:"postgres_cpu_ms_per_tx"`
 }
 
 // pgbenchSchema creates, in a scratch database, the order service's

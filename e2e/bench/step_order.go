@@ -22,9 +22,14 @@ func (b *bencher) pgbench(ctx context.Context) error {
 	}
 	for _, clients := range []int{1, b.opts.Clients} {
 		b.prog.Step(fmt.Sprintf("pgbench: order+outbox transaction, %d client(s), %v", clients, b.opts.PgbenchTime), 0)
+		pg := []Proc{{Name: "postgres", PID: b.pg.Process().Pid(), Children: true}}
+		before := cpuSnapshot(pg)
 		r, err := runPgbench(ctx, b.pg.BinDir(), b.scratch, clients, b.opts.PgbenchTime)
 		if err != nil {
 			return err
+		}
+		if r.Transactions > 0 {
+			r.PostgresCPUPerTxMS = ms(perOrder(cpuDelta(before, cpuSnapshot(pg)), int(r.Transactions))["postgres"].Total())
 		}
 		b.res.Pgbench = append(b.res.Pgbench, r)
 		b.prog.Logf("pgbench %d client(s): %.0f tps", clients, r.TPS)

@@ -23,7 +23,7 @@ func (r *Result) PrintTable(w io.Writer) error {
 	t.head("PostgreSQL limit: pgbench, one transaction inserting an order row and an outbox row")
 	for _, p := range r.Pgbench {
 		t.row(fmt.Sprintf("%d client(s), %d s", p.Clients, p.Seconds),
-			fmt.Sprintf("%s tps, latency avg %.2f ms", thousands(p.TPS), p.LatencyAvgMS), 0)
+			fmt.Sprintf("%s tps, latency avg %.2f ms, PostgreSQL CPU %.3f ms/tx", thousands(p.TPS), p.LatencyAvgMS, p.PostgresCPUPerTxMS), 0)
 	}
 	oa := r.OrderAlone
 	t.head(fmt.Sprintf("Order service alone, %d clients closed loop, %.0f s", oa.Closed.Clients, s.OrderSeconds))
