@@ -35,6 +35,11 @@ type Host struct {
 	PostgreSQL string `json:"postgresql"`
 	// Durability is what PostgreSQL and NATS ran with.
 	Durability string `json:"durability"`
+	// LoadStart and LoadEnd are the machine's 1-minute load average when
+	// the run began and ended: well above what the run itself causes
+	// (about the CPU count) means other work shared the machine.
+	LoadStart float64 `json:"loadavg_start"`
+	LoadEnd   float64 `json:"loadavg_end"`
 }
 
 // Settings are the Options that shaped the run, in plain units.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +42,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	b := &bencher{opts: opts, prog: prog, res: r}
 	err := b.run(ctx)
 	r.Seconds = time.Since(r.Started).Seconds()
+	r.Host.LoadEnd = loadAverage()
 	r.Targets = targets(r)
 	return r, err
 }
@@ -118,7 +120,22 @@ func host() Host {
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		h.Kernel = strings.TrimSpace(string(b))
 	}
+	h.LoadStart = loadAverage()
 	return h
+}
+
+// loadAverage returns the 1-minute load average, 0 if unknown.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
 }
 
 func serverVersion(ctx context.Context, url string) string {

@@ -18,7 +18,9 @@ func (r *Result) PrintTable(w io.Writer) error {
 	s := r.Settings
 	fmt.Fprintf(w, "orderbus bench, %s, %.0f s: %d CPUs, Linux %s, %s, PostgreSQL %s\n",
 		r.Started.Format("2006-01-02 15:04:05"), r.Seconds, r.Host.CPUs, r.Host.Kernel, r.Host.GoVersion, r.Host.PostgreSQL)
-	fmt.Fprintf(w, "durability: %s\n\n", r.Host.Durability)
+	fmt.Fprintf(w, "durability: %s\n", r.Host.Durability)
+	fmt.Fprintf(w, "load average (1 min): %.1f at the start, %.1f at the end (much above %d: other work shared the CPUs)\n\n",
+		r.Host.LoadStart, r.Host.LoadEnd, r.Host.CPUs)
 
 	t.head("PostgreSQL limit: pgbench, one transaction inserting an order row and an outbox row")
 	for _, p := range r.Pgbench {
