@@ -70,10 +70,13 @@ test-packages: ## Unit and integration tests of pkg and the services (race detec
 e2e: tools ## End-to-end tests against the real system, started by the launcher.
 	$(GO) test $(GOTEST_FLAGS) ./e2e/...
 
+# BENCH_FLAGS are orderbus-bench's: -quick (under two minutes), -orders N,
+# -latency-rate R, -smtp-delay D... (BENCH_FLAGS=-help lists them all).
 .PHONY: bench
-bench: tools ## Benchmarks of the hot paths, then orderbus-load against a fresh system (figures, not assertions).
+bench: tools ## Go benchmarks of the hot paths, then orderbus-bench: one table (pgbench limit, order service, whole system, latency, slow SMTP, footprint) and bench-results/<time>/ (figures, not assertions).
 	$(GO) test -run='^$$' -bench=. -benchtime=2000x ./pkg/...
-	$(GO) run ./e2e/cmd/orderbus-load -orders 2000 -clients 16
+	$(GO) build -o .tools/bin/orderbus-bench ./e2e/cmd/orderbus-bench
+	.tools/bin/orderbus-bench $(BENCH_FLAGS)
 
 .PHONY: lint
 lint: ## gofmt and go vet over every module; GOWORK=off builds of each service.

@@ -162,6 +162,11 @@ func (p *Postgres) URL(database string) string {
 // Port returns the TCP port the server listens on.
 func (p *Postgres) Port() int { return p.cfg.Port }
 
+// BinDir returns the folder of the PostgreSQL binaries the cluster runs
+// (see PostgresConfig.BinDir), which also holds the client tools of the
+// same version, such as pgbench and psql.
+func (p *Postgres) BinDir() string { return p.bin }
+
 // Process returns the server process, for its log.
 func (p *Postgres) Process() *Process { return p.proc }
 
