@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -109,8 +108,5 @@ func orderPlacedFor(t *testing.T, customer string, items ...events.Item) (events
 // answers, oldest first, failing unless there are n.
 func (e *testEnv) erasureAnswers(t *testing.T, seq uint64, n int) []events.ErasureCompleted {
 	t.Helper()
-	return erasuretest.Answers(t, e.js, serviceName, seq, n, func() (bool, string) {
-		pending := e.count(t, "outbox")
-		return pending == 0, fmt.Sprintf("outbox rows %d", pending)
-	})
+	return erasuretest.Answers(t, e.js, serviceName, seq, n, erasuretest.OutboxEmpty(t, e.db))
 }

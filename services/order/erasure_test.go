@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"net/http"
 	"strings"
@@ -92,10 +91,7 @@ func TestErasureDeletesTheCustomersOrders(t *testing.T) {
 // answers, oldest first, failing unless there are n.
 func (e *testEnv) erasureAnswers(t *testing.T, seq uint64, n int) []events.ErasureCompleted {
 	t.Helper()
-	return erasuretest.Answers(t, e.js, serviceName, seq, n, func() (bool, string) {
-		pending := e.count(t, "outbox")
-		return pending == 0, fmt.Sprintf("outbox rows %d", pending)
-	})
+	return erasuretest.Answers(t, e.js, serviceName, seq, n, erasuretest.OutboxEmpty(t, e.db))
 }
 
 // rowsOf counts the rows the database holds of customer and of the orders

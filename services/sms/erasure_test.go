@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -113,10 +112,7 @@ func orderPlacedBy(t *testing.T, c events.Customer) events.Event {
 // answers, oldest first, failing unless there are n.
 func (e *testEnv) erasureAnswers(t *testing.T, seq uint64, n int) []events.ErasureCompleted {
 	t.Helper()
-	return erasuretest.Answers(t, e.js, serviceName, seq, n, func() (bool, string) {
-		pending := e.count(t, `SELECT count(*) FROM outbox`)
-		return pending == 0, fmt.Sprintf("outbox rows %d", pending)
-	})
+	return erasuretest.Answers(t, e.js, serviceName, seq, n, erasuretest.OutboxEmpty(t, e.db))
 }
 
 // messagesOf counts the messages rows that name c, by customer id or number.

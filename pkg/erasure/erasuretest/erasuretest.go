@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -81,4 +82,16 @@ func Answers(t testing.TB, js jetstream.JetStream, service string, seq uint64, n
 		}
 	}
 	return out
+}
+
+// OutboxEmpty returns a condition for Answers: the participant's outbox,
+// in db, holds no row, so every answer it enqueued has been published.
+func OutboxEmpty(t testing.TB, db *pgxpool.Pool) func() (bool, string) {
+	return func() (bool, string) {
+		var n int
+		if err := db.QueryRow(t.Context(), `SELECT count(*) FROM outbox`).Scan(&n); err != nil {
+			return false, fmt.Sprintf("count outbox rows: %v", err)
+		}
+		return n == 0, fmt.Sprintf("outbox rows %d", n)
+	}
 }
