@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -121,17 +122,26 @@ type placement struct {
 // p.Key is set, the order (insertOrder) and its event in the outbox. When
 // p.Key's key is taken it stores nothing and returns the existing record
 // (waiting for a transaction still holding the key to end). It returns
-// the error of a statement or the commit.
+// the error of a statement or the commit. The common case, a new key or
+// none, is one round trip (placeFast); a taken key costs a second
+// transaction that reads the record.
 func placeOrder(ctx context.Context, store *Store, p placement) (*idempotencyRecord, error) {
+	err := placeFast(ctx, store, p)
+	if err == nil {
+		return nil, nil
+	}
+	if !errors.Is(err, errKeyTaken) {
+		return nil, fmt.Errorf("place order: %w", err)
+	}
 	var existing *idempotencyRecord
-	err := pgx.BeginFunc(ctx, store.pool, func(tx pgx.Tx) error {
-		if p.Key != nil {
-			rec, err := claimIdempotencyKey(ctx, tx, *p.Key)
-			if err != nil || rec != nil {
-				existing = rec
-				return err
-			}
+	err = pgx.BeginFunc(ctx, store.pool, func(tx pgx.Tx) error {
+		rec, err := claimIdempotencyKey(ctx, tx, *p.Key)
+		if err != nil || rec != nil {
+			existing = rec
+			return err
 		}
+		// The key's holder was deleted (erased) since placeFast: store
+		// the order after all.
 		if err := insertOrder(ctx, tx, p.Order); err != nil {
 			return err
 		}
