@@ -140,14 +140,7 @@ func (r *Relay) publish(ctx context.Context, query string, arg any) (selected, p
 	rollback := func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK") }
 
 	b := &pgx.Batch{}
-	b.Queue("BEGIN")
-	// The delete need not wait for its WAL flush: if a crash loses it, the
-	// relay publishes those events again, JetStream drops the copies within
-	// its duplicate window, and consumers are idempotent past it. That
-	// saves the publishing request one disk flush. The transaction writes
-	// nothing else.
-	b.Queue("SET LOCAL synchronous_commit = off")
-	b.Queue(query, arg)
+	queueLock(b, query, arg)
 	br := conn.SendBatch(ctx, b)
 	entries, err := readLocked(br)
 	if cerr := br.Close(); err == nil && cerr != nil {
@@ -157,6 +150,29 @@ func (r *Relay) publish(ctx context.Context, query string, arg any) (selected, p
 		rollback()
 		return 0, 0, err
 	}
+	published, err = r.publishLocked(ctx, conn, entries)
+	return len(entries), published, err
+}
+
+// queueLock queues in b the start of a publish transaction: BEGIN, SET
+// LOCAL and the locking query with arg; readLocked reads their results.
+func queueLock(b *pgx.Batch, query string, arg any) {
+	b.Queue("BEGIN")
+	// The delete need not wait for its WAL flush: if a crash loses it, the
+	// relay publishes those events again, JetStream drops the copies within
+	// its duplicate window, and consumers are idempotent past it. That
+	// saves the publishing request one disk flush. The transaction writes
+	// nothing else.
+	b.Queue("SET LOCAL synchronous_commit = off")
+	b.Queue(query, arg)
+}
+
+// publishLocked publishes entries, locked by conn's open transaction, in
+// order until one fails, then deletes the acked ones and commits, or rolls
+// back when none was acked. It returns how many it published and the
+// first error.
+func (r *Relay) publishLocked(ctx context.Context, conn *pgxpool.Conn, entries []entry) (int, error) {
+	rollback := func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK") }
 	var acked []string
 	var pubErr error
 	for _, e := range entries {
@@ -169,25 +185,25 @@ func (r *Relay) publish(ctx context.Context, query string, arg any) (selected, p
 	}
 	if len(acked) == 0 {
 		rollback()
-		return len(entries), 0, pubErr
+		return 0, pubErr
 	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
 	defer cancel()
-	b = &pgx.Batch{}
+	b := &pgx.Batch{}
 	b.Queue(`DELETE FROM outbox WHERE id = ANY($1)`, acked)
 	b.Queue("COMMIT")
-	br = conn.SendBatch(dctx, b)
+	br := conn.SendBatch(dctx, b)
 	_, derr := br.Exec()
 	tag, cerr := br.Exec()
 	if err := errors.Join(derr, cerr, br.Close()); err != nil {
 		rollback()
-		return len(entries), 0, errors.Join(pubErr, fmt.Errorf("outbox: delete %d published: %w", len(acked), err))
+		return 0, errors.Join(pubErr, fmt.Errorf("outbox: delete %d published: %w", len(acked), err))
 	}
 	if tag.String() != "COMMIT" {
-		return len(entries), 0, errors.Join(pubErr, fmt.Errorf("outbox: commit %d published: %s", len(acked), tag))
+		return 0, errors.Join(pubErr, fmt.Errorf("outbox: commit %d published: %s", len(acked), tag))
 	}
 	r.metrics.published(len(acked))
-	return len(entries), len(acked), pubErr
+	return len(acked), pubErr
 }
 
 // readLocked reads the results of publish's first batch: BEGIN, SET LOCAL

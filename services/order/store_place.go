@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/jackc/pgx/v5"
@@ -53,32 +54,33 @@ const uniqueViolation = "23505"
 // errKeyTaken is returned by placeFast when p's idempotency key is taken.
 var errKeyTaken = errors.New("idempotency key taken")
 
-// placeFast stores p in one round trip: a batch sent outside a transaction,
-// which PostgreSQL runs as one implicit transaction committed (with
-// synchronous_commit as configured) at the batch's end, or not at all. It
-// returns errKeyTaken when p.Key's key is taken (by a committed
+// placeFast stores p in one transaction and publishes its event once the
+// transaction has committed (outbox.Relay.CommitAndPublish: the commit and
+// the locking of the outbox row for the publish are one round trip). It
+// reports whether the event went out (when not, the relay publishes it
+// later). It returns errKeyTaken when p.Key's key is taken (by a committed
 // transaction, or by a concurrent one that commits while the insert waits
 // for it): nothing is stored then and the caller reads the existing record
 // in a transaction (placeOrder). Any other error is that of a statement or
-// the commit.
-func placeFast(ctx context.Context, store *Store, p placement) error {
+// the commit; nothing is stored then either.
+func placeFast(ctx context.Context, logger *slog.Logger, store *Store, relay *outbox.Relay, p placement) (bool, error) {
 	b := &pgx.Batch{}
 	if p.Key != nil {
 		b.Queue(insertIdempotencySQL, p.Key.Key, p.Key.RequestHash, p.Key.StatusCode, p.Key.Body, p.Key.OrderID)
 	}
 	queueInsertOrder(b, p.Order)
 	if err := outbox.QueueEnqueue(b, p.Subject, p.Event); err != nil {
-		return fmt.Errorf("enqueue event for order %s: %w", p.Order.ID, err)
+		return false, fmt.Errorf("enqueue event for order %s: %w", p.Order.ID, err)
 	}
-	err := store.pool.SendBatch(ctx, b).Close()
+	_, published, err := relay.CommitAndPublish(ctx, logger, b, p.Event.ID)
 	var pgErr *pgconn.PgError
 	if p.Key != nil && errors.As(err, &pgErr) && pgErr.Code == uniqueViolation && pgErr.TableName == "idempotency_keys" {
-		return errKeyTaken
+		return false, errKeyTaken
 	}
 	if err != nil {
-		return fmt.Errorf("insert order %s: %w", p.Order.ID, err)
+		return false, fmt.Errorf("insert order %s: %w", p.Order.ID, err)
 	}
-	return nil
+	return published, nil
 }
 
 // claimIdempotencyKey inserts rec in tx and returns nil when the key was
