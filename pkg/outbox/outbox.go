@@ -45,19 +45,46 @@ func Migrations() pgdb.MigrationSet {
 // ev.Source or ev.Type is empty, when an event with the same id is already
 // waiting, or when the insert fails.
 func Enqueue(ctx context.Context, tx pgx.Tx, subject string, ev events.Event) error {
-	if subject == "" || ev.ID == "" || ev.Source == "" || ev.Type == "" {
-		return errors.New("outbox enqueue: subject, event id, source and type are required")
+	if err := checkEnqueue(subject, ev); err != nil {
+		return err
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO outbox
-		(id, subject, source, type, event_subject, event_time, traceparent, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		ev.ID, subject, ev.Source, ev.Type, ev.Subject,
-		pgtype.Timestamptz{Time: ev.Time, Valid: !ev.Time.IsZero()},
-		ev.TraceParent, []byte(ev.Data))
-	if err != nil {
+	if _, err := tx.Exec(ctx, insertSQL, enqueueArgs(subject, ev)...); err != nil {
 		return fmt.Errorf("outbox enqueue %s %s: %w", ev.Type, ev.ID, err)
 	}
 	return nil
+}
+
+// QueueEnqueue is Enqueue for a pgx.Batch: it queues the insert of ev, to
+// be published on subject, in b, so that the caller sends it together with
+// the business change in one round trip. Send b in one transaction: an
+// explicit one, or pgx's implicit one (Pool.SendBatch outside a
+// transaction runs the whole batch as one transaction, committed at its
+// end). Reading the batch's results reports the insert's error. It returns
+// an error, and queues nothing, when subject, ev.ID, ev.Source or ev.Type
+// is empty.
+func QueueEnqueue(b *pgx.Batch, subject string, ev events.Event) error {
+	if err := checkEnqueue(subject, ev); err != nil {
+		return err
+	}
+	b.Queue(insertSQL, enqueueArgs(subject, ev)...)
+	return nil
+}
+
+const insertSQL = `INSERT INTO outbox
+		(id, subject, source, type, event_subject, event_time, traceparent, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+
+func checkEnqueue(subject string, ev events.Event) error {
+	if subject == "" || ev.ID == "" || ev.Source == "" || ev.Type == "" {
+		return errors.New("outbox enqueue: subject, event id, source and type are required")
+	}
+	return nil
+}
+
+func enqueueArgs(subject string, ev events.Event) []any {
+	return []any{ev.ID, subject, ev.Source, ev.Type, ev.Subject,
+		pgtype.Timestamptz{Time: ev.Time, Valid: !ev.Time.IsZero()},
+		ev.TraceParent, []byte(ev.Data)}
 }
 
 // entry is one outbox row: an event and the subject to publish it on.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -124,18 +125,54 @@ func (r *Relay) Publish(ctx context.Context, eventIDs ...string) error {
 
 // publish locks the rows query selects, publishes them in order until one
 // fails, deletes the acked ones and commits. It returns how many rows it
-// selected and published, and the first error.
+// selected and published, and the first error. The transaction costs two
+// database round trips: BEGIN, SET LOCAL and the locking SELECT go as one
+// batch, the DELETE and COMMIT as another.
 func (r *Relay) publish(ctx context.Context, query string, arg any) (selected, published int, err error) {
-	tx, err := r.cfg.Pool.Begin(ctx)
+	conn, err := r.cfg.Pool.Acquire(ctx)
 	if err != nil {
-		return 0, 0, fmt.Errorf("outbox: begin: %w", err)
+		return 0, 0, fmt.Errorf("outbox: acquire: %w", err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after Commit
-	rows, _ := tx.Query(ctx, query, arg)
-	entries, err := scanEntries(rows)
+	// A connection left inside a transaction (an error below) is closed by
+	// the pool on release, which rolls the transaction back; rollback
+	// first lets the pool keep it.
+	defer conn.Release()
+	rollback := func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK") }
+
+	b := &pgx.Batch{}
+	queueLock(b, query, arg)
+	br := conn.SendBatch(ctx, b)
+	entries, err := readLocked(br)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("outbox: select: %w", cerr)
+	}
 	if err != nil {
-		return 0, 0, fmt.Errorf("outbox: select: %w", err)
+		rollback()
+		return 0, 0, err
 	}
+	published, err = r.publishLocked(ctx, conn, entries)
+	return len(entries), published, err
+}
+
+// queueLock queues in b the start of a publish transaction: BEGIN, SET
+// LOCAL and the locking query with arg; readLocked reads their results.
+func queueLock(b *pgx.Batch, query string, arg any) {
+	b.Queue("BEGIN")
+	// The delete need not wait for its WAL flush: if a crash loses it, the
+	// relay publishes those events again, JetStream drops the copies within
+	// its duplicate window, and consumers are idempotent past it. That
+	// saves the publishing request one disk flush. The transaction writes
+	// nothing else.
+	b.Queue("SET LOCAL synchronous_commit = off")
+	b.Queue(query, arg)
+}
+
+// publishLocked publishes entries, locked by conn's open transaction, in
+// order until one fails, then deletes the acked ones and commits, or rolls
+// back when none was acked. It returns how many it published and the
+// first error.
+func (r *Relay) publishLocked(ctx context.Context, conn *pgxpool.Conn, entries []entry) (int, error) {
+	rollback := func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK") }
 	var acked []string
 	var pubErr error
 	for _, e := range entries {
@@ -147,25 +184,43 @@ func (r *Relay) publish(ctx context.Context, query string, arg any) (selected, p
 		acked = append(acked, e.event.ID)
 	}
 	if len(acked) == 0 {
-		return len(entries), 0, pubErr
+		rollback()
+		return 0, pubErr
 	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
 	defer cancel()
-	// The delete need not wait for its WAL flush: if a crash loses it, the
-	// relay publishes those events again, JetStream drops the copies within
-	// its duplicate window, and consumers are idempotent past it. That
-	// saves the publishing request one disk flush.
-	if _, err := tx.Exec(dctx, `SET LOCAL synchronous_commit = off`); err != nil {
-		return len(entries), 0, errors.Join(pubErr, fmt.Errorf("outbox: relax commit: %w", err))
+	b := &pgx.Batch{}
+	b.Queue(`DELETE FROM outbox WHERE id = ANY($1)`, acked)
+	b.Queue("COMMIT")
+	br := conn.SendBatch(dctx, b)
+	_, derr := br.Exec()
+	tag, cerr := br.Exec()
+	if err := errors.Join(derr, cerr, br.Close()); err != nil {
+		rollback()
+		return 0, errors.Join(pubErr, fmt.Errorf("outbox: delete %d published: %w", len(acked), err))
 	}
-	if _, err := tx.Exec(dctx, `DELETE FROM outbox WHERE id = ANY($1)`, acked); err != nil {
-		return len(entries), 0, errors.Join(pubErr, fmt.Errorf("outbox: delete %d published: %w", len(acked), err))
-	}
-	if err := tx.Commit(dctx); err != nil {
-		return len(entries), 0, errors.Join(pubErr, fmt.Errorf("outbox: commit %d published: %w", len(acked), err))
+	if tag.String() != "COMMIT" {
+		return 0, errors.Join(pubErr, fmt.Errorf("outbox: commit %d published: %s", len(acked), tag))
 	}
 	r.metrics.published(len(acked))
-	return len(entries), len(acked), pubErr
+	return len(acked), pubErr
+}
+
+// readLocked reads the results of publish's first batch: BEGIN, SET LOCAL
+// and the locking select.
+func readLocked(br pgx.BatchResults) ([]entry, error) {
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("outbox: begin: %w", err)
+	}
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("outbox: relax commit: %w", err)
+	}
+	rows, _ := br.Query()
+	entries, err := scanEntries(rows)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: select: %w", err)
+	}
+	return entries, nil
 }
 
 // Run publishes every waiting event, oldest first in batches of Batch, then

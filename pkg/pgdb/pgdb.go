@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,6 +16,9 @@ import (
 const (
 	DefaultStatementTimeout = 10 * time.Second
 	DefaultAcquireTimeout   = 5 * time.Second
+	// DefaultMaxConns is the least pool size Open uses when the URL sets
+	// no pool_max_conns.
+	DefaultMaxConns = 16
 )
 
 // Limits bound how long a pool's users may wait on the database, so that
@@ -81,5 +85,12 @@ func poolConfig(url string, limits Limits) (*pgxpool.Config, error) {
 		cfg.ConnConfig.ConnectTimeout = limits.AcquireTimeout
 	}
 	cfg.ConnConfig.Tracer = acquireDeadline(limits.AcquireTimeout)
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgxpool's default, max(4, CPUs), is 4 on a small machine: fewer
+		// than the 8 requests or messages a service handles at once, each
+		// holding a connection while it waits for a commit's flush or a
+		// PubAck. Connections are opened on demand only.
+		cfg.MaxConns = max(cfg.MaxConns, DefaultMaxConns)
+	}
 	return cfg, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
+	"github.com/orderbus/orderbus/pkg/web"
 )
 
 // Config is the order service's configuration, read from the environment
@@ -21,6 +22,9 @@ type Config struct {
 	outbox.Settings
 
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8080"`
+	// DebugAddr, when set, serves net/http/pprof there (web.ServeDebug);
+	// it must be a loopback address such as 127.0.0.1:6060. Empty: off.
+	DebugAddr string `env:"DEBUG_ADDR"`
 }
 
 // loadConfig reads the configuration with getenv and validates it.
@@ -37,7 +41,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 
 // Validate returns an error naming every invalid setting.
 func (c Config) Validate() error {
-	return errors.Join(c.Service.Validate(), c.ConsumerSettings.Validate(), c.Settings.Validate())
+	return errors.Join(c.Service.Validate(), c.ConsumerSettings.Validate(), c.Settings.Validate(),
+		web.CheckDebugAddr(c.DebugAddr))
 }
 
 // ackWait is the consumers' AckWait: above the slowest handler, one
@@ -53,6 +58,7 @@ func (c Config) ackWait() time.Duration {
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("http_addr", c.HTTPAddr),
+		slog.String("debug_addr", c.DebugAddr),
 		slog.Attr{Value: c.Service.LogValue()},
 		slog.Attr{Value: c.Settings.LogValue()},
 		slog.Attr{Value: c.ConsumerSettings.LogValue()},

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -43,8 +44,8 @@ func itemsJSON(items []events.Item) []itemJSON {
 }
 
 // handleCreateOrder stores an order and its order-placed event in one
-// transaction (placeOrder), then publishes the event at once
-// (outbox.Relay.PublishNow). It answers 202 whether or not the publish
+// transaction and publishes the event at once after the commit
+// (placeOrder). It answers 202 whether or not the publish
 // succeeded: the outbox relay publishes what is left. With an
 // Idempotency-Key, a retry with the same body gets the first answer again
 // (and creates nothing); a retry with another body gets a 422.
@@ -86,7 +87,7 @@ func handleCreateOrder(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 			p.Key = &idempotencyRecord{Key: key, RequestHash: body.Sum(), StatusCode: http.StatusAccepted, Body: answer, OrderID: o.ID}
 		}
 
-		existing, err := placeOrder(r.Context(), store, p)
+		existing, published, err := placeOrder(r.Context(), logger, store, relay, p)
 		if err != nil {
 			web.WriteError(w, r, logger, err)
 			return
@@ -97,7 +98,6 @@ func handleCreateOrder(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 			return
 		}
 		m.ordersPlaced.Inc()
-		published := relay.PublishNow(r.Context(), logger, p.Event.ID)
 		logger.Info("order placed", "order_id", o.ID, "event_id", p.Event.ID, "items", len(o.Items),
 			"published", published, "request_id", web.RequestID(r.Context()))
 
@@ -118,20 +118,30 @@ type placement struct {
 }
 
 // placeOrder stores p in one transaction: the idempotency record when
-// p.Key is set, the order (insertOrder) and its event in the outbox. When
-// p.Key's key is taken it stores nothing and returns the existing record
-// (waiting for a transaction still holding the key to end). It returns
-// the error of a statement or the commit.
-func placeOrder(ctx context.Context, store *Store, p placement) (*idempotencyRecord, error) {
-	var existing *idempotencyRecord
-	err := pgx.BeginFunc(ctx, store.pool, func(tx pgx.Tx) error {
-		if p.Key != nil {
-			rec, err := claimIdempotencyKey(ctx, tx, *p.Key)
-			if err != nil || rec != nil {
-				existing = rec
-				return err
-			}
+// p.Key is set, the order (insertOrder) and its event in the outbox, and
+// then publishes the event at once; published reports whether it went
+// out (else the outbox relay publishes it later). When p.Key's key is
+// taken it stores nothing and returns the existing record (waiting for a
+// transaction still holding the key to end). It returns the error of a
+// statement or the commit. The common case, a new key or none, is two
+// round trips to the database (placeFast); a taken key costs a second
+// transaction that reads the record.
+func placeOrder(ctx context.Context, logger *slog.Logger, store *Store, relay *outbox.Relay, p placement) (existing *idempotencyRecord, published bool, err error) {
+	published, err = placeFast(ctx, logger, store, relay, p)
+	if err == nil {
+		return nil, published, nil
+	}
+	if !errors.Is(err, errKeyTaken) {
+		return nil, false, fmt.Errorf("place order: %w", err)
+	}
+	err = pgx.BeginFunc(ctx, store.pool, func(tx pgx.Tx) error {
+		rec, err := claimIdempotencyKey(ctx, tx, *p.Key)
+		if err != nil || rec != nil {
+			existing = rec
+			return err
 		}
+		// The key's holder was deleted (erased) since placeFast: store
+		// the order after all.
 		if err := insertOrder(ctx, tx, p.Order); err != nil {
 			return err
 		}
@@ -141,9 +151,12 @@ func placeOrder(ctx context.Context, store *Store, p placement) (*idempotencyRec
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("place order: %w", err)
+		return nil, false, fmt.Errorf("place order: %w", err)
 	}
-	return existing, nil
+	if existing != nil {
+		return existing, false, nil
+	}
+	return nil, relay.PublishNow(ctx, logger, p.Event.ID), nil
 }
 
 // newPlacement builds the order and its event from a valid request. The

@@ -128,6 +128,10 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		return web.Serve(ctx, logger, cfg.HTTPAddr, srv, cfg.ShutdownTimeout)
 	})
 
+	parts.Go("debug", func(ctx context.Context) error {
+		return web.ServeDebug(ctx, logger, cfg.DebugAddr)
+	})
+
 	<-parts.Context().Done() // SIGTERM, or a part failed
 	return shutdown(ctx, logger, cfg, parts, background, nc)
 }
