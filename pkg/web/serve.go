@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -36,7 +37,9 @@ func serve(ctx context.Context, logger *slog.Logger, ln net.Listener, h http.Han
 		shutdownTimeout = DefaultShutdownTimeout
 	}
 	addr := ln.Addr().String()
+	fresh := &freshConns{conns: map[net.Conn]struct{}{}}
 	srv := &http.Server{
+		ConnState:         fresh.track,
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -58,6 +61,10 @@ func serve(ctx context.Context, logger *slog.Logger, ln net.Listener, h http.Han
 	logger.Info("http server shutting down", "addr", addr, "timeout", shutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
+	// Shutdown waits up to 5 s for a connection that has sent no request
+	// yet (a client's spare connection): close those at once, since no
+	// request of theirs has started.
+	fresh.closeAll()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("shut down http server on %s: %w", addr, err)
@@ -67,4 +74,32 @@ func serve(ctx context.Context, logger *slog.Logger, ln net.Listener, h http.Han
 	}
 	logger.Info("http server stopped", "addr", addr)
 	return nil
+}
+
+// freshConns tracks the connections in http.StateNew: accepted, no
+// request read yet.
+type freshConns struct {
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+// track is the server's ConnState hook.
+func (f *freshConns) track(c net.Conn, state http.ConnState) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if state == http.StateNew {
+		f.conns[c] = struct{}{}
+		return
+	}
+	delete(f.conns, c)
+}
+
+// closeAll closes every connection still waiting for its first request.
+func (f *freshConns) closeAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for c := range f.conns {
+		_ = c.Close()
+		delete(f.conns, c)
+	}
 }

@@ -173,3 +173,31 @@ func TestServe(t *testing.T) {
 		})
 	}
 }
+
+// A connection that has sent no request yet (a client's spare one) does
+// not hold the shutdown: Go's Shutdown would wait 5 s for it, past this
+// 2 s timeout.
+func TestServeShutdownClosesFreshConnections(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	url, done := startServe(t, ctx, http.NotFoundHandler(), 2*time.Second)
+	if res := fetch(t.Context(), url+"/"); res.err != nil {
+		t.Fatalf("server not serving: %v", res.err)
+	}
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	// The server has accepted it once a request sent after it is served.
+	if res := fetch(t.Context(), url+"/"); res.err != nil {
+		t.Fatalf("server not serving: %v", res.err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve = %v, want a clean shutdown", err)
+	}
+	if _, err := conn.Read(make([]byte, 1)); err == nil {
+		t.Error("the fresh connection is still open after shutdown")
+	}
+}
