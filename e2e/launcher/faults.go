@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+	"time"
 )
 
 // KillService ends a service's process at once with SIGKILL, as a crash
@@ -33,7 +34,18 @@ func (s *System) KillService(name string) error {
 // service before it stops it. It returns an error if the system does not
 // run the service or it is not running.
 func (s *System) PauseService(name string) error {
-	return s.signalService(name, syscall.SIGSTOP)
+	svc, ok := s.services[name]
+	if !ok {
+		return fmt.Errorf("pause service: %w", errUnknownService(name))
+	}
+	p := svc.current()
+	if !running(p) {
+		return fmt.Errorf("pause service %s: not running", name)
+	}
+	s.cfg.Logger.Info("signalling service", "service", name, "signal", syscall.SIGSTOP.String())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return p.Pause(ctx)
 }
 
 // ResumeService resumes a service paused by PauseService; resuming a

@@ -155,6 +155,31 @@ func TestProcessSignalPausesAndResumes(t *testing.T) {
 	}
 }
 
+// Pause returns only once the process is stopped: its state is T at once.
+func TestProcessPause(t *testing.T) {
+	t.Parallel()
+	p, err := stack.StartProcess(t.Context(), stack.ProcessConfig{Name: "sleep", Path: "/bin/sleep", Args: []string{"60"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Kill() })
+	if err := p.Pause(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if state := processState(t, p.Pid()); state != 'T' {
+		t.Errorf("state right after Pause = %c, want T", state)
+	}
+	if err := p.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Pause(t.Context()); err != nil {
+		t.Errorf("Pause after exit: %v, want nil", err)
+	}
+}
+
 // processState returns the state letter of /proc/<pid>/stat.
 func processState(t *testing.T, pid int) byte {
 	t.Helper()

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -158,6 +159,47 @@ func (p *Process) Signal(sig syscall.Signal) error {
 		return fmt.Errorf("signal %s: %w", p.cfg.Name, err)
 	}
 	return nil
+}
+
+// Pause stops p with SIGSTOP and returns once every one of its threads is
+// stopped (state T in /proc), so that nothing it does can happen after
+// Pause returns; or ctx's error. A process that has exited is not an error.
+func (p *Process) Pause(ctx context.Context) error {
+	if err := p.Signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	for {
+		stopped, err := allStopped(p.Pid())
+		if err != nil || stopped || exited(p) {
+			return nil // gone: nothing left to pause
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("pause %s: %w", p.cfg.Name, ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// allStopped reports whether every thread of pid is in state T (stopped).
+func allStopped(pid int) (bool, error) {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return false, err
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/stat")
+		if err != nil {
+			return false, err
+		}
+		// The state follows the command name, which is in parentheses.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 || i+2 >= len(b) || b[i+2] != 'T' {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // exited reports whether p has exited.
