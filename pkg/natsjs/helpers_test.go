@@ -173,6 +173,13 @@ func dlqMessages(tb testing.TB, js jetstream.JetStream) []*jetstream.RawStreamMs
 // counter sums the samples of counter name whose labels include want.
 func counter(tb testing.TB, reg *prometheus.Registry, name string, want map[string]string) float64 {
 	tb.Helper()
+	return sample(tb, reg, name, want)
+}
+
+// sample sums the values of the counter or gauge samples of name whose
+// labels include want (0 when there are none).
+func sample(tb testing.TB, reg *prometheus.Registry, name string, want map[string]string) float64 {
+	tb.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		tb.Fatalf("gather: %v", err)
@@ -193,7 +200,7 @@ func counter(tb testing.TB, reg *prometheus.Registry, name string, want map[stri
 					continue metric
 				}
 			}
-			sum += m.GetCounter().GetValue()
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
 		}
 	}
 	return sum

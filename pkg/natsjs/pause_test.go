@@ -249,28 +249,5 @@ func readyz(tb testing.TB, checks map[string]web.Check) readyzResult {
 // gauge returns the value of gauge name whose labels include want (0 when absent).
 func gauge(tb testing.TB, reg *prometheus.Registry, name string, want map[string]string) float64 {
 	tb.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		tb.Fatalf("gather: %v", err)
-	}
-	var sum float64
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	metric:
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			for k, v := range want {
-				if labels[k] != v {
-					continue metric
-				}
-			}
-			sum += m.GetGauge().GetValue()
-		}
-	}
-	return sum
+	return sample(tb, reg, name, want)
 }
