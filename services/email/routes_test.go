@@ -1,13 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
+	"github.com/orderbus/orderbus/pkg/servicetest"
 	"github.com/orderbus/orderbus/pkg/web"
 )
 
@@ -29,23 +28,7 @@ func TestRoutesAnswerProblems(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rec := httptest.NewRecorder()
-			srv.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))
-			if rec.Code != tt.status {
-				t.Fatalf("%s %s = %d %s, want %d", tt.method, tt.path, rec.Code, rec.Body, tt.status)
-			}
-			if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
-				t.Errorf("Content-Type = %q, want application/problem+json", ct)
-			}
-			if got := rec.Header().Get("Allow"); got != tt.allow {
-				t.Errorf("Allow = %q, want %q", got, tt.allow)
-			}
-			var p struct {
-				Status int `json:"status"`
-			}
-			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || p.Status != tt.status {
-				t.Errorf("body %s: want a problem with status %d (%v)", rec.Body, tt.status, err)
-			}
+			servicetest.CheckProblem(t, srv, tt.method, tt.path, tt.status, tt.allow)
 		})
 	}
 }
