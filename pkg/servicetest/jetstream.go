@@ -109,6 +109,19 @@ func DeadLetters(tb testing.TB, js jetstream.JetStream, durable, subject string)
 // stream cannot be read.
 func LastSeq(tb testing.TB, js jetstream.JetStream, stream string) uint64 {
 	tb.Helper()
+	return streamState(tb, js, stream).LastSeq
+}
+
+// StreamLen returns how many messages stream holds, failing the test when
+// the stream cannot be read.
+func StreamLen(tb testing.TB, js jetstream.JetStream, stream string) uint64 {
+	tb.Helper()
+	return streamState(tb, js, stream).Msgs
+}
+
+// streamState returns stream's state, failing the test when it cannot be read.
+func streamState(tb testing.TB, js jetstream.JetStream, stream string) jetstream.StreamState {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
 	s, err := js.Stream(ctx, stream)
@@ -119,5 +132,5 @@ func LastSeq(tb testing.TB, js jetstream.JetStream, stream string) uint64 {
 	if err != nil {
 		tb.Fatalf("stream %s info: %v", stream, err)
 	}
-	return info.State.LastSeq
+	return info.State
 }

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/servicetest"
@@ -103,7 +100,7 @@ func TestSMTPOutageLongerThanTheOldBudget(t *testing.T) {
 			t.Errorf("event %s: %d DLQ messages, want none", o.eventID, n)
 		}
 	}
-	if n := dlqDepth(t, e.js); n != 0 {
+	if n := servicetest.StreamLen(t, e.js, events.StreamDLQ); n != 0 {
 		t.Errorf("the DLQ stream holds %d messages, want none", n)
 	}
 	if n := e.metric(t, seriesPausesSMTP); n < 1 {
@@ -112,20 +109,4 @@ func TestSMTPOutageLongerThanTheOldBudget(t *testing.T) {
 	if n := e.metric(t, seriesPausedSMTP); n != 0 {
 		t.Errorf("paused gauge = %v after the recovery, want 0", n)
 	}
-}
-
-// dlqDepth returns how many messages the DLQ stream holds, all consumers'.
-func dlqDepth(t *testing.T, js jetstream.JetStream) uint64 {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, events.StreamDLQ)
-	if err != nil {
-		t.Fatalf("stream DLQ: %v", err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatalf("stream DLQ info: %v", err)
-	}
-	return info.State.Msgs
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/servicetest"
@@ -76,7 +75,7 @@ func TestDatabaseOutageLongerThanTheOldBudget(t *testing.T) {
 	if code, body := e.do(http.MethodGet, "/readyz", ""); code != http.StatusServiceUnavailable || !strings.Contains(body, "postgres") {
 		t.Errorf("/readyz during the outage = %d %s, want 503 naming postgres", code, body)
 	}
-	if n := dlqDepth(t, e.js); n != 0 {
+	if n := servicetest.StreamLen(t, e.js, events.StreamDLQ); n != 0 {
 		t.Fatalf("%d messages dead-lettered during the outage", n)
 	}
 
@@ -101,7 +100,7 @@ func TestDatabaseOutageLongerThanTheOldBudget(t *testing.T) {
 	if got := e.level(t, sku); got != 100-2*len(orders) {
 		t.Errorf("stock of %s = %d, want %d", sku, got, 100-2*len(orders))
 	}
-	if n := dlqDepth(t, e.js); n != 0 {
+	if n := servicetest.StreamLen(t, e.js, events.StreamDLQ); n != 0 {
 		t.Errorf("the DLQ stream holds %d messages, want none", n)
 	}
 	if n := e.metric(t, seriesPausesPostgres); n < 1 {
@@ -170,20 +169,4 @@ func allowConnections(t *testing.T, admin *pgxpool.Pool, db string, allow bool) 
 	if _, err := admin.Exec(ctx, stmt); err != nil {
 		t.Errorf("%s: %v", stmt, err)
 	}
-}
-
-// dlqDepth returns how many messages the DLQ stream holds, all consumers'.
-func dlqDepth(t *testing.T, js jetstream.JetStream) uint64 {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, events.StreamDLQ)
-	if err != nil {
-		t.Fatalf("stream DLQ: %v", err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatalf("stream DLQ info: %v", err)
-	}
-	return info.State.Msgs
 }

@@ -130,17 +130,7 @@ func (e *testEnv) count(t *testing.T, table string) int {
 // streamMsgs returns the number of messages in the ORDERS stream.
 func (e *testEnv) streamMsgs(t *testing.T) uint64 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	stream, err := e.js.Stream(ctx, events.StreamOrders)
-	if err != nil {
-		t.Fatalf("stream %s: %v", events.StreamOrders, err)
-	}
-	info, err := stream.Info(ctx)
-	if err != nil {
-		t.Fatalf("stream %s info: %v", events.StreamOrders, err)
-	}
-	return info.State.Msgs
+	return servicetest.StreamLen(t, e.js, events.StreamOrders)
 }
 
 // orderBody returns a valid order request for customerID with the given SKUs.
