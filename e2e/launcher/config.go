@@ -58,6 +58,12 @@ type Config struct {
 	// its NATS or PostgreSQL server, for network faults: latency, cut
 	// connections. A service and dependency appear at most once.
 	Routes []Route
+	// OTLPEndpoint, when set, turns tracing on in every service: it is
+	// their OTEL_EXPORTER_OTLP_ENDPOINT (the base URL of an OTLP/HTTP
+	// receiver, such as Jaeger's http://127.0.0.1:4318), with spans
+	// exported every 200ms (OTEL_BSP_SCHEDULE_DELAY) so that a trace shows
+	// up at once. Empty leaves tracing off.
+	OTLPEndpoint string
 	// Output, when set, receives every line every process prints,
 	// prefixed with the process's name (for `make run`).
 	Output io.Writer

@@ -176,6 +176,10 @@ func (s *System) ServiceURL(name string) string {
 // OrderURL returns the base URL of the order service.
 func (s *System) OrderURL() string { return s.ServiceURL("order") }
 
+// OTLPEndpoint returns where the services send their spans (see
+// Config.OTLPEndpoint), "" when tracing is off.
+func (s *System) OTLPEndpoint() string { return s.cfg.OTLPEndpoint }
+
 // MailAPIURL returns the base URL of the mail catcher's API, for mailcatch.New.
 func (s *System) MailAPIURL() string { return s.mailpit.APIURL() }
 
