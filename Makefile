@@ -51,6 +51,7 @@ up: ## Build and start the system in Docker, wait until every service is healthy
 	@echo "email      http://127.0.0.1:8083/v1/mails?order_id=<id>"
 	@echo "sms        http://127.0.0.1:8084/v1/messages?to=<E.164>"
 	@echo "mail UI    http://127.0.0.1:8025"
+	@echo "traces     http://127.0.0.1:16686   (Jaeger: service order, one trace per order)"
 	@echo "NATS       nats://127.0.0.1:4222, monitoring http://127.0.0.1:8222/jsz?consumers=true"
 	@echo "logs: $(COMPOSE) logs -f [service]; stop: make down"
 

@@ -101,3 +101,35 @@ func TestLoad(t *testing.T) {
 		})
 	}
 }
+
+// TestVariablesListsWhatLoadReads checks Variables against the names Load
+// asks getenv for, with every variable set so that no branch is skipped.
+func TestVariablesListsWhatLoadReads(t *testing.T) {
+	t.Parallel()
+	asked := map[string]bool{}
+	_, _ = telemetry.Load(func(k string) string { asked[k] = true; return "" }, "s")
+	_, _ = telemetry.Load(func(k string) string {
+		asked[k] = true
+		switch k {
+		case "OTEL_EXPORTER_OTLP_ENDPOINT":
+			return "http://127.0.0.1:4318"
+		case "OTEL_TRACES_SAMPLER":
+			return "traceidratio"
+		}
+		return ""
+	}, "s")
+	listed := map[string]bool{}
+	for _, v := range telemetry.Variables() {
+		listed[v] = true
+	}
+	for k := range asked {
+		if !listed[k] {
+			t.Errorf("Load reads %s, which Variables does not list", k)
+		}
+	}
+	for k := range listed {
+		if !asked[k] {
+			t.Errorf("Variables lists %s, which Load never reads", k)
+		}
+	}
+}
