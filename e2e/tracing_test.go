@@ -29,6 +29,9 @@ func TestOneTracePerOrder(t *testing.T) {
 	waitOrdersDecided(t, sys, orders, time.Minute)
 
 	traceID := waitOrderTrace(t, rcv, "order placed while the broker is up")
+	if *tracePNG != "" {
+		writeTracePNG(t, *tracePNG, rcv.Trace(traceID))
+	}
 	for _, name := range []string{"order", "inventory", "email", "sms"} {
 		if !strings.Contains(sys.Process(name).Tail(1000), "trace_id="+traceID) {
 			t.Errorf("no log line of %s names trace %s", name, traceID)
