@@ -20,6 +20,10 @@ build: ## Build every service binary into bin/.
 	@mkdir -p bin
 	for s in $(SERVICES); do $(GO) build -trimpath -o bin/$$s ./services/$$s; done
 
+.PHONY: tools-jaeger
+tools-jaeger: ## Build the pinned Jaeger (v1.76.0 = v2.13.0) into .tools/bin for `make run RUN_FLAGS=-jaeger` (~6 min, 120 MB, once).
+	$(GO) run ./e2e/cmd/orderbus-tools jaeger
+
 .PHONY: run
 run: tools ## Run the whole system locally (NATS, PostgreSQL, Mailpit, services); RUN_FLAGS=-help for options.
 	$(GO) build -o .tools/bin/orderbus-run ./e2e/cmd/orderbus-run

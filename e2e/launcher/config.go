@@ -64,6 +64,11 @@ type Config struct {
 	// exported every 200ms (OTEL_BSP_SCHEDULE_DELAY) so that a trace shows
 	// up at once. Empty leaves tracing off.
 	OTLPEndpoint string
+	// Jaeger starts a Jaeger (built from the Go module proxy into the tools
+	// folder on first use, which takes minutes) on 127.0.0.1 and sets
+	// OTLPEndpoint to it; System.TraceUIURL is its UI. Its ports are
+	// PortJaegerUI, PortJaegerOTLP and PortJaegerGRPC.
+	Jaeger bool
 	// Output, when set, receives every line every process prints,
 	// prefixed with the process's name (for `make run`).
 	Output io.Writer
@@ -123,7 +128,7 @@ func (c *Config) Validate() error {
 		}
 		routed[r] = true
 	}
-	infra := []string{PortPostgres, PortNATS, PortNATSMonitor, PortSMTP, PortMailpit}
+	infra := []string{PortPostgres, PortNATS, PortNATSMonitor, PortSMTP, PortMailpit, PortJaegerUI, PortJaegerOTLP, PortJaegerGRPC}
 	for _, name := range slices.Sorted(maps.Keys(c.Ports)) {
 		if !seen[name] && !slices.Contains(infra, name) {
 			errs = append(errs, fmt.Errorf("port for %q, which is neither a started service nor one of %s",
@@ -144,6 +149,7 @@ func fixedPorts() map[string]int {
 	for name, spec := range catalog() {
 		ports[name] = spec.port
 	}
+	maps.Copy(ports, jaegerPorts())
 	return ports
 }
 

@@ -8,11 +8,14 @@
 // Usage (from the repository root):
 //
 //	go run ./e2e/cmd/orderbus-run [-services order,inventory,email,sms] [-postgres-port 5433] [-log-level debug]
-//	    [-otlp-endpoint http://127.0.0.1:4318] [-trace-ui http://127.0.0.1:16686]
+//	    [-jaeger | -otlp-endpoint http://127.0.0.1:4318 [-trace-ui http://127.0.0.1:16686]]
 //
-// Tracing is off unless an OTLP/HTTP collector is named, with
-// -otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT: every service then sends
-// its spans there, and the trace UI (-trace-ui, ORDERBUS_TRACE_UI;
+// Tracing is off unless a collector is given. -jaeger starts a Jaeger
+// built from the Go module proxy into the tools folder (on first use:
+// about 6 minutes; `make tools-jaeger` builds it up front), UI on
+// http://127.0.0.1:16686. Or name an OTLP/HTTP collector already running
+// with -otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT: every service then
+// sends its spans there, and the trace UI (-trace-ui, ORDERBUS_TRACE_UI;
 // Jaeger's by default) is printed with the other URLs.
 //
 // The PostgreSQL cluster and the NATS and Mailpit stores are throwaway:
@@ -70,6 +73,7 @@ func run(ctx context.Context, stopSignals func(), args []string, getenv func(str
 	logLevel := fs.String("log-level", "info", "LOG_LEVEL of the services: debug, info, warn, error")
 	otlp := fs.String("otlp-endpoint", getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),
 		"OTLP/HTTP collector the services send their spans to, such as Jaeger's http://127.0.0.1:4318 (also $OTEL_EXPORTER_OTLP_ENDPOINT); empty: tracing off")
+	jaeger := fs.Bool("jaeger", false, "start a Jaeger (built into the tools folder on first use: minutes) and send the traces there")
 	traceUI := fs.String("trace-ui", cmp.Or(getenv("ORDERBUS_TRACE_UI"), defaultTraceUI),
 		"the collector's trace UI, printed with the URLs (also $ORDERBUS_TRACE_UI)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -77,6 +81,9 @@ func run(ctx context.Context, stopSignals func(), args []string, getenv func(str
 	}
 	if *services == "" {
 		return errors.New("no services to run: none found under services/ and -services is empty")
+	}
+	if *jaeger && *otlp != "" {
+		return errors.New("-jaeger and -otlp-endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT) both name a collector: choose one")
 	}
 	if *otlp != "" {
 		if u, err := url.Parse(*otlp); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -87,6 +94,7 @@ func run(ctx context.Context, stopSignals func(), args []string, getenv func(str
 		Services:     strings.Split(*services, ","),
 		Fixed:        true,
 		OTLPEndpoint: *otlp,
+		Jaeger:       *jaeger,
 		Ports:        map[string]int{launcher.PortPostgres: pgPort},
 		Env:          map[string]map[string]string{},
 		Output:       stdout,
@@ -174,6 +182,9 @@ func printURLs(w io.Writer, sys *launcher.System, traceUI string) {
 	}
 	row("Mailpit API", sys.MailAPIURL()+"/api/v1/messages  (REST API; the web UI is in the Docker image only)")
 	row("Mailpit SMTP", fmt.Sprintf("%s:%d", sys.Mailpit().SMTPHost(), sys.Mailpit().SMTPPort()))
+	if ui := sys.TraceUIURL(); ui != "" {
+		traceUI = ui
+	}
 	if ep := sys.OTLPEndpoint(); ep != "" {
 		row("Traces", traceUI+"  (services send spans to "+ep+"; search by service order)")
 	} else {
@@ -192,8 +203,8 @@ func printURLs(w io.Writer, sys *launcher.System, traceUI string) {
 	b.WriteString("Follow it:       scripts/order-status.sh <order id>\n")
 	b.WriteString("Read the mail:   curl " + sys.MailAPIURL() + "/api/v1/messages\n")
 	if sys.OTLPEndpoint() == "" {
-		b.WriteString("See its trace:   start a collector with an OTLP/HTTP receiver, such as Jaeger\n" +
-			"                 (docker compose up -d jaeger: UI " + defaultTraceUI + ", OTLP http://127.0.0.1:4318),\n" +
+		b.WriteString("See its trace:   make run RUN_FLAGS=-jaeger   (builds Jaeger once: ~6 min; UI " + defaultTraceUI + ")\n" +
+			"                 or any collector with an OTLP/HTTP receiver, e.g. docker compose up -d jaeger,\n" +
 			"                 then: OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 make run\n")
 	}
 	b.WriteString("\n")
