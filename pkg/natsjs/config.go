@@ -84,6 +84,9 @@ type ConsumerConfig struct {
 	// Metrics, when set, receives the orderbus_consumer_* metrics, labelled
 	// by durable; consumers may share one Registerer.
 	Metrics prometheus.Registerer
+	// DeadLetters, when set, is asked before each dead-letter copy whether
+	// the copy must not be stored (see DeadLetterGuard).
+	DeadLetters DeadLetterGuard
 }
 
 // setDefaults fills the zero fields with their defaults.
