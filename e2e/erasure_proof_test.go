@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -356,4 +359,34 @@ func TestErasureWaitsForTwoDownServices(t *testing.T) {
 	}
 	waitVerified(t, sys, id)
 	checkNothingLeft(t, sys, out, o.Customer)
+}
+
+// TestEraseScriptPrintsAReceipt runs scripts/erase.sh against a system:
+// it waits for the erasure to complete and prints the receipt, the purge
+// and every participant's counts and verification.
+func TestEraseScriptPrintsAReceipt(t *testing.T) {
+	t.Parallel()
+	sys := newSystem(t, nil)
+	o := erasableOrder()
+	orders := map[string]orderRequest{placeOrder(t, sys, o): o}
+	waitTexts(t, sys, orders, time.Minute)
+	waitSettled(t, sys, time.Minute)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join("..", "scripts", "erase.sh"), o.Customer.ID)
+	cmd.Env = append(os.Environ(), "GDPR_URL="+sys.ServiceURL("gdpr"), "GDPR_TOKEN="+launcher.DevGDPRToken, "WAIT_SECONDS=60")
+	out, err := cmd.CombinedOutput()
+	t.Logf("scripts/erase.sh:\n%s", out)
+	if err != nil {
+		t.Fatalf("scripts/erase.sh: %v", err)
+	}
+	text := string(out)
+	for _, want := range []string{"receipt of erasure", "purged at", "completed at",
+		"order     verified", "sms       answered", "orders=1", "messages=1", "mails=1", "reservations=1",
+		"remaining messages=0 outbox=0"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the receipt lacks %q", want)
+		}
+	}
 }
