@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -179,4 +180,25 @@ func suppressedCount(ctx context.Context, tx pgx.Tx, customerID string) (int64, 
 		return 0, fmt.Errorf("count suppressed events: %w", err)
 	}
 	return n, nil
+}
+
+// sqlStateErasedMeanwhile is raised by erasure_guard_new (see QueueGuardNew).
+const sqlStateErasedMeanwhile = "OB001"
+
+// QueueGuardNew queues in b the check that a new record about customerID
+// timed at (an order being placed, with its placed_at) must pass in its
+// transaction: it takes the customer's erasure lock (shared) and fails,
+// rolling the transaction back, with an error for which ErasedMeanwhile
+// is true when an erasure whose cut-off is at or after at has committed
+// meanwhile: the record would belong to what is erased. The caller asks
+// the client to retry, which times the record anew, after the erasure.
+func QueueGuardNew(b *pgx.Batch, customerID string, at time.Time) {
+	b.Queue(`SELECT erasure_guard_new($1, $2)`, customerID, at)
+}
+
+// ErasedMeanwhile reports whether err is the failure of QueueGuardNew's
+// check.
+func ErasedMeanwhile(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == sqlStateErasedMeanwhile
 }

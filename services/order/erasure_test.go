@@ -176,3 +176,29 @@ func TestErasureTombstone(t *testing.T) {
 		t.Errorf("after the verification the new order is %s, want it kept, confirmed", o.Status)
 	}
 }
+
+// TestOrderTimedBeforeACommittedErasure: an order whose time falls before
+// the cut-off of an erasure of its customer that committed while it was
+// being stored (simulated with a tombstone whose cut-off is ahead) is not
+// stored: 409, nothing in the database or the outbox.
+func TestOrderTimedBeforeACommittedErasure(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, nil)
+	ada := uuid.NewString()
+	if _, err := e.db.Exec(context.Background(), `INSERT INTO erasure_tombstones (customer_id, erased_before, erasure_id)
+		VALUES ($1, now() + interval '1 hour', $2)`, ada, uuid.NewString()); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"", "erased-meanwhile"} {
+		r := e.postOrder(t, orderBody(t, ada, "SKU-1"), key)
+		if r.status != http.StatusConflict || !strings.Contains(string(r.body), "erased") {
+			t.Errorf("POST with key %q: %d %s, want 409", key, r.status, r.body)
+		}
+	}
+	if n := e.count(t, "orders"); n != 0 {
+		t.Errorf("%d orders stored, want none", n)
+	}
+	if n := e.count(t, "outbox") + e.count(t, "idempotency_keys"); n != 0 {
+		t.Errorf("%d outbox rows and keys stored, want none", n)
+	}
+}
