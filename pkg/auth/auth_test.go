@@ -170,6 +170,37 @@ func TestRequire(t *testing.T) {
 	}
 }
 
+func TestRequireCustomerOr(t *testing.T) {
+	t.Parallel()
+	keys := MustKeys(keyA)
+	h := RequireCustomerOr(keys, RoleOperatorRead)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for _, tt := range []struct {
+		name  string
+		roles []string
+		sub   string
+		want  int
+	}{
+		{name: "customer", sub: "0193f1e4-1234-7000-8000-000000000001", want: 200},
+		{name: "operator with the role", sub: "ops", roles: []string{RoleOperatorRead}, want: 200},
+		{name: "operator without it", sub: "ops", roles: []string{RoleStockWrite}, want: 403},
+		{name: "none", want: 401},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/x", nil)
+		if tt.sub != "" {
+			tok, err := keys.Mint(tt.sub, time.Hour, tt.roles...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, rec.Code, tt.want)
+		}
+	}
+}
+
 func TestAuthenticateLetsGuestsThrough(t *testing.T) {
 	t.Parallel()
 	keys := MustKeys(keyA)
@@ -203,6 +234,32 @@ func TestCallerCanRead(t *testing.T) {
 	}
 	if (Caller{Subject: "ops", Roles: []string{RoleStockWrite}}).CanRead(id) {
 		t.Error("stock writer reads customer data")
+	}
+}
+
+func TestOrderToken(t *testing.T) {
+	t.Parallel()
+	const customer, order, other = "0193f1e4-1234-7000-8000-00000000000a", "0193f1e4-1234-7000-8000-0000000000aa", "0193f1e4-1234-7000-8000-0000000000bb"
+	keys := MustKeys(keyA)
+	tok, err := keys.MintOrder(customer, order, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := keys.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.CanReadOrder(customer, order) {
+		t.Error("order token cannot read its order")
+	}
+	if c.CanReadOrder(customer, other) {
+		t.Error("order token reads another order of the customer")
+	}
+	if c.CanRead(customer) {
+		t.Error("order token reads all of the customer's data")
+	}
+	if _, err := keys.MintOrder(customer, "", time.Hour); err == nil {
+		t.Error("order token without an order minted")
 	}
 }
 

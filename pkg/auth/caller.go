@@ -13,7 +13,13 @@ type Caller struct {
 	Subject string
 	// Roles are the roles the token grants (none for a customer).
 	Roles []string
+	// OrderID is set for an order token (Keys.MintOrder): the caller may
+	// read that one order of its customer, nothing else.
+	OrderID string
 }
+
+// IsOperator reports whether the token is an operator's: it carries roles.
+func (c Caller) IsOperator() bool { return len(c.Roles) > 0 }
 
 // Has reports whether the caller holds role.
 func (c Caller) Has(role string) bool { return slices.Contains(c.Roles, role) }
@@ -25,10 +31,18 @@ func (c Caller) IsCustomer(customerID string) bool {
 	return customerID != "" && strings.EqualFold(c.Subject, customerID)
 }
 
-// CanRead reports whether the caller may read customerID's data: it is
-// that customer, or holds RoleOperatorRead.
+// CanRead reports whether the caller may read all of customerID's data:
+// it holds RoleOperatorRead, or is that customer with a full customer
+// token (not an order token).
 func (c Caller) CanRead(customerID string) bool {
-	return c.IsCustomer(customerID) || c.Has(RoleOperatorRead)
+	return c.Has(RoleOperatorRead) || (c.OrderID == "" && c.IsCustomer(customerID))
+}
+
+// CanReadOrder reports whether the caller may read the order orderID of
+// customerID: it may read all of the customer's data (CanRead), or holds
+// an order token of that customer for that order.
+func (c Caller) CanReadOrder(customerID, orderID string) bool {
+	return c.CanRead(customerID) || (c.IsCustomer(customerID) && strings.EqualFold(c.OrderID, orderID))
 }
 
 type callerKey struct{}

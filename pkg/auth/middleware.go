@@ -40,6 +40,32 @@ func Require(keys *Keys, roles ...string) func(http.Handler) http.Handler {
 	}
 }
 
+// RequireCustomerOr lets a request through with a valid customer token
+// (no roles), for the handler to check ownership (Caller.CanRead,
+// CanReadOrder: another customer's resource answers 404), or with an
+// operator token holding role. An operator token without role answers
+// 403, no token 401.
+func RequireCustomerOr(keys *Keys, role string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, ok, err := authenticate(keys, r)
+			if err != nil {
+				writeUnauthorized(w, r, err)
+				return
+			}
+			if !ok {
+				writeUnauthorized(w, r, nil)
+				return
+			}
+			if c.IsOperator() && !c.Has(role) {
+				writeForbidden(w, r, role)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(WithCaller(r.Context(), c)))
+		})
+	}
+}
+
 // Authenticate stores the caller of a request that carries a valid bearer
 // token and lets a request without one through as anonymous (CallerFrom
 // reports false): for routes open to guests, such as placing an order. An
