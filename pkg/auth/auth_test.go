@@ -141,7 +141,7 @@ func TestRequire(t *testing.T) {
 		challenge  string
 	}{
 		{name: "no credential", want: 401, challenge: `Bearer realm="orderbus"`},
-		{name: "basic scheme", auth: "Basic dXNlcjpwYXNz", want: 401, challenge: `error="invalid_token"`},
+		{name: "basic scheme", auth: "Basic dXNlcjpwYXNz", want: 401, challenge: `Bearer realm="orderbus"`},
 		{name: "foreign key", auth: "Bearer " + foreign, want: 401, challenge: `error="invalid_token"`},
 		{name: "wrong role", auth: mint("ops", RoleOperatorRead), roles: []string{RoleStockWrite}, want: 403, challenge: `insufficient_scope`},
 		{name: "customer on operator route", auth: mint("0193f1e4-1234-7000-8000-000000000001"), roles: []string{RoleOperatorRead}, want: 403},

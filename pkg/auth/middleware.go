@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/orderbus/orderbus/pkg/web"
@@ -43,9 +44,9 @@ func Require(keys *Keys, roles ...string) func(http.Handler) http.Handler {
 // RequireCustomerOr lets a request through with a valid customer token
 // (no roles), for the handler to check ownership (Caller.CanRead,
 // CanReadOrder: another customer's resource answers 404), or with an
-// operator token holding role. An operator token without role answers
-// 403, no token 401.
-func RequireCustomerOr(keys *Keys, role string) func(http.Handler) http.Handler {
+// operator token holding one of roles. An operator token with none of
+// them answers 403, no token 401.
+func RequireCustomerOr(keys *Keys, roles ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c, ok, err := authenticate(keys, r)
@@ -57,8 +58,8 @@ func RequireCustomerOr(keys *Keys, role string) func(http.Handler) http.Handler 
 				writeUnauthorized(w, r, nil)
 				return
 			}
-			if c.IsOperator() && !c.Has(role) {
-				writeForbidden(w, r, role)
+			if c.IsOperator() && !slices.ContainsFunc(roles, c.Has) {
+				writeForbidden(w, r, strings.Join(roles, " "))
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(WithCaller(r.Context(), c)))
@@ -87,16 +88,13 @@ func Authenticate(keys *Keys) func(http.Handler) http.Handler {
 	}
 }
 
-// authenticate reads the Authorization header: ok false without one, an
-// error when it is not a valid bearer token.
+// authenticate reads the Authorization header: ok false without a bearer
+// token (no header, or another scheme: RFC 6750 treats both as no
+// credential), an error when the bearer token is not valid.
 func authenticate(keys *Keys, r *http.Request) (Caller, bool, error) {
-	header := r.Header.Get("Authorization")
-	if header == "" {
-		return Caller{}, false, nil
-	}
-	scheme, token, found := strings.Cut(header, " ")
+	scheme, token, found := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !found || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return Caller{}, false, errNotBearer
+		return Caller{}, false, nil
 	}
 	c, err := keys.Verify(strings.TrimSpace(token))
 	if err != nil {
@@ -104,8 +102,6 @@ func authenticate(keys *Keys, r *http.Request) (Caller, bool, error) {
 	}
 	return c, true, nil
 }
-
-var errNotBearer = errors.New("not a bearer token")
 
 // writeUnauthorized answers 401 with a challenge: without error
 // information when no credential came, with error="invalid_token" for a
@@ -125,11 +121,12 @@ func writeUnauthorized(w http.ResponseWriter, r *http.Request, err error) {
 	web.WriteProblem(w, r, web.NewProblem(web.ProblemUnauthorized, http.StatusUnauthorized, detail))
 }
 
-// writeForbidden answers 403 naming the role that is missing (roles are
-// public, see the README).
+// writeForbidden answers 403 naming the role (or space-separated roles,
+// any of which would do) that is missing; roles are public, see the
+// README.
 func writeForbidden(w http.ResponseWriter, r *http.Request, role string) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="`+realm+`", error="insufficient_scope", scope="`+role+`"`)
-	WriteForbidden(w, r, "This resource requires the role "+role+".")
+	WriteForbidden(w, r, "This resource requires the role "+strings.ReplaceAll(role, " ", " or ")+".")
 }
 
 // WriteForbidden answers a 403 problem with detail, for a handler that

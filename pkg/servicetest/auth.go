@@ -29,3 +29,15 @@ func Operator(tb testing.TB) string {
 	tb.Helper()
 	return Token(tb, "ops-test", auth.Roles()...)
 }
+
+// Getenv returns a lookup in env for a config loader, answering AuthKey
+// for AUTH_JWT_KEY when env has no such entry (an entry, even "", is
+// answered as is): config tests need not repeat the key.
+func Getenv(env map[string]string) func(string) string {
+	return func(k string) string {
+		if v, ok := env[k]; ok || k != "AUTH_JWT_KEY" {
+			return v
+		}
+		return AuthKey
+	}
+}
