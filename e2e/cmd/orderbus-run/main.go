@@ -87,6 +87,7 @@ func run(ctx context.Context, stopSignals func(), args []string, getenv func(str
 		return err
 	}
 	printURLs(stdout, sys)
+	printCredentials(stdout, sys)
 	for _, name := range sys.Services() {
 		go reportExit(ctx, stderr, name, sys.Process(name))
 	}
