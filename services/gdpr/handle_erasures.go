@@ -29,6 +29,11 @@ type links struct {
 	Self string `json:"self"`
 }
 
+// erasureRequest is the body of POST /v1/erasures.
+type erasureRequest struct {
+	CustomerID string `json:"customer_id"`
+}
+
 // handleCreateErasure asks every participant to erase a customer: it
 // stores the erasure and its event in one transaction (requestErasure),
 // publishes the event at once (Relay.PublishNow) and answers 202 either
@@ -39,9 +44,6 @@ type links struct {
 // one); anyone else gets 403. See README "HTTP".
 func handleCreateErasure(logger *slog.Logger, store *Store, relay *outbox.Relay, m *metrics,
 	participants []string) http.Handler {
-	type request struct {
-		CustomerID string `json:"customer_id"`
-	}
 	type response struct {
 		ID           string    `json:"id"`
 		CustomerID   string    `json:"customer_id"`
@@ -51,7 +53,7 @@ func handleCreateErasure(logger *slog.Logger, store *Store, relay *outbox.Relay,
 		Links        links     `json:"links"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := web.Decode[request](w, r, maxBodyBytes)
+		req, err := web.Decode[erasureRequest](w, r, maxBodyBytes)
 		if err != nil {
 			web.WriteError(w, r, logger, err)
 			return
