@@ -74,7 +74,7 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 	retry := found && status == statusFailed
 	if found && !retry {
 		s.metrics.count(m.Kind, outcomeDuplicate)
-		log.Info("mail already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
+		log.InfoContext(ctx, "mail already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
 		return nil
 	}
 
@@ -122,11 +122,11 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 	}
 	if sendErr != nil {
 		s.metrics.count(m.Kind, outcomeFailed)
-		log.Info("mail refused by the smtp server, recorded as failed", "error", sendErr)
+		log.InfoContext(ctx, "mail refused by the smtp server, recorded as failed", "error", sendErr)
 		return natsjs.Permanent(fmt.Errorf("send %s for event %s: %w", m.Kind, ev.ID, sendErr))
 	}
 	s.metrics.count(m.Kind, outcomeSent)
-	log.Info("mail sent", "message_id", rec.MessageID, "delivery", msg.NumDelivered)
+	log.InfoContext(ctx, "mail sent", "message_id", rec.MessageID, "delivery", msg.NumDelivered)
 	return nil
 }
 

@@ -71,7 +71,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 			if res.Status != "" {
 				reason = "order already " + res.Status + " by another event"
 			}
-			log.Info("order placed event is a duplicate; nothing reserved", "reason", reason, "delivery", msg.NumDelivered)
+			log.InfoContext(ctx, "order placed event is a duplicate; nothing reserved", "reason", reason, "delivery", msg.NumDelivered)
 			return nil
 		}
 		published := relay.PublishNow(ctx, log, res.EventID)
@@ -79,7 +79,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 		if res.Outcome == outcomeRejected {
 			attrs = append(attrs, "missing_skus", res.Missing)
 		}
-		log.Info("order "+res.Status, attrs...)
+		log.InfoContext(ctx, "order "+res.Status, attrs...)
 		return nil
 	}
 }

@@ -52,7 +52,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, provider smsProvider, 
 		retry := found && status == statusFailed
 		if found && !retry {
 			metrics.count(name, outcomeDuplicate)
-			log.Info("sms already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
+			log.InfoContext(ctx, "sms already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
 			return nil
 		}
 
@@ -94,16 +94,16 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, provider smsProvider, 
 		}
 		if !recorded {
 			// Another instance handled the same event at the same time.
-			log.Warn("another delivery recorded this event first; the sms may have gone out twice",
+			log.WarnContext(ctx, "another delivery recorded this event first; the sms may have gone out twice",
 				"provider", name, "provider_id", providerID)
 		}
 		if sendErr != nil {
 			metrics.count(name, outcomeFailed)
-			log.Info("sms refused by the provider, recorded as failed", "provider", name, "error", sendErr)
+			log.InfoContext(ctx, "sms refused by the provider, recorded as failed", "provider", name, "error", sendErr)
 			return natsjs.Permanent(fmt.Errorf("send sms for event %s: %w", ev.ID, sendErr))
 		}
 		metrics.count(name, outcomeSent)
-		log.Info("sms sent", "provider", name, "provider_id", providerID, "delivery", msg.NumDelivered)
+		log.InfoContext(ctx, "sms sent", "provider", name, "provider_id", providerID, "delivery", msg.NumDelivered)
 		return nil
 	}
 }
