@@ -41,6 +41,8 @@ func TestAsyncAPIDocumentsContract(t *testing.T) {
 		events.InventoryRejectedSubject("{customerId}"),
 		events.SubjectErasureRequested,
 		events.ErasureCompletedSubject("{service}"),
+		events.SubjectErasureVerify,
+		events.ErasureVerifiedSubject("{service}"),
 		events.DLQSubject("{consumer}", "{originalSubject}"),
 	} {
 		wants = append(wants, want{"channel " + addr, "address: " + addr + "\n"})

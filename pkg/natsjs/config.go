@@ -90,6 +90,9 @@ type ConsumerConfig struct {
 	// the trace context the message carries, and gives the handler a ctx
 	// carrying it (see tracing.go); nil or off records nothing.
 	Telemetry *telemetry.Telemetry
+	// DeadLetters, when set, is asked before each dead-letter copy whether
+	// the copy must not be stored (see DeadLetterGuard).
+	DeadLetters DeadLetterGuard
 }
 
 // setDefaults fills the zero fields with their defaults.

@@ -106,6 +106,9 @@ func (c *Consumer) invoke(ctx context.Context, m Message) (err error) {
 func (c *Consumer) giveUp(msg jetstream.Msg, meta *jetstream.MsgMetadata, reason string, cause error) {
 	attrs := []any{"reason", reason, "error", cause, "subject", msg.Subject(),
 		"stream_seq", meta.Sequence.Stream, "delivery", meta.NumDelivered}
+	if c.suppressDeadLetter(msg, meta, attrs) {
+		return
+	}
 	if err := c.deadLetter(msg, meta, reason, cause); err != nil {
 		delay := c.cfg.backoff(meta.NumDelivered)
 		c.log.Error("dead-letter failed; retrying the message", append(attrs, "dlq_error", err, "retry_in", delay)...)
@@ -128,4 +131,33 @@ func (c *Consumer) nak(msg jetstream.Msg, delay time.Duration) {
 		// Redelivered after AckWait instead.
 		c.log.Warn("nak failed", "error", err)
 	}
+}
+
+// suppressDeadLetter asks ConsumerConfig.DeadLetters whether msg's copy
+// must not be stored, and if so terminates msg without one and reports
+// true; when the guard fails it NAKs msg (retried later) and reports true
+// as well, since nothing may be stored before it has answered.
+func (c *Consumer) suppressDeadLetter(msg jetstream.Msg, meta *jetstream.MsgMetadata, attrs []any) bool {
+	if c.cfg.DeadLetters == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dlqTimeout)
+	defer cancel()
+	suppress, err := c.cfg.DeadLetters.SuppressDeadLetter(ctx, msg.Subject(), msg.Data())
+	if err != nil {
+		delay := c.cfg.backoff(meta.NumDelivered)
+		c.log.Error("dead-letter guard failed; retrying the message", append(attrs, "guard_error", err, "retry_in", delay)...)
+		c.nak(msg, delay)
+		c.metrics.messages.WithLabelValues(outcomeDeadLetterFailed).Inc()
+		return true
+	}
+	if !suppress {
+		return false
+	}
+	if err := msg.TermWithReason("suppressed"); err != nil {
+		c.log.Warn("terminate failed", "error", err, "stream_seq", meta.Sequence.Stream)
+	}
+	c.log.Warn("message given up on; no dead letter stored, it is about an erased customer", attrs...)
+	c.metrics.messages.WithLabelValues(outcomeDeadLetterSuppressed).Inc()
+	return true
 }

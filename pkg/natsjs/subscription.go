@@ -28,6 +28,8 @@ type Subscription struct {
 	// Probes become the consumer's ConsumerConfig.Probes: by dependency
 	// name, the checks the runner calls while the consumer is paused.
 	Probes map[string]Probe
+	// DeadLetters becomes the consumer's ConsumerConfig.DeadLetters.
+	DeadLetters DeadLetterGuard
 }
 
 // Route handles the events of one CloudEvents type, which arrive on the
@@ -156,6 +158,7 @@ func (s Subscription) ConsumerConfig(set ConsumerSettings, ackWait time.Duration
 		Concurrency:    set.Concurrency,
 		Logger:         logger.With("consumer", s.Durable),
 		Metrics:        reg,
+		DeadLetters:    s.DeadLetters,
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -126,6 +127,24 @@ func scanEntries(rows pgx.Rows) ([]entry, error) {
 // the outbox. The suffix is compared as a string, not a LIKE pattern, so
 // escaped tokens (events.SubjectToken) match exactly.
 func DeleteCustomer(ctx context.Context, tx pgx.Tx, customerID string) (int64, error) {
+	return DeleteCustomerBefore(ctx, tx, customerID, time.Time{})
+}
+
+// DeleteCustomerBefore is DeleteCustomer for an erasure with a cut-off:
+// when before is not zero, it deletes only the customer's events about
+// orders placed up to before (their data's placed_at, or none), so that
+// the events of an order placed after the erasure still go out.
+func DeleteCustomerBefore(ctx context.Context, tx pgx.Tx, customerID string, before time.Time) (int64, error) {
+	if !before.IsZero() {
+		suffix := "." + events.SubjectToken(customerID)
+		tag, err := tx.Exec(ctx, `DELETE FROM outbox WHERE right(subject, length($1)) = $1
+			AND COALESCE((convert_from(data, 'UTF8')::jsonb ->> 'placed_at')::timestamptz, '-infinity') <= $2`,
+			suffix, before)
+		if err != nil {
+			return 0, fmt.Errorf("outbox: delete events of a customer: %w", err)
+		}
+		return tag.RowsAffected(), nil
+	}
 	suffix := "." + events.SubjectToken(customerID)
 	tag, err := tx.Exec(ctx, `DELETE FROM outbox WHERE right(subject, length($1)) = $1`, suffix)
 	if err != nil {

@@ -99,7 +99,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return fmt.Errorf("create outbox relay: %w", err)
 	}
-	comp := &completer{store: store, purge: (&purger{js: js}).purge, logger: logger, metrics: m}
+	comp := &completer{store: store, purge: (&purger{js: js}).purge, relay: relay, logger: logger, metrics: m}
 	subs := subscriptions(logger, store, comp, m)
 	consumers, err := natsjs.NewConsumers(ctx, js, subs, cfg.ConsumerSettings, cfg.ackWait(), logger, reg, tel)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/orderbus/orderbus/pkg/config"
+	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/lifecycle"
 	"github.com/orderbus/orderbus/pkg/natsjs"
@@ -100,7 +101,11 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return fmt.Errorf("create outbox relay: %w", err)
 	}
-	subs := subscriptions(logger, store, relay, m)
+	guard, err := erasure.NewGuard(pool, reg)
+	if err != nil {
+		return err
+	}
+	subs := subscriptions(logger, store, relay, guard, js, m)
 	consumers, err := natsjs.NewConsumers(ctx, js, subs, cfg.ConsumerSettings, cfg.ackWait(), logger, reg, tel)
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/orderbus/orderbus/pkg/config"
+	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/lifecycle"
 	"github.com/orderbus/orderbus/pkg/natsjs"
@@ -103,7 +104,11 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return fmt.Errorf("create outbox relay: %w", err)
 	}
-	subs := subscriptions(logger, store, relay, provider, metrics)
+	guard, err := erasure.NewGuard(pool, reg)
+	if err != nil {
+		return err
+	}
+	subs := subscriptions(logger, store, relay, guard, js, provider, metrics)
 	consumers, err := natsjs.NewConsumers(ctx, js, subs, cfg.ConsumerSettings, cfg.ackWait(), logger, reg, tel)
 	if err != nil {
 		return err
