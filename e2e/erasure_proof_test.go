@@ -294,7 +294,7 @@ func TestErasureKeepsAnOrderPlacedDuringIt(t *testing.T) {
 		v, err := fetchOrder(ctx, sys, later)
 		return err == nil && v.Status == "confirmed", fmt.Sprintf("%+v %v", v.Status, err)
 	})
-	if code, _, _ := getJSON(t.Context(), sys.OrderURL()+"/v1/orders/"+first, nil); code != http.StatusNotFound {
+	if code, _, _ := doJSONAuth(t.Context(), http.MethodGet, sys.OrderURL()+"/v1/orders/"+first, sys.OperatorToken(), nil, nil); code != http.StatusNotFound {
 		t.Errorf("the erased order: GET %d, want 404", code)
 	}
 	mc := mailbox(t, sys)
