@@ -113,6 +113,7 @@ func run(ctx context.Context, stopSignals func(), args []string, getenv func(str
 		return err
 	}
 	printURLs(stdout, sys, *traceUI)
+	printCredentials(stdout, sys)
 	for _, name := range sys.Services() {
 		go reportExit(ctx, stderr, name, sys.Process(name))
 	}
