@@ -110,11 +110,18 @@ func (p *DelayProxy) serve(client net.Conn) {
 	wg.Wait()
 }
 
-// chunk is data read from the server, due at a time.
+// chunk is data read from the server, due at a time; buf is the pooled
+// buffer data lies in, returned to chunkBufs once written.
 type chunk struct {
 	data []byte
 	due  time.Time
+	buf  *[]byte
 }
+
+// chunkBufs recycles the read buffers: an SMTP answer is a few dozen
+// bytes, and a fresh 32 KiB buffer per answer made the proxy one of the
+// bench tool's larger costs (it sits on the whole system's mail path).
+var chunkBufs = sync.Pool{New: func() any { b := make([]byte, 32*1024); return &b }}
 
 // delayed copies from src to dst, each chunk no earlier than its arrival
 // plus the delay at that moment. A reader goroutine keeps reading while
@@ -124,10 +131,16 @@ func (p *DelayProxy) delayed(dst, src net.Conn) {
 	go func() {
 		defer close(queue)
 		for {
-			buf := make([]byte, 32*1024)
-			n, err := src.Read(buf)
+			buf := chunkBufs.Get().(*[]byte)
+			n, err := src.Read(*buf)
 			if n > 0 {
-				queue <- chunk{data: buf[:n], due: time.Now().Add(time.Duration(p.delay.Load()))}
+				c := chunk{data: (*buf)[:n], buf: buf}
+				if d := p.delay.Load(); d > 0 {
+					c.due = time.Now().Add(time.Duration(d))
+				}
+				queue <- c
+			} else {
+				chunkBufs.Put(buf)
 			}
 			if err != nil {
 				return
@@ -135,10 +148,14 @@ func (p *DelayProxy) delayed(dst, src net.Conn) {
 		}
 	}()
 	for c := range queue {
-		if wait := time.Until(c.due); wait > 0 {
-			time.Sleep(wait)
+		if !c.due.IsZero() {
+			if wait := time.Until(c.due); wait > 0 {
+				time.Sleep(wait)
+			}
 		}
-		if _, err := dst.Write(c.data); err != nil {
+		_, err := dst.Write(c.data)
+		chunkBufs.Put(c.buf)
+		if err != nil {
 			src.Close() // unblocks the reader
 			for range queue {
 			}

@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/orderbus/orderbus/e2e/bench"
@@ -62,6 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the orders")
 	out := fs.String("out", "bench-results", "folder for the run's folder (result.json, latency.png, table.txt)")
 	verbose := fs.Bool("v", false, "log the launcher's progress to stderr")
+	cpuProfile := fs.String("cpuprofile", "", "write the bench tool's own CPU profile to this file (go tool pprof), to see what the load generator and checker cost")
 	if err := fs.Parse(args[1:]); errors.Is(err, flag.ErrHelp) {
 		return nil
 	} else if err != nil {
@@ -76,6 +78,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	o.Progress = stderr
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	res, err := bench.Run(ctx, o)
 	if res == nil {
