@@ -46,6 +46,11 @@ type Options struct {
 	Settle time.Duration
 	// Seed makes the orders reproducible.
 	Seed uint64
+	// Statements, when above 0, loads pg_stat_statements into the bench's
+	// PostgreSQL and logs, after the whole system's closed loop, the
+	// statements that took the most time, with their calls per order.
+	// Off by default: the extension costs a little on every statement.
+	Statements int
 	// Binaries are prebuilt service binaries (launcher.Build); missing
 	// ones are built first.
 	Binaries map[string]string

@@ -68,7 +68,11 @@ func (b *bencher) run(ctx context.Context) error {
 	b.bins = bins
 
 	b.prog.Step("starting PostgreSQL (fsync on, synchronous_commit on)", 0)
-	b.pg, err = stack.StartPostgres(ctx, stack.PostgresConfig{Logger: b.opts.Logger})
+	pgcfg := stack.PostgresConfig{Logger: b.opts.Logger}
+	if b.opts.Statements > 0 {
+		pgcfg.Settings = map[string]string{"shared_preload_libraries": "pg_stat_statements"}
+	}
+	b.pg, err = stack.StartPostgres(ctx, pgcfg)
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}

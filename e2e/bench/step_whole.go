@@ -98,6 +98,9 @@ func (w *whole) closed(ctx context.Context) error {
 	rss := startRSS(ctx, w.procs, 250*time.Millisecond)
 	defer rss.Stop()
 	rss.Reset()
+	if err := w.resetStatements(ctx); err != nil {
+		return err
+	}
 	before, machineBefore := cpuSnapshot(w.procs), machineNow()
 	load := closedLoop(ctx, newPoster(w.sys.OrderURL(), w.prog.Counter()), w.opts.Clients, w.opts.Orders, 0, next)
 	accepted := load.Accepted()
@@ -130,6 +133,9 @@ func (w *whole) closed(ctx context.Context) error {
 	w.res.Footprint = footprints(w.procs, idle, peak, perOrder(used, len(accepted)), w.alone)
 	w.prog.Logf("whole system, closed loop: %.0f orders/s accepted, %.0f orders/s with every effect",
 		load.Figures.Rate, wr.ProcessedRate)
+	if err := w.logStatements(ctx, len(accepted)); err != nil {
+		return err
+	}
 
 	w.prog.Step("whole system: reconciling every effect (e2e/chaos checker)", 0)
 	report, err := reconcile(ctx, w.sys, exp, 30*time.Second)

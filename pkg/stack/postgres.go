@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -32,6 +34,11 @@ type PostgresConfig struct {
 	Fast bool
 	// Output, when set, receives the server's log lines.
 	Output io.Writer
+	// Settings are extra server settings (name to value, passed as -c),
+	// such as shared_preload_libraries=pg_stat_statements. Those the
+	// cluster sets itself (address, port, sockets, max_connections,
+	// fsync, full_page_writes, synchronous_commit) win over them.
+	Settings map[string]string
 	// Logger reports progress; nil discards it.
 	Logger *slog.Logger
 }
@@ -106,14 +113,20 @@ func (p *Postgres) Start(ctx context.Context) error {
 	if p.proc != nil && !exited(p.proc) {
 		return errors.New("postgres: already running")
 	}
-	args := []string{
+	var args []string
+	// Extra settings first: postgres takes the last -c of a name, so the
+	// ones below win.
+	for _, k := range slices.Sorted(maps.Keys(p.cfg.Settings)) {
+		args = append(args, "-c", k+"="+p.cfg.Settings[k])
+	}
+	args = append(args,
 		"-D", filepath.Join(p.cfg.Dir, "data"),
 		"-p", strconv.Itoa(p.cfg.Port),
 		"-c", "listen_addresses=127.0.0.1",
-		"-c", "unix_socket_directories=" + p.cfg.Dir,
+		"-c", "unix_socket_directories="+p.cfg.Dir,
 		"-c", "max_connections=300",
 		"-c", "synchronous_commit=on",
-	}
+	)
 	if p.cfg.Fast {
 		args = append(args, "-c", "fsync=off", "-c", "full_page_writes=off")
 	} else {

@@ -17,7 +17,8 @@ import (
 func TestPostgres(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	pg, err := stack.StartPostgres(ctx, stack.PostgresConfig{Fast: true})
+	pg, err := stack.StartPostgres(ctx, stack.PostgresConfig{Fast: true,
+		Settings: map[string]string{"work_mem": "7MB", "fsync": "on"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +41,16 @@ func TestPostgres(t *testing.T) {
 	}
 	if db != "shop" {
 		t.Fatalf("current_database() = %q, want shop", db)
+	}
+	// Settings apply, but cannot override Fast's (or the durable) ones.
+	for name, want := range map[string]string{"work_mem": "7MB", "fsync": "off"} {
+		var got string
+		if err := conn.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
 	}
 }
 
