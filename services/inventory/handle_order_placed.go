@@ -21,7 +21,8 @@ import (
 // and announces the result: inventory.reserved.<customer>, or
 // inventory.rejected.<customer> with the SKUs that are missing. The inbox
 // record, the decision and stock change (reserveStock) and the
-// announcement (in the outbox) are one transaction, so a redelivered
+// announcement (in the outbox) are one transaction (shared with the
+// reservations running at the same time, see txGroup), so a redelivered
 // event, or a second event for the same order, changes nothing and
 // announces nothing again. After the commit the announcement is published
 // at once (Relay.PublishNow); the message is acknowledged either way.
@@ -49,10 +50,11 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, g
 		}
 		log := logger.With("event_id", ev.ID, "order_id", req.OrderID)
 
-		tctx, cancel := context.WithTimeout(ctx, reserveTimeout)
-		defer cancel()
+		// Concurrent reservations share one transaction and its commit
+		// (txGroup); this one's effects are under a savepoint of it.
 		var res reservation
-		err = pgx.BeginFunc(tctx, store.pool, func(tx pgx.Tx) error {
+		err = store.group.Do(ctx, func(tctx context.Context, tx pgx.Tx) error {
+			res = reservation{}
 			first, err := inbox.Record(tctx, tx, durableInventory, req.EventID)
 			if err != nil || !first {
 				res.Outcome = outcomeDuplicate

@@ -17,10 +17,14 @@ var errSKUNotFound = errors.New("sku not found")
 // the inbox and the outbox.
 type Store struct {
 	pool *pgxpool.Pool
+	// group runs concurrent reservations in one transaction (group commit).
+	group *txGroup
 }
 
 // newStore returns a Store on pool, whose schema must be migrated.
-func newStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func newStore(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, group: newTxGroup(pool, reserveTimeout)}
+}
 
 // Ping checks that the database answers; it is the /readyz check.
 func (s *Store) Ping(ctx context.Context) error {
