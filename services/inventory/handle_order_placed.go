@@ -22,7 +22,7 @@ import (
 // inventory.rejected.<customer> with the SKUs that are missing. The inbox
 // record, the decision and stock change (reserveStock) and the
 // announcement (in the outbox) are one transaction (shared with the
-// reservations running at the same time, see txGroup), so a redelivered
+// reservations running at the same time, see pgdb.TxGroup), so a redelivered
 // event, or a second event for the same order, changes nothing and
 // announces nothing again. After the commit the announcement is published
 // at once (Relay.PublishNow); the message is acknowledged either way.
@@ -51,7 +51,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, g
 		log := logger.With("event_id", ev.ID, "order_id", req.OrderID)
 
 		// Concurrent reservations share one transaction and its commit
-		// (txGroup); this one's effects are under a savepoint of it.
+		// (pgdb.TxGroup); this one's effects are under a savepoint of it.
 		var res reservation
 		err = store.group.Do(ctx, func(tctx context.Context, tx pgx.Tx) error {
 			res = reservation{}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/orderbus/orderbus/pkg/pgdb"
 )
 
 // errSKUNotFound is returned by Store.StockItem for a SKU not in the catalog.
@@ -18,12 +20,12 @@ var errSKUNotFound = errors.New("sku not found")
 type Store struct {
 	pool *pgxpool.Pool
 	// group runs concurrent reservations in one transaction (group commit).
-	group *txGroup
+	group *pgdb.TxGroup
 }
 
 // newStore returns a Store on pool, whose schema must be migrated.
 func newStore(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, group: newTxGroup(pool, reserveTimeout)}
+	return &Store{pool: pool, group: pgdb.NewTxGroup(pool, reserveTimeout)}
 }
 
 // Ping checks that the database answers; it is the /readyz check.

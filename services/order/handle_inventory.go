@@ -112,7 +112,8 @@ func (sc *statusChanger) apply(ctx context.Context, msg natsjs.Message, result s
 	return nil
 }
 
-// change applies c in one transaction: it records c.MessageID in the
+// change applies c in one transaction, shared with the changes running
+// at the same time (pgdb.TxGroup; c's effects are under a savepoint): it records c.MessageID in the
 // inbox, checks the customer's tombstone (erasure.Guard.Check: a result
 // about an erased order changes nothing, changeSuppressed), locks the order and, when status.CanChange allows the move, sets
 // its status with a history entry and enqueues the announcement. It
@@ -120,7 +121,8 @@ func (sc *statusChanger) apply(ctx context.Context, msg natsjs.Message, result s
 // back), or the error of a statement or the commit.
 func (sc *statusChanger) change(ctx context.Context, c statusChange) (changeResult, error) {
 	var res changeResult
-	err := pgx.BeginFunc(ctx, sc.store.pool, func(tx pgx.Tx) error {
+	err := sc.store.changes.Do(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		res = changeResult{}
 		first, err := inbox.Record(ctx, tx, durableOrderInventory, c.MessageID)
 		if err != nil || !first {
 			res.Outcome = changeDuplicate

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/pgdb"
 	"github.com/orderbus/orderbus/services/order/internal/status"
 )
 
@@ -27,10 +28,15 @@ var errOrderNotFound = errors.New("order not found")
 // taking a pgx.Tx are the steps of the handlers' transactions.
 type Store struct {
 	pool *pgxpool.Pool
+	// changes runs concurrent status changes in one transaction (group
+	// commit): one WAL flush for all of them.
+	changes *pgdb.TxGroup
 }
 
 // newStore returns a Store on pool, whose schema must be migrated.
-func newStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func newStore(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, changes: pgdb.NewTxGroup(pool, changeTimeout)}
+}
 
 // Ping checks that the database answers; it is the /readyz check.
 func (s *Store) Ping(ctx context.Context) error {

@@ -1,4 +1,4 @@
-package main
+package pgdb
 
 import (
 	"context"
@@ -10,26 +10,30 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// maxGroup is the most reservations one group transaction holds: about
-// the consumer's concurrency, so that a group is every handler waiting.
-const maxGroup = 16
+// MaxGroup is the most calls one TxGroup transaction holds: twice a
+// consumer's default concurrency, so that a group is every handler waiting.
+const MaxGroup = 16
 
-// txGroup runs the transactions of concurrent callers as one (group
-// commit). Reservations of the same SKUs are serialized by the stock row
-// locks, held until COMMIT and its WAL flush; one at a time, that flush
-// bounded the whole pipeline (pg_stat_statements: the locking SELECT
-// waited 36 ms on average). A group pays it once for every reservation
-// that arrived while the previous group ran.
+// TxGroup runs the transactions of concurrent callers as one (group
+// commit), for consumers whose handlers each commit a small transaction:
+// one COMMIT and WAL flush, and one hold of the row locks taken, for every
+// call that arrived while the previous group ran. Where handlers contend
+// for the same rows (the inventory service's stock levels, locked until
+// COMMIT), that turns a queue of flushes into one.
 //
 // The first caller with no group running leads: it runs a group of every
-// call waiting (itself first, at most maxGroup), then hands the lead to
-// the first call that arrived meanwhile. A lone call runs at once, alone.
+// call waiting (itself first, at most MaxGroup), then hands the lead to
+// the first call that arrived meanwhile (at most MaxGroup calls a group).
+// A lone call runs at once, alone.
 // Each call's work runs under a savepoint, so a failing one is rolled back
 // to it and fails alone; if COMMIT fails, every call of the group fails
 // and nothing of it is stored. A call returns only once its group has
 // committed or rolled back, so the caller acknowledges its message after
-// the commit, as before.
-type txGroup struct {
+// the commit. Calls run one after another in one transaction, so a
+// group's row locks may be taken in any order; a deadlock with another
+// instance's group fails the call that hit it, alone, to be retried.
+// A TxGroup is safe for concurrent use.
+type TxGroup struct {
 	pool    *pgxpool.Pool
 	timeout time.Duration // of a whole group transaction
 
@@ -46,15 +50,18 @@ type groupCall struct {
 	lead chan struct{} // buffered: this call leads the next group
 }
 
-func newTxGroup(pool *pgxpool.Pool, timeout time.Duration) *txGroup {
-	return &txGroup{pool: pool, timeout: timeout}
+// NewTxGroup returns a TxGroup on pool whose transactions, each a whole
+// group, last at most timeout.
+func NewTxGroup(pool *pgxpool.Pool, timeout time.Duration) *TxGroup {
+	return &TxGroup{pool: pool, timeout: timeout}
 }
 
 // Do runs fn in a transaction shared with concurrent calls and returns
 // fn's error, or the transaction's if it could not begin or commit. fn
 // must not keep tx or commit it; it runs with ctx's values, without its
-// cancellation, under the group's deadline.
-func (g *txGroup) Do(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
+// cancellation, under the group's deadline; it may run on another
+// caller's goroutine.
+func (g *TxGroup) Do(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
 	c := &groupCall{ctx: ctx, fn: fn, done: make(chan error, 1), lead: make(chan struct{}, 1)}
 	g.mu.Lock()
 	g.pending = append(g.pending, c)
@@ -70,7 +77,7 @@ func (g *txGroup) Do(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx
 	}
 	// Leading: c is the first pending call.
 	g.mu.Lock()
-	n := min(len(g.pending), maxGroup)
+	n := min(len(g.pending), MaxGroup)
 	group := make([]*groupCall, n)
 	copy(group, g.pending)
 	g.pending = append(g.pending[:0], g.pending[n:]...)
@@ -89,7 +96,7 @@ func (g *txGroup) Do(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx
 }
 
 // run runs group in one transaction and answers every call of it.
-func (g *txGroup) run(group []*groupCall) {
+func (g *TxGroup) run(group []*groupCall) {
 	ctx, cancel := context.WithTimeout(context.Background(), g.timeout)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
@@ -112,7 +119,7 @@ func (g *txGroup) run(group []*groupCall) {
 	for i, c := range group {
 		cctx, ccancel := context.WithDeadline(context.WithoutCancel(c.ctx), deadline)
 		if len(group) > 1 {
-			if _, err := tx.Exec(ctx, "SAVEPOINT reservation"); err != nil {
+			if _, err := tx.Exec(ctx, "SAVEPOINT group_call"); err != nil {
 				ccancel()
 				answer(fmt.Errorf("savepoint: %w", err))
 				return
@@ -128,7 +135,7 @@ func (g *txGroup) run(group []*groupCall) {
 			answer(nil)
 			return
 		}
-		if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT reservation"); err != nil {
+		if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT group_call"); err != nil {
 			answer(fmt.Errorf("rollback to savepoint: %w", err))
 			return
 		}
@@ -149,7 +156,7 @@ func (g *txGroup) run(group []*groupCall) {
 func callSafely(ctx context.Context, tx pgx.Tx, fn func(context.Context, pgx.Tx) error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("reservation panicked: %v", p)
+			err = fmt.Errorf("group call panicked: %v", p)
 		}
 	}()
 	return fn(ctx, tx)

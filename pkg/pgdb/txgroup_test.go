@@ -1,4 +1,4 @@
-package main
+package pgdb_test
 
 import (
 	"context"
@@ -26,7 +26,7 @@ func TestTxGroupIsolatesFailures(t *testing.T) {
 	if _, err := pool.Exec(ctx, `CREATE TABLE group_rows (n int PRIMARY KEY, tx xid8 NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
-	g := newTxGroup(pool, 10*time.Second)
+	g := pgdb.NewTxGroup(pool, 10*time.Second)
 	errFail := errors.New("fails on purpose")
 	const calls = 60
 	results := make([]error, calls)
