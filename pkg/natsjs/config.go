@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/orderbus/orderbus/pkg/telemetry"
 )
 
 // Defaults of ConsumerConfig.
@@ -87,6 +89,10 @@ type ConsumerConfig struct {
 	// DeadLetters, when set, is asked before each dead-letter copy whether
 	// the copy must not be stored (see DeadLetterGuard).
 	DeadLetters DeadLetterGuard
+	// Telemetry, when on, records a consumer span per delivery, a child of
+	// the trace context the message carries, and gives the handler a ctx
+	// carrying it (see tracing.go); nil or off records nothing.
+	Telemetry *telemetry.Telemetry
 }
 
 // setDefaults fills the zero fields with their defaults.

@@ -17,7 +17,7 @@ import (
 // otherwise. A redrive meant for another durable is acked unhandled. It
 // returns what the outcome says about the dependencies, and the
 // handler's error.
-func (c *Consumer) process(ctx context.Context, d *delivery) (verdict, error) {
+func (c *Consumer) process(ctx context.Context, d *delivery) (v verdict, err error) {
 	// Stopped only once settled, so a slow DLQ copy is kept alive too; an
 	// InProgress racing the settlement is dropped by the client (already acked).
 	defer d.ka.stop()
@@ -42,6 +42,8 @@ func (c *Consumer) process(ctx context.Context, d *delivery) (verdict, error) {
 		c.giveUp(msg, meta, reasonMalformed, err)
 		return verdictNone, nil
 	}
+	ctx, span := c.startSpan(ctx, msg.Subject(), ev, meta)
+	defer func() { endSpan(span, v, err) }()
 
 	err = c.invoke(ctx, Message{Event: ev, Subject: msg.Subject(), NumDelivered: meta.NumDelivered, StreamSeq: meta.Sequence.Stream})
 	switch {
@@ -57,7 +59,7 @@ func (c *Consumer) process(ctx context.Context, d *delivery) (verdict, error) {
 		return verdictPermanent, err
 	default:
 		delay := c.cfg.backoff(meta.NumDelivered)
-		c.log.Warn("handler failed; retrying", "error", err, "event_id", ev.ID, "event_type", ev.Type,
+		c.log.WarnContext(ctx, "handler failed; retrying", "error", err, "event_id", ev.ID, "event_type", ev.Type,
 			"stream_seq", meta.Sequence.Stream, "delivery", meta.NumDelivered, "retry_in", delay)
 		c.nak(msg, delay)
 		c.metrics.messages.WithLabelValues(outcomeRetried).Inc()

@@ -83,7 +83,7 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 	retry := found && status == statusFailed
 	if found && !retry {
 		s.metrics.count(m.Kind, outcomeDuplicate)
-		log.Info("mail already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
+		log.InfoContext(ctx, "mail already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
 		return nil
 	}
 
@@ -145,16 +145,16 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 	}
 	if suppressed {
 		s.metrics.count(m.Kind, outcomeSuppressed)
-		log.Info("customer erased while the mail was sent; nothing recorded")
+		log.InfoContext(ctx, "customer erased while the mail was sent; nothing recorded")
 		return nil
 	}
 	if sendErr != nil {
 		s.metrics.count(m.Kind, outcomeFailed)
-		log.Info("mail refused by the smtp server, recorded as failed", "error", sendErr)
+		log.InfoContext(ctx, "mail refused by the smtp server, recorded as failed", "error", sendErr)
 		return natsjs.Permanent(fmt.Errorf("send %s for event %s: %w", m.Kind, ev.ID, sendErr))
 	}
 	s.metrics.count(m.Kind, outcomeSent)
-	log.Info("mail sent", "message_id", rec.MessageID, "delivery", msg.NumDelivered)
+	log.InfoContext(ctx, "mail sent", "message_id", rec.MessageID, "delivery", msg.NumDelivered)
 	return nil
 }
 
@@ -173,7 +173,7 @@ func (s *mailSender) suppress(ctx context.Context, log *slog.Logger, eventID str
 		return pgdb.Classify(fmt.Errorf("record suppressed event %s: %w", eventID, err))
 	}
 	s.metrics.count(m.Kind, outcomeSuppressed)
-	log.Info("mail for an erased customer's order; not sent")
+	log.InfoContext(ctx, "mail for an erased customer's order; not sent")
 	return nil
 }
 

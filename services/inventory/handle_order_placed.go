@@ -82,11 +82,11 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, g
 			if res.Status != "" {
 				reason = "order already " + res.Status + " by another event"
 			}
-			log.Info("order placed event is a duplicate; nothing reserved", "reason", reason, "delivery", msg.NumDelivered)
+			log.InfoContext(ctx, "order placed event is a duplicate; nothing reserved", "reason", reason, "delivery", msg.NumDelivered)
 			return nil
 		}
 		if res.Outcome == outcomeSuppressed {
-			log.Info("order of an erased customer; nothing reserved")
+			log.InfoContext(ctx, "order of an erased customer; nothing reserved")
 			return nil
 		}
 		published := relay.PublishNow(ctx, log, res.EventID)
@@ -94,7 +94,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, g
 		if res.Outcome == outcomeRejected {
 			attrs = append(attrs, "missing_skus", res.Missing)
 		}
-		log.Info("order "+res.Status, attrs...)
+		log.InfoContext(ctx, "order "+res.Status, attrs...)
 		return nil
 	}
 }

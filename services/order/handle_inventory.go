@@ -99,14 +99,14 @@ func (sc *statusChanger) apply(ctx context.Context, msg natsjs.Message, result s
 	log := sc.logger.With("event_id", msg.Event.ID, "order_id", c.OrderID)
 	switch res.Outcome {
 	case changeDuplicate:
-		log.Info("inventory result already handled", "delivery", msg.NumDelivered)
+		log.InfoContext(ctx, "inventory result already handled", "delivery", msg.NumDelivered)
 	case changeSuppressed:
-		log.Info("inventory result about an erased customer's order; nothing changed")
+		log.InfoContext(ctx, "inventory result about an erased customer's order; nothing changed")
 	case changeIgnored:
-		log.Info("inventory result ignored: the order is decided already", "status", res.From, "asked", c.To)
+		log.InfoContext(ctx, "inventory result ignored: the order is decided already", "status", res.From, "asked", c.To)
 	case changeApplied:
 		published := sc.relay.PublishNow(ctx, log, res.EventID)
-		log.Info("order status changed", "from", res.From, "to", c.To,
+		log.InfoContext(ctx, "order status changed", "from", res.From, "to", c.To,
 			"announced_event_id", res.EventID, "published", published)
 	}
 	return nil

@@ -99,7 +99,7 @@ func handleCreateOrder(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 			return
 		}
 		m.ordersPlaced.Inc()
-		logger.Info("order placed", "order_id", o.ID, "event_id", p.Event.ID, "items", len(o.Items),
+		logger.InfoContext(r.Context(), "order placed", "order_id", o.ID, "event_id", p.Event.ID, "items", len(o.Items),
 			"published", published, "request_id", web.RequestID(r.Context()))
 
 		h := w.Header()

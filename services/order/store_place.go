@@ -73,7 +73,7 @@ func placeFast(ctx context.Context, logger *slog.Logger, store *Store, relay *ou
 		b.Queue(insertIdempotencySQL, p.Key.Key, p.Key.RequestHash, p.Key.StatusCode, p.Key.Body, p.Key.OrderID)
 	}
 	queueInsertOrder(b, p.Order)
-	if err := outbox.QueueEnqueue(b, p.Subject, p.Event); err != nil {
+	if err := outbox.QueueEnqueue(ctx, b, p.Subject, p.Event); err != nil {
 		return false, fmt.Errorf("enqueue event for order %s: %w", p.Order.ID, err)
 	}
 	_, published, err := relay.CommitAndPublish(ctx, logger, b, p.Event.ID)

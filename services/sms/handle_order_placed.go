@@ -59,7 +59,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, guard *erasure.Guard, 
 		retry := found && status == statusFailed
 		if found && !retry {
 			metrics.count(name, outcomeDuplicate)
-			log.Info("sms already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
+			log.InfoContext(ctx, "sms already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
 			return nil
 		}
 
@@ -114,21 +114,21 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, guard *erasure.Guard, 
 		}
 		if suppressed {
 			metrics.count(name, outcomeSuppressed)
-			log.Info("customer erased while the sms was sent; nothing recorded", "provider", name)
+			log.InfoContext(ctx, "customer erased while the sms was sent; nothing recorded", "provider", name)
 			return nil
 		}
 		if !recorded {
 			// Another instance handled the same event at the same time.
-			log.Warn("another delivery recorded this event first; the sms may have gone out twice",
+			log.WarnContext(ctx, "another delivery recorded this event first; the sms may have gone out twice",
 				"provider", name, "provider_id", providerID)
 		}
 		if sendErr != nil {
 			metrics.count(name, outcomeFailed)
-			log.Info("sms refused by the provider, recorded as failed", "provider", name, "error", sendErr)
+			log.InfoContext(ctx, "sms refused by the provider, recorded as failed", "provider", name, "error", sendErr)
 			return natsjs.Permanent(fmt.Errorf("send sms for event %s: %w", ev.ID, sendErr))
 		}
 		metrics.count(name, outcomeSent)
-		log.Info("sms sent", "provider", name, "provider_id", providerID, "delivery", msg.NumDelivered)
+		log.InfoContext(ctx, "sms sent", "provider", name, "provider_id", providerID, "delivery", msg.NumDelivered)
 		return nil
 	}
 }
@@ -149,7 +149,7 @@ func suppress(ctx context.Context, log *slog.Logger, store *Store, guard *erasur
 		return pgdb.Classify(fmt.Errorf("record suppressed event %s: %w", eventID, err))
 	}
 	metrics.count(provider, outcomeSuppressed)
-	log.Info("order of an erased customer; no sms sent")
+	log.InfoContext(ctx, "order of an erased customer; no sms sent")
 	return nil
 }
 
