@@ -187,6 +187,7 @@ func (s *System) env(svc *service) []string {
 		"LOG_LEVEL":    "info",
 		"LOG_FORMAT":   "text",
 	}
+	maps.Copy(vars, natsEnv(svc.name))
 	if svc.spec.env != nil {
 		maps.Copy(vars, svc.spec.env(s))
 	}

@@ -87,7 +87,7 @@ func (s *System) start(ctx context.Context) error {
 	} else {
 		if s.nats, err = stack.StartNATS(ctx, stack.NATSConfig{
 			Port: s.cfg.port(PortNATS), MonitorPort: s.cfg.port(PortNATSMonitor),
-			SyncAlways: true, Output: s.cfg.Output, Logger: log,
+			SyncAlways: true, Auth: &stack.NATSAuth{}, Output: s.cfg.Output, Logger: log,
 		}); err != nil {
 			return err
 		}
@@ -97,6 +97,9 @@ func (s *System) start(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
+	}
+	if err := s.provisionStreams(ctx); err != nil {
+		return err
 	}
 	if err := s.startProxies(); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orderbus/orderbus/pkg/natsauth"
 	"github.com/orderbus/orderbus/pkg/stack"
 )
 
@@ -54,15 +55,18 @@ func TestSystemLifecycle(t *testing.T) {
 	}
 	env := processEnv(t, sys.Process("email"))
 	want := map[string]string{
-		"HTTP_ADDR":    strings.TrimPrefix(sys.ServiceURL("email"), "http://"),
-		"DATABASE_URL": sys.DatabaseURL("email"),
-		"NATS_URL":     sys.NATS().URL(),
-		"SMTP_HOST":    "127.0.0.1",
-		"SMTP_PORT":    strconv.Itoa(sys.Mailpit().SMTPPort()),
-		"SMTP_TLS":     "none",
-		"LOG_FORMAT":   "text",
-		"LOG_LEVEL":    "debug",
-		"MAIL_FROM":    "test <test@example.com>",
+		"HTTP_ADDR":     strings.TrimPrefix(sys.ServiceURL("email"), "http://"),
+		"DATABASE_URL":  sys.DatabaseURL("email"),
+		"NATS_URL":      sys.NATS().URL(),
+		"NATS_USER":     "email",
+		"NATS_PASSWORD": natsauth.DevPassword("email"),
+		"ORDERBUS_ENV":  "development",
+		"SMTP_HOST":     "127.0.0.1",
+		"SMTP_PORT":     strconv.Itoa(sys.Mailpit().SMTPPort()),
+		"SMTP_TLS":      "none",
+		"LOG_FORMAT":    "text",
+		"LOG_LEVEL":     "debug",
+		"MAIL_FROM":     "test <test@example.com>",
 	}
 	for k, v := range want {
 		if env[k] != v {
