@@ -182,7 +182,7 @@ func (s *System) Process(name string) *stack.Process {
 func (s *System) env(svc *service) []string {
 	vars := map[string]string{
 		"HTTP_ADDR":    "127.0.0.1:" + strconv.Itoa(svc.port),
-		"DATABASE_URL": s.viaProxy(svc.name, DependencyPostgres, s.pg.URL(svc.database)),
+		"DATABASE_URL": s.viaProxy(svc.name, DependencyPostgres, s.databaseURL(svc)),
 		"NATS_URL":     s.viaProxy(svc.name, DependencyNATS, s.nats.URL()),
 		"LOG_LEVEL":    "info",
 		"LOG_FORMAT":   "text",

@@ -73,6 +73,28 @@ func (a NATSAuth) Validate(environment, urls string) error {
 	return errors.Join(errs...)
 }
 
+// devDatabasePasswordSuffix ends every published development password of
+// a service's PostgreSQL role (deploy/postgres, the launcher):
+// "order-dev-password"...
+const devDatabasePasswordSuffix = "-dev-password"
+
+// checkDatabaseURL returns an error wrapping ErrDevelopmentSecret when
+// the password of databaseURL is a published development one and
+// environment is not EnvDevelopment.
+func checkDatabaseURL(environment, databaseURL string) error {
+	if environment == EnvDevelopment {
+		return nil
+	}
+	u, err := url.Parse(databaseURL)
+	if err != nil || u.User == nil {
+		return nil
+	}
+	if p, _ := u.User.Password(); strings.HasSuffix(p, devDatabasePasswordSuffix) {
+		return fmt.Errorf("DATABASE_URL: %w (ORDERBUS_ENV is %q); give the service's role its own password", ErrDevelopmentSecret, environment)
+	}
+	return nil
+}
+
 // LogValue logs nats_user, nats_creds and nats_nkey_seed (paths), and
 // whether a password is set, never the password.
 func (a NATSAuth) LogValue() slog.Value {

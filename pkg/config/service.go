@@ -62,6 +62,9 @@ func (s Service) Validate() error {
 	if err := s.NATS.Validate(s.Environment, s.NATSURL); err != nil {
 		errs = append(errs, err)
 	}
+	if err := checkDatabaseURL(s.Environment, s.DatabaseURL); err != nil {
+		errs = append(errs, err)
+	}
 	if err := s.Retention.Validate(); err != nil {
 		errs = append(errs, err)
 	}

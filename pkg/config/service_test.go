@@ -125,6 +125,9 @@ func TestServiceValidate(t *testing.T) {
 		{name: "dev password in production", modify: func(s *Service) {
 			s.NATS = NATSAuth{User: "order", Password: natsauth.DevPassword("order")}
 		}, want: []string{"NATS_PASSWORD", "ORDERBUS_ENV"}},
+		{name: "dev database password in production", modify: func(s *Service) {
+			s.DatabaseURL = "postgres://order_svc:order-dev-password@db:5432/orders"
+		}, want: []string{"DATABASE_URL", "published development secret"}},
 		{name: "dev password in NATS_URL", modify: func(s *Service) {
 			s.NATSURL = "nats://order:" + natsauth.DevPassword("order") + "@n:4222"
 		}, want: []string{"published development secret"}},
