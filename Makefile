@@ -20,6 +20,10 @@ build: ## Build every service binary into bin/.
 	@mkdir -p bin
 	for s in $(SERVICES); do $(GO) build -trimpath -o bin/$$s ./services/$$s; done
 
+.PHONY: tools-jaeger
+tools-jaeger: ## Build the pinned Jaeger (v1.76.0 = v2.13.0) into .tools/bin for `make run RUN_FLAGS=-jaeger` (~6 min, 120 MB, once).
+	$(GO) run ./e2e/cmd/orderbus-tools jaeger
+
 .PHONY: run
 run: tools ## Run the whole system locally (NATS, PostgreSQL, Mailpit, services); RUN_FLAGS=-help for options.
 	$(GO) build -o .tools/bin/orderbus-run ./e2e/cmd/orderbus-run
@@ -27,11 +31,13 @@ run: tools ## Run the whole system locally (NATS, PostgreSQL, Mailpit, services)
 
 # ARGS are orderbus-dlq's: list, show SEQ, redrive SEQ...|-consumer NAME|-filter F,
 # purge -filter F|-consumer NAME|-all -yes; NATS_URL picks another server.
+# It connects as the development admin unless NATS_USER/NATS_PASSWORD say
+# otherwise (reader suffices for list and show).
 .PHONY: dlq
 dlq: ## Dead letters of a running system: make dlq ARGS="list" (ARGS=-help for every command).
 	@mkdir -p .tools/bin
 	$(GO) build -o .tools/bin/orderbus-dlq ./e2e/cmd/orderbus-dlq
-	.tools/bin/orderbus-dlq $(ARGS)
+	NATS_USER=$${NATS_USER:-admin} NATS_PASSWORD=$${NATS_PASSWORD:-orderbus-dev-nats-admin} .tools/bin/orderbus-dlq $(ARGS)
 
 .PHONY: chaos
 chaos: tools ## Orders through crashes, restarts and network faults, then a checker reconciles every effect (minutes); CHAOS_FLAGS=-help for options.
@@ -51,7 +57,8 @@ up: ## Build and start the system in Docker, wait until every service is healthy
 	@echo "email      http://127.0.0.1:8083/v1/mails?order_id=<id>"
 	@echo "sms        http://127.0.0.1:8084/v1/messages?to=<E.164>"
 	@echo "mail UI    http://127.0.0.1:8025"
-	@echo "NATS       nats://127.0.0.1:4222, monitoring http://127.0.0.1:8222/jsz?consumers=true"
+	@echo "traces     http://127.0.0.1:16686   (Jaeger: service order, one trace per order)"
+	@echo "NATS       nats://127.0.0.1:4222 (users: admin / orderbus-dev-nats-admin, reader / orderbus-dev-nats-reader), monitoring http://127.0.0.1:8222/jsz?consumers=true"
 	@echo "logs: $(COMPOSE) logs -f [service]; stop: make down"
 
 .PHONY: down

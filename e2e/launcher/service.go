@@ -188,6 +188,10 @@ func (s *System) env(svc *service) []string {
 		"LOG_FORMAT":   "text",
 	}
 	maps.Copy(vars, natsEnv(svc.name))
+	if s.cfg.OTLPEndpoint != "" {
+		vars["OTEL_EXPORTER_OTLP_ENDPOINT"] = s.cfg.OTLPEndpoint
+		vars["OTEL_BSP_SCHEDULE_DELAY"] = "200"
+	}
 	if svc.spec.env != nil {
 		maps.Copy(vars, svc.spec.env(s))
 	}

@@ -41,7 +41,9 @@ type Service struct {
 	// the service that publishes its events, and the DLQ by every
 	// consuming service, since any of them may need it first.
 	Manages []string
-	// Purges lists the streams it purges subjects of (gdpr's erasure).
+	// Purges lists the streams it erases messages of (gdpr's erasure):
+	// it reads them one by one, purges by subject and deletes single
+	// messages.
 	Purges []string
 }
 
@@ -63,8 +65,9 @@ func Participants() []string {
 // inventory, gdpr, email, sms). Each call returns fresh values.
 func Services() []Service {
 	participant := func(s Service) Service {
-		s.Publishes = append(s.Publishes, ErasureCompletedSubject(s.Name))
-		s.Consumers = append(s.Consumers, Durable{StreamGDPR, ErasureDurable(s.Name), []string{FilterErasureRequested}})
+		s.Publishes = append(s.Publishes, ErasureCompletedSubject(s.Name), ErasureVerifiedSubject(s.Name))
+		s.Consumers = append(s.Consumers, Durable{StreamGDPR, ErasureDurable(s.Name),
+			[]string{FilterErasureRequested, FilterErasureVerify}})
 		return s
 	}
 	return []Service{
@@ -82,8 +85,8 @@ func Services() []Service {
 		}),
 		{
 			Name:      ServiceGDPR,
-			Publishes: []string{SubjectErasureRequested},
-			Consumers: []Durable{{StreamGDPR, "gdpr-completions", []string{FilterErasureCompleted}}},
+			Publishes: []string{SubjectErasureRequested, SubjectErasureVerify},
+			Consumers: []Durable{{StreamGDPR, "gdpr-completions", []string{FilterErasureCompleted, FilterErasureVerified}}},
 			Manages:   []string{StreamGDPR, StreamDLQ},
 			Purges:    []string{StreamOrders, StreamInventory, StreamDLQ},
 		},
@@ -111,8 +114,9 @@ func ServiceNamed(name string) (Service, bool) {
 }
 
 // Publisher returns the service allowed to publish on subject: order for
-// orders.*, inventory for inventory.*, gdpr for gdpr.erasure.requested,
-// the service named by the last token for gdpr.erasure.completed.<service>.
+// orders.*, inventory for inventory.*, gdpr for gdpr.erasure.requested
+// and gdpr.erasure.verify, the service named by the last token for
+// gdpr.erasure.completed.<service> and gdpr.erasure.verified.<service>.
 // That last rule holds for any service, participant or not (gdpr ignores
 // an answer from a service it did not ask). It returns false for a subject
 // no service publishes (the DLQ's).
@@ -124,9 +128,10 @@ func Publisher(subject string) (string, bool) {
 			}
 		}
 	}
-	if service, ok := strings.CutPrefix(subject, "gdpr.erasure.completed."); ok &&
-		service != "" && !strings.Contains(service, ".") {
-		return service, true
+	for _, prefix := range []string{"gdpr.erasure.completed.", "gdpr.erasure.verified."} {
+		if service, ok := strings.CutPrefix(subject, prefix); ok && service != "" && !strings.Contains(service, ".") {
+			return service, true
+		}
 	}
 	return "", false
 }

@@ -23,6 +23,10 @@ func TestCheckSource(t *testing.T) {
 		{events.ErasureCompletedSubject("sms"), "/orderbus/sms", true},
 		{events.ErasureCompletedSubject("sms"), "/orderbus/email", false},
 		{events.ErasureCompletedSubject("billing"), "/orderbus/billing", true},
+		{events.SubjectErasureVerify, "/orderbus/gdpr", true},
+		{events.SubjectErasureVerify, "/orderbus/sms", false},
+		{events.ErasureVerifiedSubject("email"), "/orderbus/email", true},
+		{events.ErasureVerifiedSubject("email"), "/orderbus/gdpr", false},
 		{events.DLQSubject("email", "orders.placed.c"), "/orderbus/order", false},
 		{"orders.placed", "/orderbus/order", false},
 	}

@@ -85,7 +85,8 @@ func serviceUser(s events.Service) User {
 		pub = append(pub, api+"STREAM.CREATE."+stream, api+"STREAM.UPDATE."+stream)
 	}
 	for _, stream := range s.Purges {
-		pub = append(pub, api+"STREAM.PURGE."+stream)
+		pub = append(pub, api+"STREAM.PURGE."+stream, api+"STREAM.MSG.GET."+stream, api+"DIRECT.GET."+stream,
+			api+"STREAM.MSG.DELETE."+stream)
 	}
 	for _, d := range s.Consumers {
 		sd := d.Stream + "." + d.Durable

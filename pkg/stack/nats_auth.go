@@ -75,4 +75,3 @@ func (n *NATS) Users() []string {
 	}
 	return slices.Clone(natsauth.Names())
 }
-
