@@ -145,7 +145,7 @@ func TestServiceIdentities(t *testing.T) {
 func TestReaderIdentity(t *testing.T) {
 	t.Parallel()
 	srv := natstest.Start(t)
-	natstest.Connect(t, srv)
+	_, admin := natstest.Connect(t, srv)
 	c := connectAs(t, srv, natsauth.UserReader)
 	if _, err := c.js.Stream(ctxT(t), events.StreamDLQ); err != nil {
 		t.Errorf("reader: stream info: %v", err)
@@ -156,7 +156,19 @@ func TestReaderIdentity(t *testing.T) {
 		}
 		c.wantViolation(t, "publish to \""+subject+"\"")
 	}
-	for _, api := range []string{"$JS.API.STREAM.PURGE.DLQ", "$JS.API.STREAM.DELETE.ORDERS", "$JS.API.STREAM.MSG.DELETE.DLQ"} {
+	// It reads a stream through an ordered consumer of its own.
+	if _, err := admin.Publish(ctxT(t), events.OrderPlacedSubject("c1"), []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	oc, err := c.js.OrderedConsumer(ctxT(t), events.StreamOrders, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatalf("reader: ordered consumer on ORDERS: %v", err)
+	}
+	if m, err := oc.Next(jetstream.FetchMaxWait(5 * time.Second)); err != nil || m.Subject() != events.OrderPlacedSubject("c1") {
+		t.Errorf("reader: next = %v, %v; want the published message", m, err)
+	}
+	for _, api := range []string{"$JS.API.STREAM.PURGE.DLQ", "$JS.API.STREAM.DELETE.ORDERS", "$JS.API.STREAM.MSG.DELETE.DLQ",
+		"$JS.API.CONSUMER.DELETE.ORDERS.email", "$JS.API.STREAM.MSG.GET.ORDERS", "$JS.ACK.ORDERS.email.1.1.1.1.0"} {
 		c.request(t, api)
 		c.wantViolation(t, "publish to \""+api+"\"")
 	}

@@ -103,22 +103,26 @@ func serviceUser(s events.Service) User {
 	return User{Name: s.Name, Publish: pub, Subscribe: []string{InboxPrefix(s.Name) + ".>"}}
 }
 
-// readerUser may read the state of every stream and consumer, and list and
-// show dead letters (an ephemeral consumer on the DLQ, direct gets), but
-// publishes no event, acknowledges nothing and changes no stream.
+// readerUser may read the state of every stream and consumer, read
+// messages through its own ephemeral (ordered) consumers on every stream
+// (the console's live view, orderbus-dlq list) and dead letters directly
+// (orderbus-dlq show), but publishes no event, acknowledges nothing and
+// changes no stream. It may delete consumers only on the DLQ (its own
+// listing consumers; no service has a durable there); elsewhere its
+// ephemeral consumers expire by their inactivity threshold.
 func readerUser() User {
 	dlq := events.StreamDLQ
-	return User{
-		Name: UserReader,
-		Publish: []string{
-			api + "INFO", api + "STREAM.NAMES", api + "STREAM.LIST", api + "STREAM.INFO.*",
-			api + "CONSUMER.NAMES.*", api + "CONSUMER.LIST.*", api + "CONSUMER.INFO.*.*",
-			api + "STREAM.MSG.GET." + dlq, api + "DIRECT.GET." + dlq, api + "DIRECT.GET." + dlq + ".>",
-			api + "CONSUMER.CREATE." + dlq + ".*", api + "CONSUMER.CREATE." + dlq + ".*.>",
-			api + "CONSUMER.MSG.NEXT." + dlq + ".*", api + "CONSUMER.DELETE." + dlq + ".*",
-		},
-		Subscribe: []string{InboxPrefix(UserReader) + ".>"},
+	pub := []string{
+		api + "INFO", api + "STREAM.NAMES", api + "STREAM.LIST", api + "STREAM.INFO.*",
+		api + "CONSUMER.NAMES.*", api + "CONSUMER.LIST.*", api + "CONSUMER.INFO.*.*",
+		api + "STREAM.MSG.GET." + dlq, api + "DIRECT.GET." + dlq, api + "DIRECT.GET." + dlq + ".>",
+		api + "CONSUMER.DELETE." + dlq + ".*",
 	}
+	for _, stream := range streamNames() {
+		pub = append(pub, api+"CONSUMER.CREATE."+stream+".*", api+"CONSUMER.CREATE."+stream+".*.>",
+			api+"CONSUMER.MSG.NEXT."+stream+".*")
+	}
+	return User{Name: UserReader, Publish: pub, Subscribe: []string{InboxPrefix(UserReader) + ".>"}}
 }
 
 // adminUser may do anything in the account.
