@@ -34,10 +34,18 @@ type NATSAuth struct {
 	CredsFile string `env:"NATS_CREDS"`
 	// NKeySeedFile is the path of a file holding a user nkey seed (SU...).
 	NKeySeedFile string `env:"NATS_NKEY_SEED"`
+	// TLSCAFile is a PEM file of the CA(s) that signed the server's
+	// certificate, for tls:// URLs; empty means the system's roots.
+	TLSCAFile string `env:"NATS_TLS_CA"`
+	// TLSCertFile and TLSKeyFile are a client certificate and its key, for
+	// a server that verifies clients (tls { verify: true }).
+	TLSCertFile string `env:"NATS_TLS_CERT"`
+	TLSKeyFile  string `env:"NATS_TLS_KEY"`
 }
 
 // Validate returns an error for a password without a user (or a user
-// without a password), and for more than one kind of credentials. With
+// without a password), for more than one kind of credentials, and for a
+// client certificate without its key (or the reverse). With
 // environment other than EnvDevelopment, a development password (in
 // NATS_PASSWORD or in any NATS_URL of urls) wraps ErrDevelopmentSecret.
 func (a NATSAuth) Validate(environment, urls string) error {
@@ -53,6 +61,9 @@ func (a NATSAuth) Validate(environment, urls string) error {
 	}
 	if kinds > 1 {
 		errs = append(errs, errors.New("NATS_USER, NATS_CREDS, NATS_NKEY_SEED: set one kind of credentials"))
+	}
+	if (a.TLSCertFile == "") != (a.TLSKeyFile == "") {
+		errs = append(errs, errors.New("NATS_TLS_CERT and NATS_TLS_KEY: set both or neither"))
 	}
 	if environment != EnvDevelopment {
 		passwords := []string{a.Password}
@@ -95,8 +106,8 @@ func checkDatabaseURL(environment, databaseURL string) error {
 	return nil
 }
 
-// LogValue logs nats_user, nats_creds and nats_nkey_seed (paths), and
-// whether a password is set, never the password.
+// LogValue logs nats_user, nats_creds, nats_nkey_seed and the TLS files
+// (paths), and whether a password is set, never the password.
 func (a NATSAuth) LogValue() slog.Value {
 	password := ""
 	if a.Password != "" {
@@ -107,5 +118,7 @@ func (a NATSAuth) LogValue() slog.Value {
 		slog.String("nats_password", password),
 		slog.String("nats_creds", a.CredsFile),
 		slog.String("nats_nkey_seed", a.NKeySeedFile),
+		slog.String("nats_tls_ca", a.TLSCAFile),
+		slog.String("nats_tls_cert", a.TLSCertFile),
 	)
 }

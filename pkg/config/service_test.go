@@ -67,7 +67,8 @@ func TestLoadEmbeddedService(t *testing.T) {
 			var asked []string
 			got, err := Load[embeddingConfig](func(k string) string { asked = append(asked, k); return tt.env[k] })
 			wantAsked := []string{"DATABASE_URL", "DB_STATEMENT_TIMEOUT", "DB_ACQUIRE_TIMEOUT", "NATS_URL",
-				"NATS_USER", "NATS_PASSWORD", "NATS_CREDS", "NATS_NKEY_SEED", "ORDERBUS_ENV", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT",
+				"NATS_USER", "NATS_PASSWORD", "NATS_CREDS", "NATS_NKEY_SEED", "NATS_TLS_CA", "NATS_TLS_CERT", "NATS_TLS_KEY",
+				"ORDERBUS_ENV", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT",
 				"STREAM_MAX_AGE", "DLQ_MAX_AGE", "DLQ_MAX_BYTES", "HTTP_ADDR", "OWN_TIMEOUT"}
 			if !slices.Equal(asked, wantAsked) {
 				t.Errorf("getenv asked for %v, want %v", asked, wantAsked)
@@ -122,6 +123,8 @@ func TestServiceValidate(t *testing.T) {
 		{name: "password without user", modify: func(s *Service) { s.NATS.Password = "p" }, want: []string{"NATS_USER and NATS_PASSWORD"}},
 		{name: "user and creds", modify: func(s *Service) { s.NATS = NATSAuth{User: "u", Password: "p", CredsFile: "c"} },
 			want: []string{"one kind of credentials"}},
+		{name: "client certificate without key", modify: func(s *Service) { s.NATS.TLSCertFile = "c.pem" },
+			want: []string{"NATS_TLS_CERT and NATS_TLS_KEY"}},
 		{name: "dev password in production", modify: func(s *Service) {
 			s.NATS = NATSAuth{User: "order", Password: natsauth.DevPassword("order")}
 		}, want: []string{"NATS_PASSWORD", "ORDERBUS_ENV"}},

@@ -12,8 +12,9 @@ import (
 )
 
 // Auth returns the connect options of a's credentials: user and password,
-// a credentials file, or an nkey seed file; none for the zero NATSAuth.
-// An unreadable seed file makes Connect fail with its error.
+// a credentials file, or an nkey seed file, and its TLS files (the CA to
+// trust, a client certificate); none for the zero NATSAuth. An unreadable
+// seed, CA or certificate file makes Connect fail with its error.
 func Auth(a config.NATSAuth) []nats.Option {
 	var opts []nats.Option
 	if a.User != "" {
@@ -31,6 +32,12 @@ func Auth(a config.NATSAuth) []nats.Option {
 			}
 			return opt(o)
 		})
+	}
+	if a.TLSCAFile != "" {
+		opts = append(opts, nats.RootCAs(a.TLSCAFile))
+	}
+	if a.TLSCertFile != "" {
+		opts = append(opts, nats.ClientCert(a.TLSCertFile, a.TLSKeyFile))
 	}
 	return opts
 }
