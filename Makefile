@@ -66,12 +66,31 @@ down: ## Stop the Docker system and delete its volumes (databases, streams, mail
 	$(COMPOSE) down --volumes
 
 .PHONY: test
-test: tools lint test-packages e2e ## Everything CI runs: lint, unit + integration, end-to-end.
+test: tools lint test-packages fuzz e2e ## Everything CI runs: lint, unit + integration, fuzzing (briefly), end-to-end.
 
 .PHONY: test-packages
 test-packages: ## Unit and integration tests of pkg and the services (race detector on).
 	$(GO) test -race $(GOTEST_FLAGS) ./pkg/... $(addprefix ./services/,$(addsuffix /...,$(SERVICES)))
 	cd deploy/docker/healthcheck && GOWORK=off $(GO) test $(GOTEST_FLAGS) ./...
+
+# Each fuzz target, as package:target; the checked-in seed corpora are in
+# <package>/testdata/fuzz/<target>/ (and run with every go test). A crash
+# the fuzzer finds lands there too: commit it with the fix, as the
+# regression test.
+FUZZ_TARGETS := ./pkg/events:FuzzParse ./pkg/dlq:FuzzParseFilter \
+	./services/order:FuzzCreateOrderRequest ./services/inventory:FuzzSetStockRequest \
+	./services/gdpr:FuzzCreateErasureRequest
+FUZZTIME ?= 3s
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (default 3s): HTTP bodies, events.Parse, the DLQ filter.
+	for t in $(FUZZ_TARGETS); do $(GO) test -run='^$$' -fuzz="^$${t#*:}$$" -fuzztime=$(FUZZTIME) "$${t%%:*}"; done
+
+.PHONY: token
+token: ## Print a development token: make -s token [ARGS="-customer <id>" | ARGS="-roles operator:read"].
+	@mkdir -p .tools/bin
+	@$(GO) build -o .tools/bin/orderbus-token ./e2e/cmd/orderbus-token
+	@.tools/bin/orderbus-token $(ARGS)
 
 .PHONY: e2e
 e2e: tools ## End-to-end tests against the real system, started by the launcher.

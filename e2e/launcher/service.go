@@ -177,8 +177,8 @@ func (s *System) Process(name string) *stack.Process {
 }
 
 // env returns a service's complete environment: a few variables of the
-// launcher's own environment, then the common service variables, then the
-// service's own, then Config.Env.
+// launcher's own environment, then the common service variables (with
+// authEnv's), then the service's own, then Config.Env.
 func (s *System) env(svc *service) []string {
 	vars := map[string]string{
 		"HTTP_ADDR":    "127.0.0.1:" + strconv.Itoa(svc.port),
@@ -188,6 +188,7 @@ func (s *System) env(svc *service) []string {
 		"LOG_FORMAT":   "text",
 	}
 	maps.Copy(vars, natsEnv(svc.name))
+	maps.Copy(vars, authEnv())
 	if s.cfg.OTLPEndpoint != "" {
 		vars["OTEL_EXPORTER_OTLP_ENDPOINT"] = s.cfg.OTLPEndpoint
 		vars["OTEL_BSP_SCHEDULE_DELAY"] = "200"

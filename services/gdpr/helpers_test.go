@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/orderbus/orderbus/pkg/auth"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natstest"
 	"github.com/orderbus/orderbus/pkg/pgdb"
@@ -23,8 +24,15 @@ import (
 	"github.com/orderbus/orderbus/pkg/stack"
 )
 
-// testToken is the GDPR_TOKEN of every test service.
-const testToken = "test-token-7c1e0b5a9f3d4e2a8b6c"
+// testToken is an operator's token (erasure:write and operator:read),
+// signed with the AUTH_JWT_KEY servicetest.Start gives every test service.
+var testToken = func() string {
+	tok, err := auth.MustKeys(servicetest.AuthKey).Mint("ops-gdpr-test", 24*time.Hour, auth.RoleErasureWrite, auth.RoleOperatorRead)
+	if err != nil {
+		panic(err)
+	}
+	return tok
+}()
 
 // testEnv is one running gdpr service with its own nats-server and
 // database, plus the test's own connections to both.
@@ -61,7 +69,7 @@ func startService(t *testing.T, srv *stack.NATS, env map[string]string) *testEnv
 		"OUTBOX_INTERVAL":      "100ms",
 		"CONSUMER_CONCURRENCY": "4",
 		"CONSUMER_BACKOFF":     "50ms,100ms,200ms",
-		"GDPR_TOKEN":           testToken,
+		"RATE_LIMIT_ERASURES":  "0", // off; TestCreateErasureRateLimit turns it on
 	}
 	// The service connects as its own NATS identity, so its tests prove
 	// its permissions suffice.

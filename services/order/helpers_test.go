@@ -180,10 +180,24 @@ func (e *testEnv) placeOrder(t *testing.T, customerID string, skus ...string) st
 	return a.ID
 }
 
-// getOrder returns GET /v1/orders/{id}, which must answer 200.
+// asOperator returns the headers of a request by an operator with every
+// role.
+func asOperator(t *testing.T) map[string]string {
+	t.Helper()
+	return map[string]string{"Authorization": servicetest.Operator(t)}
+}
+
+// as returns the headers of a request with the Authorization
+// "Bearer token".
+func as(token string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + token}
+}
+
+// getOrder returns GET /v1/orders/{id} read by an operator, which must
+// answer 200.
 func (e *testEnv) getOrder(t *testing.T, id string) orderAnswer {
 	t.Helper()
-	resp := e.do(t, http.MethodGet, "/v1/orders/"+id, nil, nil)
+	resp := e.do(t, http.MethodGet, "/v1/orders/"+id, asOperator(t), nil)
 	if resp.status != http.StatusOK {
 		t.Fatalf("GET order %s: %d %s", id, resp.status, resp.body)
 	}
