@@ -99,8 +99,9 @@ func TestStartsWhileNATSDown(t *testing.T) {
 		}
 		return true, ""
 	})
-	e.WaitReady(t)
+	// The test creates the streams order waits for (another service's).
 	_, e.js = natstest.Connect(t, srv)
+	e.WaitReady(t)
 	servicetest.WaitFor(t, 20*time.Second, "the relay to publish the order placed event", func() (bool, string) {
 		n := len(servicetest.StreamMsgs(t, e.js, events.StreamOrders, events.OrderPlacedSubject(customer)))
 		return n == 1, strconv.Itoa(n) + " messages"
