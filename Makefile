@@ -31,11 +31,13 @@ run: tools ## Run the whole system locally (NATS, PostgreSQL, Mailpit, services)
 
 # ARGS are orderbus-dlq's: list, show SEQ, redrive SEQ...|-consumer NAME|-filter F,
 # purge -filter F|-consumer NAME|-all -yes; NATS_URL picks another server.
+# It connects as the development admin unless NATS_USER/NATS_PASSWORD say
+# otherwise (reader suffices for list and show).
 .PHONY: dlq
 dlq: ## Dead letters of a running system: make dlq ARGS="list" (ARGS=-help for every command).
 	@mkdir -p .tools/bin
 	$(GO) build -o .tools/bin/orderbus-dlq ./e2e/cmd/orderbus-dlq
-	.tools/bin/orderbus-dlq $(ARGS)
+	NATS_USER=$${NATS_USER:-admin} NATS_PASSWORD=$${NATS_PASSWORD:-orderbus-dev-nats-admin} .tools/bin/orderbus-dlq $(ARGS)
 
 .PHONY: chaos
 chaos: tools ## Orders through crashes, restarts and network faults, then a checker reconciles every effect (minutes); CHAOS_FLAGS=-help for options.
@@ -56,7 +58,7 @@ up: ## Build and start the system in Docker, wait until every service is healthy
 	@echo "sms        http://127.0.0.1:8084/v1/messages?to=<E.164>"
 	@echo "mail UI    http://127.0.0.1:8025"
 	@echo "traces     http://127.0.0.1:16686   (Jaeger: service order, one trace per order)"
-	@echo "NATS       nats://127.0.0.1:4222, monitoring http://127.0.0.1:8222/jsz?consumers=true"
+	@echo "NATS       nats://127.0.0.1:4222 (users: admin / orderbus-dev-nats-admin, reader / orderbus-dev-nats-reader), monitoring http://127.0.0.1:8222/jsz?consumers=true"
 	@echo "logs: $(COMPOSE) logs -f [service]; stop: make down"
 
 .PHONY: down

@@ -182,11 +182,12 @@ func (s *System) Process(name string) *stack.Process {
 func (s *System) env(svc *service) []string {
 	vars := map[string]string{
 		"HTTP_ADDR":    "127.0.0.1:" + strconv.Itoa(svc.port),
-		"DATABASE_URL": s.viaProxy(svc.name, DependencyPostgres, s.pg.URL(svc.database)),
+		"DATABASE_URL": s.viaProxy(svc.name, DependencyPostgres, s.databaseURL(svc)),
 		"NATS_URL":     s.viaProxy(svc.name, DependencyNATS, s.nats.URL()),
 		"LOG_LEVEL":    "info",
 		"LOG_FORMAT":   "text",
 	}
+	maps.Copy(vars, natsEnv(svc.name))
 	maps.Copy(vars, authEnv())
 	if s.cfg.OTLPEndpoint != "" {
 		vars["OTEL_EXPORTER_OTLP_ENDPOINT"] = s.cfg.OTLPEndpoint

@@ -32,8 +32,9 @@ type Settings struct {
 	// verification while their tokens run out (comma-separated; secrets).
 	PreviousKeys []string `env:"AUTH_JWT_PREVIOUS_KEYS" envSeparator:","`
 	// Environment is ORDERBUS_ENV; only "development" allows
-	// DevelopmentKey.
-	Environment string `env:"ORDERBUS_ENV"`
+	// DevelopmentKey. config.Service reads the variable (it rules the NATS
+	// and database secrets too); loadConfig copies it here.
+	Environment string
 }
 
 // Validate returns an error naming each bad setting: a key too short, or

@@ -50,6 +50,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err // names every variable that failed
 	}
+	cfg.Auth.Environment = cfg.Environment // ORDERBUS_ENV, read once by config.Service
 	for i, p := range cfg.Participants {
 		cfg.Participants[i] = strings.TrimSpace(p)
 	}

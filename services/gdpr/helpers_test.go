@@ -63,7 +63,6 @@ func startService(t *testing.T, srv *stack.NATS, env map[string]string) *testEnv
 	dbURL := cluster.NewDatabase(t)
 	vars := map[string]string{
 		"DATABASE_URL":         dbURL,
-		"NATS_URL":             srv.URL(),
 		"LOG_LEVEL":            "debug",
 		"LOG_FORMAT":           "text",
 		"SHUTDOWN_TIMEOUT":     "10s",
@@ -72,6 +71,9 @@ func startService(t *testing.T, srv *stack.NATS, env map[string]string) *testEnv
 		"CONSUMER_BACKOFF":     "50ms,100ms,200ms",
 		"RATE_LIMIT_ERASURES":  "0", // off; TestCreateErasureRateLimit turns it on
 	}
+	// The service connects as its own NATS identity, so its tests prove
+	// its permissions suffice.
+	maps.Copy(vars, natstest.ServiceEnv(srv, serviceName))
 	maps.Copy(vars, env)
 	e := &testEnv{Service: servicetest.Start(t, run, vars), nats: srv}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

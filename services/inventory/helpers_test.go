@@ -55,7 +55,6 @@ func startService(t *testing.T, srv *stack.NATS, env map[string]string) *testEnv
 	dbURL := cluster.NewDatabase(t)
 	vars := map[string]string{
 		"DATABASE_URL":         dbURL,
-		"NATS_URL":             srv.URL(),
 		"LOG_LEVEL":            "debug",
 		"LOG_FORMAT":           "text",
 		"SHUTDOWN_TIMEOUT":     "10s",
@@ -63,6 +62,9 @@ func startService(t *testing.T, srv *stack.NATS, env map[string]string) *testEnv
 		"CONSUMER_CONCURRENCY": "4",
 		"CONSUMER_BACKOFF":     "50ms,100ms,200ms",
 	}
+	// The service connects as its own NATS identity, so its tests prove
+	// its permissions suffice.
+	maps.Copy(vars, natstest.ServiceEnv(srv, serviceName))
 	maps.Copy(vars, env)
 	e := &testEnv{Service: servicetest.Start(t, run, vars), nats: srv}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -85,12 +85,13 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	defer pool.Close()
 	store := newStore(pool)
 
-	nc, js, err := natsjs.Dial(ctx, cfg.NATSURL, serviceName, logger)
+	nc, js, err := natsjs.Dial(ctx, cfg.NATSURL, serviceName, logger, natsjs.Auth(cfg.NATS)...)
 	if err != nil {
 		return err
 	}
 	defer nc.Close() // a no-op after the drain below
 	streams := natsjs.NewStreamSetup(js, logger, events.Streams(cfg.Retention)...)
+	streams.Manages = events.ManagedBy(serviceName) // waits for the others' streams
 
 	reg := web.NewRegistry()
 	m, err := newMetrics(reg)

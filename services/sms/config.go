@@ -54,6 +54,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err // names the variable or field that failed
 	}
+	cfg.Auth.Environment = cfg.Environment // ORDERBUS_ENV, read once by config.Service
 	if err := cfg.Validate(); err != nil {
 		return Config{}, fmt.Errorf("invalid config: %w", err)
 	}

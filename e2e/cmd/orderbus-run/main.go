@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/orderbus/orderbus/e2e/launcher"
+	"github.com/orderbus/orderbus/pkg/natsauth"
 	"github.com/orderbus/orderbus/pkg/stack"
 )
 
@@ -155,6 +156,17 @@ func reportExit(ctx context.Context, stderr io.Writer, name string, p *stack.Pro
 	}
 }
 
+// redactPassword drops the password from a URL, which the printout gives
+// beside it, so the line stays readable.
+func redactPassword(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	u.User = url.User(u.User.Username())
+	return u.String()
+}
+
 // samplePhone is the number scripts/place-order.sh texts by default.
 const samplePhone = "+442071838750"
 
@@ -193,7 +205,9 @@ func printURLs(w io.Writer, sys *launcher.System, traceUI string) {
 	} else {
 		row("Traces", "off: no collector given (see below)")
 	}
-	row("NATS", sys.NATS().URL())
+	row("NATS", sys.NATS().URL()+"  (no anonymous access; development users below)")
+	row("NATS admin", redactPassword(sys.NATSUserURL(natsauth.UserAdmin))+"  (password "+natsauth.DevPassword(natsauth.UserAdmin)+")")
+	row("NATS read-only", redactPassword(sys.NATSUserURL(natsauth.UserReader))+"  (password "+natsauth.DevPassword(natsauth.UserReader)+")")
 	row("NATS monitoring", sys.NATS().MonitorURL())
 	for i, db := range dbs {
 		label := ""
