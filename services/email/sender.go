@@ -123,7 +123,9 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 	}
 
 	var suppressed bool
-	err = pgx.BeginFunc(ctx, s.store.pool, func(tx pgx.Tx) error {
+	// Shared with the records running at the same time (pgdb.TxGroup),
+	// under a savepoint of its own.
+	err = s.store.records.Do(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		if suppressed, err = s.guard.Check(ctx, tx, s.consumer, ev.ID, m.CustomerID, m.PlacedAt); err != nil || suppressed {
 			if err == nil && !retry {

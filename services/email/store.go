@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/orderbus/orderbus/pkg/pgdb"
 )
 
 // Mail kinds and statuses as stored in mails.
@@ -44,10 +46,18 @@ type Mail struct {
 // Store is the email service's database: the mails table and the inbox.
 type Store struct {
 	pool *pgxpool.Pool
+	// records runs concurrent records of sends in one transaction (group
+	// commit, pgdb.TxGroup): one WAL flush for all of them.
+	records *pgdb.TxGroup
 }
 
+// recordTimeout bounds one group transaction recording sends.
+const recordTimeout = 10 * time.Second
+
 // newStore returns a Store on pool, whose schema must be migrated.
-func newStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func newStore(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, records: pgdb.NewTxGroup(pool, recordTimeout)}
+}
 
 // Ping checks that the database answers; it is the /readyz check.
 func (s *Store) Ping(ctx context.Context) error {

@@ -92,7 +92,9 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, guard *erasure.Guard, 
 		rec.ProviderID = providerID
 
 		var recorded, suppressed bool
-		err = pgx.BeginFunc(ctx, store.pool, func(tx pgx.Tx) error {
+		// Shared with the records running at the same time (pgdb.TxGroup),
+		// under a savepoint of its own.
+		err = store.records.Do(ctx, func(ctx context.Context, tx pgx.Tx) error {
 			var err error
 			if suppressed, err = guard.Check(ctx, tx, durableSMS, ev.ID, p.Customer.ID, p.PlacedAt); err != nil || suppressed {
 				if err == nil && !retry {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/orderbus/orderbus/pkg/pgdb"
 )
 
 // Message statuses as stored in messages.
@@ -42,10 +44,18 @@ type Message struct {
 // Store is the SMS service's database: the messages table and the inbox.
 type Store struct {
 	pool *pgxpool.Pool
+	// records runs concurrent records of sends in one transaction (group
+	// commit, pgdb.TxGroup): one WAL flush for all of them.
+	records *pgdb.TxGroup
 }
 
+// recordTimeout bounds one group transaction recording sends.
+const recordTimeout = 10 * time.Second
+
 // newStore returns a Store on pool, whose schema must be migrated.
-func newStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func newStore(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, records: pgdb.NewTxGroup(pool, recordTimeout)}
+}
 
 // Ping checks that the database answers; it is the /readyz check.
 func (s *Store) Ping(ctx context.Context) error {
