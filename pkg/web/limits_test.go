@@ -29,12 +29,14 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	base, _ := startServeWith(t, ctx, h, time.Second, ServerSettings{ReadTimeout: readTimeout, WriteTimeout: 5 * time.Second, RequestTimeout: 4 * time.Second})
+	// start is taken before the dial: the server's read deadline counts
+	// from when it begins reading the accepted connection, never earlier.
+	start := time.Now()
 	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	start := time.Now()
 	fmt.Fprintf(conn, "POST /x HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
 	answered := make(chan string, 1)
 	go func() {
