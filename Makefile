@@ -20,6 +20,10 @@ build: ## Build every service binary into bin/.
 	@mkdir -p bin
 	for s in $(SERVICES); do $(GO) build -trimpath -o bin/$$s ./services/$$s; done
 
+.PHONY: tools-jaeger
+tools-jaeger: ## Build the pinned Jaeger (v1.76.0 = v2.13.0) into .tools/bin for `make run RUN_FLAGS=-jaeger` (~6 min, 120 MB, once).
+	$(GO) run ./e2e/cmd/orderbus-tools jaeger
+
 .PHONY: run
 run: tools ## Run the whole system locally (NATS, PostgreSQL, Mailpit, services); RUN_FLAGS=-help for options.
 	$(GO) build -o .tools/bin/orderbus-run ./e2e/cmd/orderbus-run
@@ -51,6 +55,7 @@ up: ## Build and start the system in Docker, wait until every service is healthy
 	@echo "email      http://127.0.0.1:8083/v1/mails?order_id=<id>"
 	@echo "sms        http://127.0.0.1:8084/v1/messages?to=<E.164>"
 	@echo "mail UI    http://127.0.0.1:8025"
+	@echo "traces     http://127.0.0.1:16686   (Jaeger: service order, one trace per order)"
 	@echo "NATS       nats://127.0.0.1:4222, monitoring http://127.0.0.1:8222/jsz?consumers=true"
 	@echo "logs: $(COMPOSE) logs -f [service]; stop: make down"
 

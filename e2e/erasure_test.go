@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,13 +17,20 @@ import (
 
 // erasureView is what GET /v1/erasures/{id} shows.
 type erasureView struct {
-	ID           string `json:"id"`
-	CustomerID   string `json:"customer_id"`
-	Status       string `json:"status"`
+	ID           string     `json:"id"`
+	CustomerID   string     `json:"customer_id"`
+	Status       string     `json:"status"`
+	PurgedAt     *time.Time `json:"purged_at"`
+	Waiting      []string   `json:"waiting"`
 	Participants []struct {
-		Service string           `json:"service"`
-		State   string           `json:"state"`
-		Erased  map[string]int64 `json:"erased"`
+		Service      string           `json:"service"`
+		State        string           `json:"state"`
+		Erased       map[string]int64 `json:"erased"`
+		Verification *struct {
+			Remaining  map[string]int64  `json:"remaining"`
+			Suppressed int64             `json:"suppressed"`
+			Consumers  map[string]uint64 `json:"consumers"`
+		} `json:"verification"`
 	} `json:"participants"`
 }
 
@@ -83,8 +91,8 @@ func TestErasureReachesEveryService(t *testing.T) {
 	id := requestErasure(t, sys, erased.Customer.ID)
 	e := waitErasure(t, sys, id, "erasure completed", completed)
 	for _, p := range e.Participants {
-		if p.State != "answered" {
-			t.Errorf("participant %s: state %s, want answered", p.Service, p.State)
+		if p.State != "verified" {
+			t.Errorf("participant %s: state %s, want verified", p.Service, p.State)
 		}
 	}
 	t.Logf("erased: %+v", e.Participants)
@@ -95,7 +103,7 @@ func TestErasureReachesEveryService(t *testing.T) {
 		if svc == "gdpr" {
 			look = personal[1:] // the erasure's own record names the customer it erased, and nothing more
 		}
-		if found := findInDatabase(t, sys.DatabaseURL(svc), look); len(found) > 0 {
+		if found := findInDatabase(t, sys.DatabaseURL(svc), look, tombstoneTables...); len(found) > 0 {
 			t.Errorf("%s's database still holds the erased customer's data: %v", svc, found)
 		}
 	}
@@ -156,7 +164,7 @@ func TestErasureWaitsForADownService(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitErasure(t, sys, id, "erasure completed after sms is back", completed)
-	if found := findInDatabase(t, sys.DatabaseURL("sms"), []string{o.Customer.ID, o.Customer.Phone}); len(found) > 0 {
+	if found := findInDatabase(t, sys.DatabaseURL("sms"), []string{o.Customer.ID, o.Customer.Phone}, tombstoneTables...); len(found) > 0 {
 		t.Errorf("sms database still holds the customer: %v", found)
 	}
 }
@@ -197,10 +205,10 @@ func sum(m map[string]int64) (n int64) {
 	return n
 }
 
-// findInDatabase returns, for each table of the database at url that has
-// a row whose JSON form contains one of the values, the table and the
-// number of such rows.
-func findInDatabase(t *testing.T, url string, values []string) map[string]int64 {
+// findInDatabase returns, for each table of the database at url (but
+// skip) that has a row whose JSON form contains one of the values, the
+// table and the number of such rows.
+func findInDatabase(t *testing.T, url string, values []string, skip ...string) map[string]int64 {
 	t.Helper()
 	ctx := t.Context()
 	conn, err := pgx.Connect(ctx, url)
@@ -223,6 +231,9 @@ func findInDatabase(t *testing.T, url string, values []string) map[string]int64 
 	}
 	found := map[string]int64{}
 	for _, table := range tables {
+		if slices.Contains(skip, table) {
+			continue
+		}
 		var n int64
 		q := fmt.Sprintf(`SELECT count(*) FROM %[1]s WHERE lower(row_to_json(%[1]s)::text) LIKE ANY($1)`,
 			pgx.Identifier{table}.Sanitize())

@@ -109,12 +109,20 @@ func fail(err error) int {
 // cleanly on SIGTERM fails t.
 func newSystem(t *testing.T, env map[string]map[string]string) *launcher.System {
 	t.Helper()
+	return newSystemWith(t, launcher.Config{Env: env})
+}
+
+// newSystemWith is newSystem with more of the launcher's settings (its
+// PostgreSQL, infrastructure and binaries are the run's).
+func newSystemWith(t *testing.T, cfg launcher.Config) *launcher.System {
+	t.Helper()
 	if skipAll != "" {
 		t.Skip(skipAll) // only E2E_INFRA=docker with no Docker engine sets it
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	sys, err := launcher.Start(ctx, launcher.Config{Postgres: cluster, Infrastructure: infra, Binaries: binaries, Env: env})
+	cfg.Postgres, cfg.Infrastructure, cfg.Binaries = cluster, infra, binaries
+	sys, err := launcher.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

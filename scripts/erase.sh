@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Asks orderbus to erase a customer's personal data (GDPR), then polls the
-# erasure until every participant has answered and it is completed,
-# printing each participant's answer (when, and how many records of each
-# kind it erased) as it arrives. A participant that is down makes the
-# erasure wait, never fail: this script waits with it, up to the timeout.
+# erasure until it is completed, printing each participant's progress as
+# it changes (answered: how many records of each kind it erased; verified:
+# nothing left, events suppressed, its consumers' ack floors), and at the
+# end a receipt: the purge (messages removed by stream, up to which
+# sequence) and every participant's counts and verification. A participant
+# that is down makes the erasure wait, never fail: this script waits with
+# it, up to the timeout, naming the participants it waits for.
 #
 # Usage: scripts/erase.sh CUSTOMER_ID
 # Environment:
@@ -20,25 +23,47 @@ gdpr_url="${GDPR_URL:-http://127.0.0.1:8082}"
 token="${GDPR_TOKEN:-orderbus-dev-erasure-token}"
 wait_seconds="${WAIT_SECONDS:-120}"
 
-# summary prints one line per participant from an erasure's JSON.
+# summary prints one line per participant from an erasure's JSON, and
+# the participants it waits for.
 summary() {
-	if command -v jq >/dev/null 2>&1; then
-		jq -r '.participants[] | "  \(.service): \(.state)" +
-			(if .answered_at then " at \(.answered_at), erased \(.erased // {} | to_entries | map("\(.key)=\(.value)") | join(" "))" else "" end)'
-	else
-		python3 -c '
+	python3 -c '
 import json, sys
 e = json.load(sys.stdin)
+def kv(d):
+    return " ".join("%s=%s" % item for item in sorted((d or {}).items())) or "-"
 for p in e["participants"]:
-    line = "  %s: %s" % (p["service"], p["state"])
+    line = "  %-9s %s" % (p["service"], p["state"])
     if p.get("answered_at"):
-        erased = " ".join("%s=%s" % kv for kv in sorted((p.get("erased") or {}).items()))
-        line += " at %s, erased %s" % (p["answered_at"], erased)
-    print(line)'
-	fi
+        line += ", erased %s" % kv(p.get("erased"))
+    v = p.get("verification")
+    if v:
+        line += "; verified: remaining %s, suppressed %s, ack floors %s" % (
+            kv(v.get("remaining")), v.get("suppressed", 0), kv(v.get("consumers")))
+    print(line)
+if e.get("waiting"):
+    print("  waiting for: " + ", ".join(e["waiting"]))'
+}
+# receipt prints the proof of a completed erasure from its JSON.
+receipt() {
+	python3 -c '
+import json, sys
+e = json.load(sys.stdin)
+def kv(d):
+    return " ".join("%s=%s" % item for item in sorted((d or {}).items())) or "-"
+print("receipt of erasure %s" % e["id"])
+print("  customer      %s" % e["customer_id"])
+print("  requested at  %s (the cut-off: orders placed up to it are erased)" % e["requested_at"])
+purge = e.get("purge") or {}
+print("  purged at     %s: removed %s; bounds %s" % (e.get("purged_at"), kv(purge.get("removed")), kv(purge.get("bounds"))))
+for p in e["participants"]:
+    v = p.get("verification") or {}
+    print("  %-9s answered %s erased %s" % (p["service"], p.get("answered_at"), kv(p.get("erased"))))
+    print("  %-9s verified %s remaining %s suppressed %s ack floors %s" % ("", p.get("verified_at"),
+        kv(v.get("remaining")), v.get("suppressed", 0), kv(v.get("consumers"))))
+print("  completed at  %s" % e.get("completed_at"))'
 }
 field() { # field NAME: a top-level string field of the JSON on stdin
-	if command -v jq >/dev/null 2>&1; then jq -r ".$1"; else python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; fi
+	python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"
 }
 
 response=$(curl -sS -X POST "${gdpr_url}/v1/erasures" \
@@ -65,7 +90,7 @@ while :; do
 	fi
 	state=$(printf '%s' "${body}" | field status)
 	if [[ "${state}" == "completed" ]]; then
-		echo "completed at $(printf '%s' "${body}" | field completed_at)"
+		printf '%s' "${body}" | receipt
 		exit 0
 	fi
 	if ((SECONDS >= deadline)); then

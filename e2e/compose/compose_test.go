@@ -25,6 +25,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/orderbus/orderbus/pkg/telemetry"
 )
 
 // The infrastructure services of docker-compose.yml, by name.
@@ -98,6 +100,11 @@ func goServices(t *testing.T, p *types.Project) []goService {
 		reads, err := serviceEnv(root, name)
 		if err != nil {
 			t.Fatalf("env tags of services/%s: %v", name, err)
+		}
+		// Every service's run reads the OpenTelemetry variables through
+		// telemetry.Load, outside its config struct.
+		for _, v := range telemetry.Variables() {
+			reads[v] = envVar{Name: v, Field: "telemetry.Load"}
 		}
 		out = append(out, goService{name: name, compose: svc, reads: reads})
 	}

@@ -58,6 +58,17 @@ type Config struct {
 	// its NATS or PostgreSQL server, for network faults: latency, cut
 	// connections. A service and dependency appear at most once.
 	Routes []Route
+	// OTLPEndpoint, when set, turns tracing on in every service: it is
+	// their OTEL_EXPORTER_OTLP_ENDPOINT (the base URL of an OTLP/HTTP
+	// receiver, such as Jaeger's http://127.0.0.1:4318), with spans
+	// exported every 200ms (OTEL_BSP_SCHEDULE_DELAY) so that a trace shows
+	// up at once. Empty leaves tracing off.
+	OTLPEndpoint string
+	// Jaeger starts a Jaeger (built from the Go module proxy into the tools
+	// folder on first use, which takes minutes) on 127.0.0.1 and sets
+	// OTLPEndpoint to it; System.TraceUIURL is its UI. Its ports are
+	// PortJaegerUI, PortJaegerOTLP and PortJaegerGRPC.
+	Jaeger bool
 	// Output, when set, receives every line every process prints,
 	// prefixed with the process's name (for `make run`).
 	Output io.Writer
@@ -117,7 +128,7 @@ func (c *Config) Validate() error {
 		}
 		routed[r] = true
 	}
-	infra := []string{PortPostgres, PortNATS, PortNATSMonitor, PortSMTP, PortMailpit}
+	infra := []string{PortPostgres, PortNATS, PortNATSMonitor, PortSMTP, PortMailpit, PortJaegerUI, PortJaegerOTLP, PortJaegerGRPC}
 	for _, name := range slices.Sorted(maps.Keys(c.Ports)) {
 		if !seen[name] && !slices.Contains(infra, name) {
 			errs = append(errs, fmt.Errorf("port for %q, which is neither a started service nor one of %s",
@@ -138,6 +149,7 @@ func fixedPorts() map[string]int {
 	for name, spec := range catalog() {
 		ports[name] = spec.port
 	}
+	maps.Copy(ports, jaegerPorts())
 	return ports
 }
 

@@ -187,6 +187,10 @@ func (s *System) env(svc *service) []string {
 		"LOG_LEVEL":    "info",
 		"LOG_FORMAT":   "text",
 	}
+	if s.cfg.OTLPEndpoint != "" {
+		vars["OTEL_EXPORTER_OTLP_ENDPOINT"] = s.cfg.OTLPEndpoint
+		vars["OTEL_BSP_SCHEDULE_DELAY"] = "200"
+	}
 	if svc.spec.env != nil {
 		maps.Copy(vars, svc.spec.env(s))
 	}

@@ -23,6 +23,7 @@ type System struct {
 	binDir   string // temporary folder of binaries Start built, if any
 	nats     Broker
 	mailpit  MailCatcher
+	jaeger   *stack.Jaeger // Config.Jaeger's, else nil
 	services map[string]*service
 	proxies  *proxies
 
@@ -44,6 +45,9 @@ func Start(ctx context.Context, cfg Config) (*System, error) {
 	ports := append([]string{PortNATS, PortNATSMonitor, PortSMTP, PortMailpit}, cfg.Services...)
 	if cfg.Postgres == nil {
 		ports = append(ports, PortPostgres)
+	}
+	if cfg.Jaeger {
+		ports = append(ports, PortJaegerUI, PortJaegerOTLP, PortJaegerGRPC)
 	}
 	if err := cfg.checkPorts(ports); err != nil {
 		return nil, fmt.Errorf("start system: %w", err)
@@ -97,6 +101,9 @@ func (s *System) start(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
+	}
+	if err := s.startJaeger(ctx); err != nil {
+		return err
 	}
 	if err := s.startProxies(); err != nil {
 		return err
@@ -176,6 +183,10 @@ func (s *System) ServiceURL(name string) string {
 // OrderURL returns the base URL of the order service.
 func (s *System) OrderURL() string { return s.ServiceURL("order") }
 
+// OTLPEndpoint returns where the services send their spans (see
+// Config.OTLPEndpoint), "" when tracing is off.
+func (s *System) OTLPEndpoint() string { return s.cfg.OTLPEndpoint }
+
 // MailAPIURL returns the base URL of the mail catcher's API, for mailcatch.New.
 func (s *System) MailAPIURL() string { return s.mailpit.APIURL() }
 
@@ -227,6 +238,9 @@ func (s *System) Close(ctx context.Context) error {
 	}
 	wg.Wait()
 	s.closeProxies()
+	if s.jaeger != nil {
+		errs = append(errs, s.jaeger.Close(ctx))
+	}
 	if s.mailpit != nil {
 		errs = append(errs, s.mailpit.Close(ctx))
 	}
@@ -276,6 +290,9 @@ func (s *System) Logs() string {
 	}
 	if s.mailpit != nil {
 		infra("mail catcher", s.mailpit, 30)
+	}
+	if s.jaeger != nil {
+		section("jaeger", s.jaeger.Process(), 30)
 	}
 	for _, name := range s.cfg.Services {
 		svc := s.services[name]

@@ -5,12 +5,16 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+
+	"github.com/orderbus/orderbus/pkg/telemetry"
 )
 
 // NewLogger returns a logger writing to w at level ("debug", "info",
 // "warn" or "error"; "" means info) in format ("json" or "text"; "" means
 // json), both case-insensitive. It returns an error naming the accepted
-// values when level or format is anything else.
+// values when level or format is anything else. A record logged with a
+// context carrying a span (logger.InfoContext and the like) gets
+// trace_id and span_id attributes (telemetry.LogHandler).
 func NewLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var lvl slog.Level
 	switch strings.ToLower(strings.TrimSpace(level)) {
@@ -28,9 +32,9 @@ func NewLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lvl}
 	switch strings.ToLower(strings.TrimSpace(format)) {
 	case "json", "":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(telemetry.LogHandler(slog.NewJSONHandler(w, opts))), nil
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(telemetry.LogHandler(slog.NewTextHandler(w, opts))), nil
 	}
 	return nil, fmt.Errorf("new logger: unknown log format %q (want json or text)", format)
 }

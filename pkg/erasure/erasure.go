@@ -1,11 +1,23 @@
 // Package erasure makes a service a participant in GDPR erasure: it
 // consumes gdpr.erasure.requested on the durable "<service>-erasure",
-// erases the customer's personal data with the service's own Eraser, and
-// answers gdpr.erasure.completed.<service> with the counts — all in one
+// records a tombstone (the customer and the erasure's cut-off, its request
+// time), erases the customer's personal data about orders placed up to the
+// cut-off with the service's own Eraser, and answers
+// gdpr.erasure.completed.<service> with the counts — all in one
 // transaction with the inbox record and the outbox row, so an erasure is
 // done and answered exactly once per request however often it is
 // delivered, and a service that is down when it is requested does it when
 // it is back.
+//
+// The tombstone keeps the data erased: every effect of the service takes
+// the customer's erasure lock and checks the tombstone in its own
+// transaction (Guard.Check), so an event about an order placed before the
+// cut-off that is still in flight is acknowledged without writing anything
+// personal, while an order placed after it is processed normally. Once the
+// gdpr service has purged the streams it asks for a verification
+// (gdpr.erasure.verify): the participant checks that nothing personal from
+// before the cut-off is left and that its consumers have settled every
+// message up to the purge, and answers gdpr.erasure.verified.<service>.
 package erasure
 
 import (
@@ -17,6 +29,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/inbox"
@@ -25,14 +38,23 @@ import (
 	"github.com/orderbus/orderbus/pkg/pgdb"
 )
 
-// Eraser deletes, in tx, everything the service holds about the customer,
-// or strips of its personal fields what must stay (such as a stock
+// Eraser deletes, in tx, everything the service holds about the
+// customer's orders placed up to before (the erasure's cut-off; records
+// that do not say when their order was placed count as before it), or
+// strips of its personal fields what must stay (such as a stock
 // reservation, kept for accounting), and returns how many records of each
-// kind it erased ("orders": 3, ...). It must be idempotent: a later request
-// for the same customer erases what has arrived since, and reports zero
-// for what is already gone. Returning an error rolls the erasure back and
-// retries it.
-type Eraser func(ctx context.Context, tx pgx.Tx, customerID string) (map[string]int64, error)
+// kind it erased ("orders": 3, ...). Records of orders placed after before
+// are a new order's and stay. It must be idempotent: a later request for
+// the same customer erases what has arrived since, and reports zero for
+// what is already gone; the verification calls it again and expects
+// zeros. Returning an error rolls the erasure back and retries it.
+type Eraser func(ctx context.Context, tx pgx.Tx, customerID string, before time.Time) (map[string]int64, error)
+
+// Consumer names one of the service's durable consumers whose in-flight
+// messages the verification checks (those on ORDERS and INVENTORY).
+type Consumer struct {
+	Stream, Durable string
+}
 
 // Participant is one service's part in erasures.
 type Participant struct {
@@ -45,8 +67,17 @@ type Participant struct {
 	// relay's Run publishes it later if that fails.
 	Relay *outbox.Relay
 	// Erase is the service's own erasure.
-	Erase  Eraser
-	Logger *slog.Logger
+	Erase Eraser
+	// Guard is the service's tombstone guard; the participant counts its
+	// suppressions in the verification and guards its own dead letters.
+	Guard *Guard
+	// JS reads the Consumers' state for the verification.
+	JS jetstream.JetStream
+	// Consumers are the service's consumers of customer messages: the
+	// verification waits until each has settled every message up to the
+	// purge bound of its stream.
+	Consumers []Consumer
+	Logger    *slog.Logger
 }
 
 // Durable returns the participant's durable consumer name,
@@ -55,18 +86,24 @@ type Participant struct {
 func (p Participant) Durable() string { return p.Service + "-erasure" }
 
 // Subscription returns the participant's subscription: the durable
-// "<service>-erasure" on stream GDPR, for gdpr.erasure.requested, with the
+// "<service>-erasure" on stream GDPR, for gdpr.erasure.requested and
+// gdpr.erasure.verify, with the
 // probe of its database (pgdb.Probe, as pgdb.Dependency): a database
 // outage pauses it until the database answers again.
 func (p Participant) Subscription() natsjs.Subscription {
-	return natsjs.Subscription{
+	sub := natsjs.Subscription{
 		Stream:  events.StreamGDPR,
 		Durable: p.Durable(),
-		Routes: []natsjs.Route{{
-			Filter: events.FilterErasureRequested, Type: events.TypeErasureRequested, Handler: p.handle,
-		}},
+		Routes: []natsjs.Route{
+			{Filter: events.FilterErasureRequested, Type: events.TypeErasureRequested, Handler: p.handle},
+			{Filter: events.FilterErasureVerify, Type: events.TypeErasureVerify, Handler: p.handleVerify},
+		},
 		Probes: map[string]natsjs.Probe{pgdb.Dependency: pgdb.Probe(p.Pool)},
 	}
+	if p.Guard != nil {
+		sub.DeadLetters = p.Guard
+	}
+	return sub
 }
 
 // handle erases the customer named by an erasure request and answers. A
@@ -92,18 +129,16 @@ func (p Participant) handle(ctx context.Context, msg natsjs.Message) error {
 		if err != nil || !first {
 			return err // a redelivery: erased and answered in the transaction that recorded it
 		}
-		erased, err = p.Erase(ctx, tx, customer.String())
-		if err != nil {
-			return fmt.Errorf("erase: %w", err)
+		if err := lockExclusive(ctx, tx, customer.String()); err != nil {
+			return err
 		}
-		if erased == nil {
-			erased = map[string]int64{}
+		if err := writeTombstone(ctx, tx, customer.String(), req.ErasureID, cutoff(req.RequestedAt)); err != nil {
+			return err
 		}
-		n, err := outbox.DeleteCustomer(ctx, tx, customer.String())
+		erased, err = p.erase(ctx, tx, customer.String(), cutoff(req.RequestedAt))
 		if err != nil {
 			return err
 		}
-		erased["outbox"] += n
 		answer, err = events.New("/orderbus/"+p.Service, events.TypeErasureCompleted, req.ErasureID,
 			events.ErasureCompleted{
 				ErasureID: req.ErasureID, CustomerID: customer.String(), Service: p.Service,
@@ -125,4 +160,32 @@ func (p Participant) handle(ctx context.Context, msg natsjs.Message) error {
 	log.Info("customer erased", "erased", erased)
 	p.Relay.PublishNow(ctx, log, answer.ID)
 	return nil
+}
+
+// cutoff returns an erasure's cut-off: its request time, or now for a
+// request that does not say.
+func cutoff(requestedAt time.Time) time.Time {
+	if requestedAt.IsZero() {
+		return time.Now().UTC()
+	}
+	return requestedAt.UTC()
+}
+
+// erase runs the service's Eraser and deletes the customer's events about
+// orders placed up to before that still wait in the outbox, and returns
+// the counts ("outbox" for the latter).
+func (p Participant) erase(ctx context.Context, tx pgx.Tx, customerID string, before time.Time) (map[string]int64, error) {
+	erased, err := p.Erase(ctx, tx, customerID, before)
+	if err != nil {
+		return nil, fmt.Errorf("erase: %w", err)
+	}
+	if erased == nil {
+		erased = map[string]int64{}
+	}
+	n, err := outbox.DeleteCustomerBefore(ctx, tx, customerID, before)
+	if err != nil {
+		return nil, err
+	}
+	erased["outbox"] += n
+	return erased, nil
 }

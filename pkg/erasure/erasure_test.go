@@ -35,7 +35,7 @@ func TestParticipant(t *testing.T) {
 	ctx := t.Context()
 	srv := natstest.Start(t)
 	_, js := natstest.Connect(t, srv)
-	pool := cluster.NewPool(t, inbox.Migrations(), outbox.Migrations())
+	pool := cluster.NewPool(t, inbox.Migrations(), outbox.Migrations(), erasure.Migrations())
 	if _, err := pool.Exec(ctx, `CREATE TABLE notes (customer_id uuid NOT NULL, body text NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestParticipant(t *testing.T) {
 	}
 	p := erasure.Participant{
 		Service: "notes", Pool: pool, Relay: relay, Logger: logger,
-		Erase: func(ctx context.Context, tx pgx.Tx, customerID string) (map[string]int64, error) {
+		Erase: func(ctx context.Context, tx pgx.Tx, customerID string, _ time.Time) (map[string]int64, error) {
 			tag, err := tx.Exec(ctx, `DELETE FROM notes WHERE customer_id = $1`, customerID)
 			return map[string]int64{"notes": tag.RowsAffected()}, err
 		},

@@ -41,12 +41,14 @@ func TestAsyncAPIDocumentsContract(t *testing.T) {
 		events.InventoryRejectedSubject("{customerId}"),
 		events.SubjectErasureRequested,
 		events.ErasureCompletedSubject("{service}"),
+		events.SubjectErasureVerify,
+		events.ErasureVerifiedSubject("{service}"),
 		events.DLQSubject("{consumer}", "{originalSubject}"),
 	} {
 		wants = append(wants, want{"channel " + addr, "address: " + addr + "\n"})
 	}
 	for _, h := range []string{"ce-specversion", "ce-id", "ce-source", "ce-type", "ce-time", "ce-subject",
-		"Content-Type", "Nats-Msg-Id", "traceparent",
+		"Content-Type", "Nats-Msg-Id", "traceparent", "tracestate",
 		"Orderbus-Error", "Orderbus-Stream", "Orderbus-Consumer", "Orderbus-Stream-Seq", "Orderbus-Deliveries"} {
 		wants = append(wants, want{"header " + h, "        " + h + ":\n"})
 	}

@@ -30,6 +30,7 @@ const (
 	HeaderSubject     = "ce-subject"
 	HeaderContentType = "Content-Type"
 	HeaderTraceParent = "traceparent"
+	HeaderTraceState  = "tracestate"
 	// HeaderMsgID is JetStream's deduplication header; it carries the event id.
 	HeaderMsgID = "Nats-Msg-Id"
 )
@@ -43,13 +44,17 @@ const ContentTypeJSON = "application/json"
 // as an order id), not the NATS subject. The JSON tags name the CloudEvents
 // attributes, for code that stores an event (an outbox row, say).
 type Event struct {
-	ID          string          `json:"id"`
-	Source      string          `json:"source"`
-	Type        string          `json:"type"`
-	Subject     string          `json:"subject,omitempty"`
-	Time        time.Time       `json:"time"`
-	Data        json.RawMessage `json:"data,omitempty"`
-	TraceParent string          `json:"traceparent,omitempty"`
+	ID      string          `json:"id"`
+	Source  string          `json:"source"`
+	Type    string          `json:"type"`
+	Subject string          `json:"subject,omitempty"`
+	Time    time.Time       `json:"time"`
+	Data    json.RawMessage `json:"data,omitempty"`
+	// TraceParent and TraceState are the W3C trace context of the work
+	// that produced the event (the CloudEvents distributed tracing
+	// extension), "" when it was not traced.
+	TraceParent string `json:"traceparent,omitempty"`
+	TraceState  string `json:"tracestate,omitempty"`
 }
 
 // New builds an event with a fresh UUIDv7 id (time-ordered) and the current
@@ -80,7 +85,8 @@ func New(source, typ, subject string, data any) (Event, error) {
 // Header returns the NATS headers of e in binary content mode:
 // ce-specversion (1.0), ce-id, ce-source, ce-type, ce-time (RFC 3339 with
 // nanoseconds, when set), ce-subject (when set), Content-Type
-// application/json, Nats-Msg-Id = ID, and traceparent (when set). The
+// application/json, Nats-Msg-Id = ID, and traceparent and tracestate
+// (each when set). The
 // returned map is new and owned by the caller.
 func (e Event) Header() nats.Header {
 	h := nats.Header{}
@@ -99,6 +105,9 @@ func (e Event) Header() nats.Header {
 	if e.TraceParent != "" {
 		h.Set(HeaderTraceParent, e.TraceParent)
 	}
+	if e.TraceState != "" {
+		h.Set(HeaderTraceState, e.TraceState)
+	}
 	return h
 }
 
@@ -107,8 +116,8 @@ func (e Event) Header() nats.Header {
 // may capitalise them). It returns an error wrapping ErrMalformed when
 // ce-specversion is not 1.0, ce-id, ce-source or ce-type is missing,
 // ce-time is present but not RFC 3339, Content-Type is present but not
-// JSON, or the body is present but not valid JSON. ce-subject, ce-time and
-// traceparent are optional, as in CloudEvents.
+// JSON, or the body is present but not valid JSON. ce-subject, ce-time,
+// traceparent and tracestate are optional, as in CloudEvents.
 func Parse(h nats.Header, data []byte) (Event, error) {
 	malformed := func(format string, args ...any) (Event, error) {
 		return Event{}, fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
@@ -125,6 +134,7 @@ func Parse(h nats.Header, data []byte) (Event, error) {
 		Type:        header(h, HeaderType),
 		Subject:     header(h, HeaderSubject),
 		TraceParent: header(h, HeaderTraceParent),
+		TraceState:  header(h, HeaderTraceState),
 	}
 	for _, a := range [...]struct{ name, value string }{
 		{HeaderID, e.ID}, {HeaderSource, e.Source}, {HeaderType, e.Type},

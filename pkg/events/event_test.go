@@ -63,6 +63,7 @@ func TestHeaderParseRoundTrip(t *testing.T) {
 			Type: events.TypeOrderPlaced, Subject: "o-1", Time: tm,
 			Data:        json.RawMessage(`{"order_id":"o-1"}`),
 			TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+			TraceState:  "vendor=abc",
 		}},
 		{name: "optional attributes unset", ev: events.Event{
 			ID: "id-2", Source: "/orderbus/gdpr", Type: events.TypeErasureRequested, Time: tm,
@@ -91,6 +92,9 @@ func TestHeaderParseRoundTrip(t *testing.T) {
 			if _, ok := h["traceparent"]; ok != (tt.ev.TraceParent != "") {
 				t.Errorf("traceparent present = %v, want %v", ok, tt.ev.TraceParent != "")
 			}
+			if _, ok := h["tracestate"]; ok != (tt.ev.TraceState != "") {
+				t.Errorf("tracestate present = %v, want %v", ok, tt.ev.TraceState != "")
+			}
 			got, err := events.Parse(h, tt.ev.Data)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
@@ -102,7 +106,8 @@ func TestHeaderParseRoundTrip(t *testing.T) {
 				t.Errorf("Data = %s, want %s", got.Data, tt.ev.Data)
 			}
 			if got.ID != tt.ev.ID || got.Source != tt.ev.Source || got.Type != tt.ev.Type ||
-				got.Subject != tt.ev.Subject || got.TraceParent != tt.ev.TraceParent {
+				got.Subject != tt.ev.Subject || got.TraceParent != tt.ev.TraceParent ||
+				got.TraceState != tt.ev.TraceState {
 				t.Errorf("Parse = %+v, want %+v", got, tt.ev)
 			}
 		})

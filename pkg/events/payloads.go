@@ -30,6 +30,9 @@ type OrderConfirmed struct {
 	OrderID     string    `json:"order_id"`
 	CustomerID  string    `json:"customer_id"`
 	ConfirmedAt time.Time `json:"confirmed_at"`
+	// PlacedAt is the order's placed_at: an erasure participant compares
+	// it with its tombstone (pkg/erasure).
+	PlacedAt time.Time `json:"placed_at,omitzero"`
 }
 
 // OrderRejected is the payload of TypeOrderRejected. It carries the customer
@@ -39,6 +42,8 @@ type OrderRejected struct {
 	Customer    Customer  `json:"customer"`
 	MissingSKUs []string  `json:"missing_skus"`
 	RejectedAt  time.Time `json:"rejected_at"`
+	// PlacedAt is the order's placed_at (see OrderConfirmed.PlacedAt).
+	PlacedAt time.Time `json:"placed_at,omitzero"`
 }
 
 // InventoryReserved is the payload of TypeInventoryReserved: every item of
@@ -47,6 +52,8 @@ type InventoryReserved struct {
 	OrderID    string    `json:"order_id"`
 	CustomerID string    `json:"customer_id"`
 	ReservedAt time.Time `json:"reserved_at"`
+	// PlacedAt is the order's placed_at (see OrderConfirmed.PlacedAt).
+	PlacedAt time.Time `json:"placed_at,omitzero"`
 }
 
 // InventoryRejected is the payload of TypeInventoryRejected: nothing was
@@ -56,9 +63,14 @@ type InventoryRejected struct {
 	CustomerID  string    `json:"customer_id"`
 	MissingSKUs []string  `json:"missing_skus"`
 	RejectedAt  time.Time `json:"rejected_at"`
+	// PlacedAt is the order's placed_at (see OrderConfirmed.PlacedAt).
+	PlacedAt time.Time `json:"placed_at,omitzero"`
 }
 
-// ErasureRequested is the payload of TypeErasureRequested.
+// ErasureRequested is the payload of TypeErasureRequested. RequestedAt is
+// the erasure's cut-off: what a participant holds about orders placed up
+// to it is erased, and every event about such an order is suppressed from
+// then on; an order placed after it is a new order (pkg/erasure).
 type ErasureRequested struct {
 	ErasureID   string    `json:"erasure_id"`
 	CustomerID  string    `json:"customer_id"`
@@ -74,4 +86,30 @@ type ErasureCompleted struct {
 	Service     string           `json:"service"`
 	Erased      map[string]int64 `json:"erased"`
 	CompletedAt time.Time        `json:"completed_at"`
+}
+
+// ErasureVerify is the payload of TypeErasureVerify: the gdpr service has
+// purged the customer's messages up to Bounds (by stream, the last
+// sequence the purge examined) and asks every participant to verify the
+// erasure.
+type ErasureVerify struct {
+	ErasureID   string            `json:"erasure_id"`
+	CustomerID  string            `json:"customer_id"`
+	RequestedAt time.Time         `json:"requested_at"`
+	Bounds      map[string]uint64 `json:"bounds"`
+}
+
+// ErasureVerified is the payload of TypeErasureVerified: participant
+// Service found no personal data of the customer from before the cut-off
+// (Remaining counts what it still found, and erased, by kind: all zero
+// when verified) and each of its consumers (Consumers: durable → ack
+// floor) has settled every message up to the purge bound of its stream.
+type ErasureVerified struct {
+	ErasureID  string            `json:"erasure_id"`
+	CustomerID string            `json:"customer_id"`
+	Service    string            `json:"service"`
+	Remaining  map[string]int64  `json:"remaining"`
+	Suppressed int64             `json:"suppressed"`
+	Consumers  map[string]uint64 `json:"consumers"`
+	VerifiedAt time.Time         `json:"verified_at"`
 }

@@ -10,7 +10,8 @@ const (
 	StreamOrders = "ORDERS"
 	// StreamInventory holds inventory.reserved/rejected.<customer>.
 	StreamInventory = "INVENTORY"
-	// StreamGDPR holds gdpr.erasure.requested and gdpr.erasure.completed.<service>.
+	// StreamGDPR holds gdpr.erasure.requested, gdpr.erasure.completed.<service>,
+	// gdpr.erasure.verify and gdpr.erasure.verified.<service>.
 	StreamGDPR = "GDPR"
 	// StreamDLQ holds dlq.<consumer>.<original subject>: copies of messages a
 	// consumer gave up on, with the error in their headers.
@@ -20,6 +21,10 @@ const (
 // SubjectErasureRequested is the subject of every erasure request; the
 // customer id is in the payload, since participants must all see it.
 const SubjectErasureRequested = "gdpr.erasure.requested"
+
+// SubjectErasureVerify is the subject of every verification request the
+// gdpr service sends once it has purged an erasure's messages.
+const SubjectErasureVerify = "gdpr.erasure.verify"
 
 // Subject filters for durable consumers.
 const (
@@ -35,6 +40,10 @@ const (
 	FilterErasureRequested = SubjectErasureRequested
 	// FilterErasureCompleted matches every gdpr.erasure.completed.<service>.
 	FilterErasureCompleted = "gdpr.erasure.completed.>"
+	// FilterErasureVerify matches the verification requests.
+	FilterErasureVerify = SubjectErasureVerify
+	// FilterErasureVerified matches every gdpr.erasure.verified.<service>.
+	FilterErasureVerified = "gdpr.erasure.verified.>"
 )
 
 // OrderPlacedSubject returns orders.placed.<customer>, the customer id
@@ -71,6 +80,12 @@ func InventoryRejectedSubject(customerID string) string {
 // service name escaped with SubjectToken.
 func ErasureCompletedSubject(service string) string {
 	return "gdpr.erasure.completed." + SubjectToken(service)
+}
+
+// ErasureVerifiedSubject returns gdpr.erasure.verified.<service>, the
+// service name escaped with SubjectToken.
+func ErasureVerifiedSubject(service string) string {
+	return "gdpr.erasure.verified." + SubjectToken(service)
 }
 
 // DLQSubject returns dlq.<consumer>.<original>: the dead-letter subject for a

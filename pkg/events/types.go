@@ -18,6 +18,10 @@ const (
 	TypeErasureRequested = "orderbus.gdpr.erasure.requested.v1"
 	// TypeErasureCompleted is published on ErasureCompletedSubject with an ErasureCompleted payload.
 	TypeErasureCompleted = "orderbus.gdpr.erasure.completed.v1"
+	// TypeErasureVerify is published on SubjectErasureVerify with an ErasureVerify payload.
+	TypeErasureVerify = "orderbus.gdpr.erasure.verify.v1"
+	// TypeErasureVerified is published on ErasureVerifiedSubject with an ErasureVerified payload.
+	TypeErasureVerified = "orderbus.gdpr.erasure.verified.v1"
 )
 
 // Types returns every event type constant, for documentation checks and
@@ -26,6 +30,6 @@ func Types() []string {
 	return []string{
 		TypeOrderPlaced, TypeOrderConfirmed, TypeOrderRejected,
 		TypeInventoryReserved, TypeInventoryRejected,
-		TypeErasureRequested, TypeErasureCompleted,
+		TypeErasureRequested, TypeErasureCompleted, TypeErasureVerify, TypeErasureVerified,
 	}
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/orderbus/orderbus/pkg/telemetry"
 )
 
 // Defaults of ConsumerConfig.
@@ -84,6 +86,13 @@ type ConsumerConfig struct {
 	// Metrics, when set, receives the orderbus_consumer_* metrics, labelled
 	// by durable; consumers may share one Registerer.
 	Metrics prometheus.Registerer
+	// Telemetry, when on, records a consumer span per delivery, a child of
+	// the trace context the message carries, and gives the handler a ctx
+	// carrying it (see tracing.go); nil or off records nothing.
+	Telemetry *telemetry.Telemetry
+	// DeadLetters, when set, is asked before each dead-letter copy whether
+	// the copy must not be stored (see DeadLetterGuard).
+	DeadLetters DeadLetterGuard
 }
 
 // setDefaults fills the zero fields with their defaults.

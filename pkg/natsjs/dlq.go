@@ -49,6 +49,17 @@ const (
 	HeaderOriginalSize = "Orderbus-Original-Size"
 )
 
+// DeadLetterGuard decides whether a message a consumer gives up on may be
+// copied to the DLQ. pkg/erasure's Guard is one: a copy would keep an
+// erased customer's data for the DLQ's whole retention.
+type DeadLetterGuard interface {
+	// SuppressDeadLetter reports whether the copy of the message on
+	// subject with body data must not be stored; the runner then
+	// terminates the message without a copy. An error makes the runner
+	// NAK the message and ask again on its redelivery.
+	SuppressDeadLetter(ctx context.Context, subject string, data []byte) (bool, error)
+}
+
 const (
 	maxErrorHeader = 1024
 	dlqTimeout     = 5 * time.Second

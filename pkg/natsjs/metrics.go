@@ -8,12 +8,13 @@ import (
 
 // Outcomes of a delivery, the outcome label of orderbus_consumer_messages_total.
 const (
-	outcomeAcked            = "acked"              // handler succeeded
-	outcomeRetried          = "retried"            // NAKed with a delay after a transient failure
-	outcomeDeadLettered     = "dead_lettered"      // copied to the DLQ, then terminated
-	outcomeDeadLetterFailed = "dead_letter_failed" // DLQ copy failed; NAKed to try again
-	outcomeReleased         = "released"           // fetched but not started (stop or pause); NAKed at once
-	outcomeSkippedRedrive   = "skipped_redrive"    // a redrive meant for another durable; acked unhandled
+	outcomeAcked                = "acked"                  // handler succeeded
+	outcomeRetried              = "retried"                // NAKed with a delay after a transient failure
+	outcomeDeadLettered         = "dead_lettered"          // copied to the DLQ, then terminated
+	outcomeDeadLetterFailed     = "dead_letter_failed"     // DLQ copy failed; NAKed to try again
+	outcomeReleased             = "released"               // fetched but not started (stop or pause); NAKed at once
+	outcomeSkippedRedrive       = "skipped_redrive"        // a redrive meant for another durable; acked unhandled
+	outcomeDeadLetterSuppressed = "dead_letter_suppressed" // terminated without a DLQ copy (DeadLetterGuard)
 )
 
 // Reasons for dead-lettering, the reason label of orderbus_consumer_dead_letters_total
@@ -44,7 +45,7 @@ func newMetrics(reg prometheus.Registerer, durable string) (*metrics, error) {
 	l := []string{"durable"}
 	messages, err := promreg.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "orderbus_consumer_messages_total",
-		Help: "Deliveries handled by the consumer runner, by outcome (acked, retried, dead_lettered, dead_letter_failed, released, skipped_redrive).",
+		Help: "Deliveries handled by the consumer runner, by outcome (acked, retried, dead_lettered, dead_letter_failed, released, skipped_redrive, dead_letter_suppressed).",
 	}, append(l, "outcome")))
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ import (
 // otherwise. A redrive meant for another durable is acked unhandled. It
 // returns what the outcome says about the dependencies, and the
 // handler's error.
-func (c *Consumer) process(ctx context.Context, d *delivery) (verdict, error) {
+func (c *Consumer) process(ctx context.Context, d *delivery) (v verdict, err error) {
 	// Stopped only once settled, so a slow DLQ copy is kept alive too; an
 	// InProgress racing the settlement is dropped by the client (already acked).
 	defer d.ka.stop()
@@ -42,6 +42,8 @@ func (c *Consumer) process(ctx context.Context, d *delivery) (verdict, error) {
 		c.giveUp(msg, meta, reasonMalformed, err)
 		return verdictNone, nil
 	}
+	ctx, span := c.startSpan(ctx, msg.Subject(), ev, meta)
+	defer func() { endSpan(span, v, err) }()
 
 	err = c.invoke(ctx, Message{Event: ev, Subject: msg.Subject(), NumDelivered: meta.NumDelivered, StreamSeq: meta.Sequence.Stream})
 	switch {
@@ -57,7 +59,7 @@ func (c *Consumer) process(ctx context.Context, d *delivery) (verdict, error) {
 		return verdictPermanent, err
 	default:
 		delay := c.cfg.backoff(meta.NumDelivered)
-		c.log.Warn("handler failed; retrying", "error", err, "event_id", ev.ID, "event_type", ev.Type,
+		c.log.WarnContext(ctx, "handler failed; retrying", "error", err, "event_id", ev.ID, "event_type", ev.Type,
 			"stream_seq", meta.Sequence.Stream, "delivery", meta.NumDelivered, "retry_in", delay)
 		c.nak(msg, delay)
 		c.metrics.messages.WithLabelValues(outcomeRetried).Inc()
@@ -104,6 +106,9 @@ func (c *Consumer) invoke(ctx context.Context, m Message) (err error) {
 func (c *Consumer) giveUp(msg jetstream.Msg, meta *jetstream.MsgMetadata, reason string, cause error) {
 	attrs := []any{"reason", reason, "error", cause, "subject", msg.Subject(),
 		"stream_seq", meta.Sequence.Stream, "delivery", meta.NumDelivered}
+	if c.suppressDeadLetter(msg, meta, attrs) {
+		return
+	}
 	if err := c.deadLetter(msg, meta, reason, cause); err != nil {
 		delay := c.cfg.backoff(meta.NumDelivered)
 		c.log.Error("dead-letter failed; retrying the message", append(attrs, "dlq_error", err, "retry_in", delay)...)
@@ -126,4 +131,33 @@ func (c *Consumer) nak(msg jetstream.Msg, delay time.Duration) {
 		// Redelivered after AckWait instead.
 		c.log.Warn("nak failed", "error", err)
 	}
+}
+
+// suppressDeadLetter asks ConsumerConfig.DeadLetters whether msg's copy
+// must not be stored, and if so terminates msg without one and reports
+// true; when the guard fails it NAKs msg (retried later) and reports true
+// as well, since nothing may be stored before it has answered.
+func (c *Consumer) suppressDeadLetter(msg jetstream.Msg, meta *jetstream.MsgMetadata, attrs []any) bool {
+	if c.cfg.DeadLetters == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dlqTimeout)
+	defer cancel()
+	suppress, err := c.cfg.DeadLetters.SuppressDeadLetter(ctx, msg.Subject(), msg.Data())
+	if err != nil {
+		delay := c.cfg.backoff(meta.NumDelivered)
+		c.log.Error("dead-letter guard failed; retrying the message", append(attrs, "guard_error", err, "retry_in", delay)...)
+		c.nak(msg, delay)
+		c.metrics.messages.WithLabelValues(outcomeDeadLetterFailed).Inc()
+		return true
+	}
+	if !suppress {
+		return false
+	}
+	if err := msg.TermWithReason("suppressed"); err != nil {
+		c.log.Warn("terminate failed", "error", err, "stream_seq", meta.Sequence.Stream)
+	}
+	c.log.Warn("message given up on; no dead letter stored, it is about an erased customer", attrs...)
+	c.metrics.messages.WithLabelValues(outcomeDeadLetterSuppressed).Inc()
+	return true
 }

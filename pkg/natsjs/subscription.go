@@ -9,6 +9,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/orderbus/orderbus/pkg/telemetry"
 )
 
 // Subscription is one durable consumer of a service and the handler of
@@ -26,6 +28,8 @@ type Subscription struct {
 	// Probes become the consumer's ConsumerConfig.Probes: by dependency
 	// name, the checks the runner calls while the consumer is paused.
 	Probes map[string]Probe
+	// DeadLetters becomes the consumer's ConsumerConfig.DeadLetters.
+	DeadLetters DeadLetterGuard
 }
 
 // Route handles the events of one CloudEvents type, which arrive on the
@@ -154,21 +158,25 @@ func (s Subscription) ConsumerConfig(set ConsumerSettings, ackWait time.Duration
 		Concurrency:    set.Concurrency,
 		Logger:         logger.With("consumer", s.Durable),
 		Metrics:        reg,
+		DeadLetters:    s.DeadLetters,
 	}
 }
 
 // NewConsumers creates one Consumer per subscription, in the order of
 // subs, each with s.ConsumerConfig(set, ackWait, logger, reg) and
-// s.Handler(): a service's consumers, ready to Run. It stops at the first
+// s.Handler(), traced with tel (nil: not traced): a service's consumers,
+// ready to Run. It stops at the first
 // error NewConsumer returns and returns it as is (it names the durable).
 // The consumers created before it are dropped: a Consumer holds no
 // resource before Run, and its durable stays on the server, as it would
 // after Run.
 func NewConsumers(ctx context.Context, js jetstream.JetStream, subs []Subscription, set ConsumerSettings,
-	ackWait time.Duration, logger *slog.Logger, reg prometheus.Registerer) ([]*Consumer, error) {
+	ackWait time.Duration, logger *slog.Logger, reg prometheus.Registerer, tel *telemetry.Telemetry) ([]*Consumer, error) {
 	consumers := make([]*Consumer, 0, len(subs))
 	for _, s := range subs {
-		c, err := NewConsumer(ctx, js, s.ConsumerConfig(set, ackWait, logger, reg), s.Handler())
+		cfg := s.ConsumerConfig(set, ackWait, logger, reg)
+		cfg.Telemetry = tel
+		c, err := NewConsumer(ctx, js, cfg, s.Handler())
 		if err != nil {
 			return nil, err
 		}

@@ -173,7 +173,7 @@ func TestNewConsumers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			reg := prometheus.NewRegistry()
-			consumers, err := natsjs.NewConsumers(ctxT(t), js, tt.subs, tt.set, time.Minute, natstest.Logger(t), reg)
+			consumers, err := natsjs.NewConsumers(ctxT(t), js, tt.subs, tt.set, time.Minute, natstest.Logger(t), reg, nil)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("NewConsumers error = %v, want one naming %s", err, tt.wantErr)

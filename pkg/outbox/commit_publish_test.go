@@ -38,7 +38,7 @@ func TestCommitAndPublish(t *testing.T) {
 			}
 			b := &pgx.Batch{}
 			for range map[bool]int{false: 1, true: 2}[tt.twice] {
-				if err := outbox.QueueEnqueue(b, subject, ev); err != nil {
+				if err := outbox.QueueEnqueue(t.Context(), b, subject, ev); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -79,7 +79,7 @@ func TestQueueEnqueueValidates(t *testing.T) {
 	ev := newEvent(t, "c1")
 	ev.Type = ""
 	b := &pgx.Batch{}
-	if err := outbox.QueueEnqueue(b, subjectOf(ev), ev); err == nil {
+	if err := outbox.QueueEnqueue(t.Context(), b, subjectOf(ev), ev); err == nil {
 		t.Fatal("QueueEnqueue accepted an event without a type")
 	}
 	if b.Len() != 0 {

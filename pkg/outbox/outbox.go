@@ -14,12 +14,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/pgdb"
+	"github.com/orderbus/orderbus/pkg/telemetry"
 )
 
 //go:embed migrations/*.sql
@@ -41,13 +43,17 @@ func Migrations() pgdb.MigrationSet {
 // that makes the change ev announces, then, after the commit, Relay.Publish
 // with ev.ID to send it at once (or let Relay.Run pick it up). The event is
 // published exactly as given, except that its time keeps microseconds only
-// (PostgreSQL timestamptz). It returns an error when subject, ev.ID,
+// (PostgreSQL timestamptz), and that an event without a TraceParent gets
+// the trace context of ctx (telemetry.StampEvent): the span of the
+// request or message handling the change, so the publish and every
+// consumer continue its trace. It returns an error when subject, ev.ID,
 // ev.Source or ev.Type is empty, when an event with the same id is already
 // waiting, or when the insert fails.
 func Enqueue(ctx context.Context, tx pgx.Tx, subject string, ev events.Event) error {
 	if err := checkEnqueue(subject, ev); err != nil {
 		return err
 	}
+	ev = telemetry.StampEvent(ctx, ev)
 	if _, err := tx.Exec(ctx, insertSQL, enqueueArgs(subject, ev)...); err != nil {
 		return fmt.Errorf("outbox enqueue %s %s: %w", ev.Type, ev.ID, err)
 	}
@@ -55,24 +61,25 @@ func Enqueue(ctx context.Context, tx pgx.Tx, subject string, ev events.Event) er
 }
 
 // QueueEnqueue is Enqueue for a pgx.Batch: it queues the insert of ev, to
-// be published on subject, in b, so that the caller sends it together with
+// be published on subject, in b (with the trace context of ctx, as Enqueue), so that the caller sends it together with
 // the business change in one round trip. Send b in one transaction: an
 // explicit one, or pgx's implicit one (Pool.SendBatch outside a
 // transaction runs the whole batch as one transaction, committed at its
 // end). Reading the batch's results reports the insert's error. It returns
 // an error, and queues nothing, when subject, ev.ID, ev.Source or ev.Type
 // is empty.
-func QueueEnqueue(b *pgx.Batch, subject string, ev events.Event) error {
+func QueueEnqueue(ctx context.Context, b *pgx.Batch, subject string, ev events.Event) error {
 	if err := checkEnqueue(subject, ev); err != nil {
 		return err
 	}
+	ev = telemetry.StampEvent(ctx, ev)
 	b.Queue(insertSQL, enqueueArgs(subject, ev)...)
 	return nil
 }
 
 const insertSQL = `INSERT INTO outbox
-		(id, subject, source, type, event_subject, event_time, traceparent, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+		(id, subject, source, type, event_subject, event_time, traceparent, tracestate, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 
 func checkEnqueue(subject string, ev events.Event) error {
 	if subject == "" || ev.ID == "" || ev.Source == "" || ev.Type == "" {
@@ -84,7 +91,7 @@ func checkEnqueue(subject string, ev events.Event) error {
 func enqueueArgs(subject string, ev events.Event) []any {
 	return []any{ev.ID, subject, ev.Source, ev.Type, ev.Subject,
 		pgtype.Timestamptz{Time: ev.Time, Valid: !ev.Time.IsZero()},
-		ev.TraceParent, []byte(ev.Data)}
+		ev.TraceParent, ev.TraceState, []byte(ev.Data)}
 }
 
 // entry is one outbox row: an event and the subject to publish it on.
@@ -93,7 +100,7 @@ type entry struct {
 	event   events.Event
 }
 
-const selectColumns = `SELECT subject, id, source, type, event_subject, event_time, traceparent, data FROM outbox`
+const selectColumns = `SELECT subject, id, source, type, event_subject, event_time, traceparent, tracestate, data FROM outbox`
 
 // scanEntries reads the rows of a selectColumns query.
 func scanEntries(rows pgx.Rows) ([]entry, error) {
@@ -104,7 +111,7 @@ func scanEntries(rows pgx.Rows) ([]entry, error) {
 			data []byte
 		)
 		err := row.Scan(&e.subject, &e.event.ID, &e.event.Source, &e.event.Type,
-			&e.event.Subject, &at, &e.event.TraceParent, &data)
+			&e.event.Subject, &at, &e.event.TraceParent, &e.event.TraceState, &data)
 		if at.Valid {
 			e.event.Time = at.Time.UTC()
 		}
@@ -120,6 +127,24 @@ func scanEntries(rows pgx.Rows) ([]entry, error) {
 // the outbox. The suffix is compared as a string, not a LIKE pattern, so
 // escaped tokens (events.SubjectToken) match exactly.
 func DeleteCustomer(ctx context.Context, tx pgx.Tx, customerID string) (int64, error) {
+	return DeleteCustomerBefore(ctx, tx, customerID, time.Time{})
+}
+
+// DeleteCustomerBefore is DeleteCustomer for an erasure with a cut-off:
+// when before is not zero, it deletes only the customer's events about
+// orders placed up to before (their data's placed_at, or none), so that
+// the events of an order placed after the erasure still go out.
+func DeleteCustomerBefore(ctx context.Context, tx pgx.Tx, customerID string, before time.Time) (int64, error) {
+	if !before.IsZero() {
+		suffix := "." + events.SubjectToken(customerID)
+		tag, err := tx.Exec(ctx, `DELETE FROM outbox WHERE right(subject, length($1)) = $1
+			AND COALESCE((convert_from(data, 'UTF8')::jsonb ->> 'placed_at')::timestamptz, '-infinity') <= $2`,
+			suffix, before)
+		if err != nil {
+			return 0, fmt.Errorf("outbox: delete events of a customer: %w", err)
+		}
+		return tag.RowsAffected(), nil
+	}
 	suffix := "." + events.SubjectToken(customerID)
 	tag, err := tx.Exec(ctx, `DELETE FROM outbox WHERE right(subject, length($1)) = $1`, suffix)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/telemetry"
 )
 
 // RelayConfig configures a Relay.
@@ -31,6 +32,10 @@ type RelayConfig struct {
 	Batch int
 	// Metrics, when set, receives the relay's metrics (see NewRelay).
 	Metrics prometheus.Registerer
+	// Telemetry, when on, records a producer span around each publish,
+	// continuing the trace stored with the event, and sends that span's
+	// context as the traceparent; nil or off sends the stored one as is.
+	Telemetry *telemetry.Telemetry
 }
 
 func (c *RelayConfig) setDefaults() {
@@ -176,7 +181,10 @@ func (r *Relay) publishLocked(ctx context.Context, conn *pgxpool.Conn, entries [
 	var acked []string
 	var pubErr error
 	for _, e := range entries {
-		if err := r.cfg.Publisher.Publish(ctx, e.subject, e.event); err != nil {
+		ev, span := r.cfg.Telemetry.StartPublish(ctx, e.subject, e.event)
+		err := r.cfg.Publisher.Publish(ctx, e.subject, ev)
+		telemetry.EndSpan(span, err)
+		if err != nil {
 			r.metrics.publishFailed()
 			pubErr = fmt.Errorf("outbox: %w", err)
 			break

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/orderbus/orderbus/pkg/natsjs"
+	"github.com/orderbus/orderbus/pkg/telemetry"
 )
 
 // Settings are the outbox knobs every publishing service reads from its
@@ -45,11 +46,12 @@ func (s Settings) LogValue() slog.Value {
 }
 
 // RelayConfig returns the configuration of a relay with these settings on
-// pool, publishing with pub, logging to logger and registering its metrics
-// on reg.
-func (s Settings) RelayConfig(pool *pgxpool.Pool, pub *natsjs.Publisher, logger *slog.Logger, reg prometheus.Registerer) RelayConfig {
+// pool, publishing with pub, logging to logger, registering its metrics
+// on reg and tracing its publishes with tel (nil: not traced).
+func (s Settings) RelayConfig(pool *pgxpool.Pool, pub *natsjs.Publisher, logger *slog.Logger, reg prometheus.Registerer,
+	tel *telemetry.Telemetry) RelayConfig {
 	return RelayConfig{
-		Pool: pool, Publisher: pub, Logger: logger, Metrics: reg,
+		Pool: pool, Publisher: pub, Logger: logger, Metrics: reg, Telemetry: tel,
 		Interval: s.Interval, PublishTimeout: s.PublishTimeout,
 	}
 }

@@ -56,7 +56,7 @@ func TestSettingsLogValue(t *testing.T) {
 
 func TestSettingsRelayConfig(t *testing.T) {
 	t.Parallel()
-	cfg := outbox.Settings{PublishTimeout: 3 * time.Second, Interval: 250 * time.Millisecond}.RelayConfig(nil, nil, nil, nil)
+	cfg := outbox.Settings{PublishTimeout: 3 * time.Second, Interval: 250 * time.Millisecond}.RelayConfig(nil, nil, nil, nil, nil)
 	if cfg.PublishTimeout != 3*time.Second || cfg.Interval != 250*time.Millisecond {
 		t.Errorf("RelayConfig = %+v", cfg)
 	}

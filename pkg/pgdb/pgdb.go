@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -39,6 +41,10 @@ type Limits struct {
 	// the pool uses for the acquisition, adds the deadline (see
 	// acquireDeadline). A caller's own earlier deadline still applies.
 	AcquireTimeout time.Duration
+	// Tracer, when not nil, also traces every query, batch and connect of
+	// the pool (telemetry.PgxTracer: a span per query under the caller's
+	// span). Not a limit, but Limits is what Open takes besides the URL.
+	Tracer pgx.QueryTracer
 }
 
 func (l Limits) withDefaults() Limits {
@@ -85,6 +91,11 @@ func poolConfig(url string, limits Limits) (*pgxpool.Config, error) {
 		cfg.ConnConfig.ConnectTimeout = limits.AcquireTimeout
 	}
 	cfg.ConnConfig.Tracer = acquireDeadline(limits.AcquireTimeout)
+	if limits.Tracer != nil {
+		// The acquire deadline first: the multitracer passes the context
+		// each tracer returns on to the next.
+		cfg.ConnConfig.Tracer = multitracer.New(acquireDeadline(limits.AcquireTimeout), limits.Tracer)
+	}
 	if !strings.Contains(url, "pool_max_conns") {
 		// pgxpool's default, max(4, CPUs), is 4 on a small machine: fewer
 		// than the 8 requests or messages a service handles at once, each

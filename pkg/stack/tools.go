@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +16,10 @@ import (
 type tool struct {
 	pkg     string // the package `go install` builds
 	version string
+	// module, when set, is the module of pkg, built from its source (see
+	// buildFromSource): `go install pkg@version` refuses a module whose
+	// go.mod has replace directives.
+	module string
 }
 
 // pinnedTool returns the tool called name, at the version DESIGN.md pins.
@@ -27,12 +32,18 @@ func pinnedTool(name string) (tool, bool) {
 		return tool{pkg: "github.com/axllent/mailpit", version: "v1.33.1"}, true
 	case "nats":
 		return tool{pkg: "github.com/nats-io/natscli/nats", version: "v0.5.0"}, true
+	case "jaeger":
+		// Jaeger v2.13.0 (all-in-one). Its go.mod replaces a module, so it
+		// is built from source: about 6 minutes and 120 MB, on demand only
+		// (make tools-jaeger, make run RUN_FLAGS=-jaeger).
+		return tool{pkg: "github.com/jaegertracing/jaeger/cmd/jaeger", version: "v1.76.0",
+			module: "github.com/jaegertracing/jaeger"}, true
 	}
 	return tool{}, false
 }
 
 // Tool returns the path of the pinned tool binary name ("nats-server",
-// "mailpit" or "nats"), building it with `go install` into the tools folder
+// "mailpit", "nats" or "jaeger"), building it with `go install` into the tools folder
 // when it is missing or was built at another version. Concurrent callers,
 // in this process or others, build a tool once: a file lock serialises them.
 //
@@ -66,16 +77,57 @@ func Tool(ctx context.Context, name string) (string, error) {
 		return bin, nil
 	}
 
-	cmd := exec.CommandContext(ctx, "go", "install", t.pkg+"@"+t.version)
-	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOWORK=off", "CGO_ENABLED=0")
-	cmd.Dir = os.TempDir() // outside any module, so go.work and go.mod play no part
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("tool %s: go install %s@%s: %w\n%s", name, t.pkg, t.version, err, out)
+	if t.module != "" {
+		if err := buildFromSource(ctx, t, bin); err != nil {
+			return "", fmt.Errorf("tool %s: %w", name, err)
+		}
+	} else {
+		cmd := exec.CommandContext(ctx, "go", "install", t.pkg+"@"+t.version)
+		cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOWORK=off", "CGO_ENABLED=0")
+		cmd.Dir = os.TempDir() // outside any module, so go.work and go.mod play no part
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("tool %s: go install %s@%s: %w\n%s", name, t.pkg, t.version, err, out)
+		}
 	}
 	if err := os.WriteFile(stamp, []byte(t.version+"\n"), 0o644); err != nil {
 		return "", fmt.Errorf("tool %s: %w", name, err)
 	}
 	return bin, nil
+}
+
+// buildFromSource builds t into bin from its module's source: the module
+// is downloaded into the module cache (from the Go module proxy, as `go
+// install` would), copied out of it (the cache is read-only) and built
+// there as the main module, so that its replace directives apply.
+func buildFromSource(ctx context.Context, t tool, bin string) error {
+	dl := exec.CommandContext(ctx, "go", "mod", "download", "-json", t.module+"@"+t.version)
+	dl.Env = append(os.Environ(), "GOWORK=off")
+	dl.Dir = os.TempDir()
+	out, err := dl.Output()
+	if err != nil {
+		return fmt.Errorf("go mod download %s@%s: %w\n%s", t.module, t.version, err, out)
+	}
+	var mod struct{ Dir string }
+	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
+		return fmt.Errorf("go mod download %s@%s: no module folder in %s", t.module, t.version, out)
+	}
+	src, err := os.MkdirTemp("", "orderbus-tool-src-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(src)
+	src = filepath.Join(src, "module")
+	if err := os.CopyFS(src, os.DirFS(mod.Dir)); err != nil {
+		return fmt.Errorf("copy %s: %w", mod.Dir, err)
+	}
+	pkg := "./" + strings.TrimPrefix(strings.TrimPrefix(t.pkg, t.module), "/")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, pkg)
+	build.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "CGO_ENABLED=0")
+	build.Dir = src
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s@%s: %w\n%s", t.pkg, t.version, err, out)
+	}
+	return nil
 }
 
 // ToolsDir returns the folder tool binaries are built into: see Tool.

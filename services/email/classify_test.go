@@ -175,7 +175,7 @@ func newTestMailer(t *testing.T, mp *stack.Mailpit) *smtpMailer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := newMailer(cfg, 1, slog.New(slog.DiscardHandler))
+	m, err := newMailer(cfg, 1, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -129,4 +130,66 @@ func (e *testEnv) count(t *testing.T, query string, args ...any) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestErasureTombstone: after Ada's erasure, a receipt and an apology for
+// an order of hers placed before its cut-off are neither sent nor
+// recorded (suppressed); a receipt for one placed after it is a new
+// order's and sent. The verification finds nothing left and keeps the
+// new order's mail.
+func TestErasureTombstone(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, nil)
+	_, p := newOrderPlaced(t)
+	ada := p.Customer
+	cutoff := time.Now().UTC()
+	request, erasureID := erasuretest.RequestAt(t, ada.ID, cutoff)
+	e.erasureAnswers(t, servicetest.MustPublish(t, e.js, request), 1)
+
+	placed := func(at time.Time) (events.Event, events.OrderPlaced) {
+		_, p := orderPlacedBy(t, ada)
+		p.PlacedAt = at
+		ev, err := events.New("/orderbus/order", events.TypeOrderPlaced, p.OrderID, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev, p
+	}
+	oldEv, old := placed(cutoff.Add(-time.Minute))
+	e.publish(t, oldEv, ada.ID)
+	apology := newOrderRejected(t, old, "SKU-TEA") // no placed_at: counts as before the cut-off
+	servicetest.MustPublish(t, e.js, &nats.Msg{Subject: events.OrderRejectedSubject(ada.ID), Header: apology.Header(), Data: apology.Data})
+	newEv, _ := placed(cutoff.Add(time.Minute))
+	e.publish(t, newEv, ada.ID)
+	e.settled(t, e.lastSeq(t))
+
+	if n := e.allMails(t); n != 1 {
+		t.Errorf("%d mails in Mailpit, want the new order's receipt only", n)
+	}
+	if rows := e.rows(t, oldEv.ID); len(rows) != 0 {
+		t.Errorf("the erased order's receipt was recorded: %+v", rows)
+	}
+	if rows := e.rows(t, newEv.ID); len(rows) != 1 || rows[0].Status != statusSent {
+		t.Errorf("the new order's mail rows = %+v, want one sent", rows)
+	}
+	for series, want := range map[string]float64{
+		`email_mails_total{kind="receipt",outcome="suppressed"}`: 1,
+		`email_mails_total{kind="apology",outcome="suppressed"}`: 1,
+		`orderbus_erasure_suppressed_total{consumer="email"}`:    2,
+	} {
+		if got := e.metric(t, series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
+	}
+
+	bound := e.lastSeq(t)
+	servicetest.MustPublish(t, e.js, erasuretest.Verify(t, erasureID, ada.ID, cutoff,
+		map[string]uint64{events.StreamOrders: bound}))
+	v := erasuretest.Verifications(t, e.js, serviceName, 1)[0]
+	if v.Suppressed != 2 || !maps.Equal(v.Remaining, map[string]int64{"mails": 0, "outbox": 0}) || v.Consumers[durableEmail] < bound {
+		t.Errorf("verification = %+v, want nothing remaining, 2 suppressed, email settled past %d", v, bound)
+	}
+	if rows := e.rows(t, newEv.ID); len(rows) != 1 {
+		t.Errorf("the verification erased the new order's mail")
+	}
 }

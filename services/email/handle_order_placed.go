@@ -30,6 +30,7 @@ func handleOrderPlaced(tmpl *mailTemplates, sender *mailSender) natsjs.Handler {
 		}
 		return sender.send(ctx, msg, eventMail{
 			Kind: kindReceipt, OrderID: p.OrderID, CustomerID: p.Customer.ID, To: to, Content: content,
+			PlacedAt: p.PlacedAt,
 		})
 	}
 }

@@ -31,6 +31,7 @@ func handleOrderRejected(tmpl *mailTemplates, sender *mailSender) natsjs.Handler
 		}
 		return sender.send(ctx, msg, eventMail{
 			Kind: kindApology, OrderID: p.OrderID, CustomerID: p.Customer.ID, To: to, Content: content,
+			PlacedAt: p.PlacedAt,
 		})
 	}
 }

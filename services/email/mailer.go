@@ -13,6 +13,10 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/orderbus/orderbus/pkg/telemetry"
 )
 
 // outgoingMail is one mail to send.
@@ -45,6 +49,8 @@ type smtpMailer struct {
 	domain  string
 	timeout time.Duration
 	logger  *slog.Logger
+	tracer  trace.Tracer         // a no-op one when tracing is off
+	attrs   []attribute.KeyValue // of every SMTP span: the server
 	// slots holds size connections, nil until dialed; taking a slot is the
 	// right to send, so at most size mails are in flight.
 	slots chan *pooledConn
@@ -55,8 +61,9 @@ type pooledConn struct {
 }
 
 // newMailer returns a smtpMailer for cfg with a pool of size connections. It
-// dials nothing. It returns an error when the SMTP settings are invalid.
-func newMailer(cfg Config, size int, logger *slog.Logger) (*smtpMailer, error) {
+// dials nothing; each Send is a client span of tel's. It returns an error
+// when the SMTP settings are invalid.
+func newMailer(cfg Config, size int, logger *slog.Logger, tel *telemetry.Telemetry) (*smtpMailer, error) {
 	policy, err := cfg.tlsPolicy()
 	if err != nil {
 		return nil, err
@@ -84,7 +91,11 @@ func newMailer(cfg Config, size int, logger *slog.Logger) (*smtpMailer, error) {
 		domain:  cfg.MailDomain,
 		timeout: cfg.SMTPTimeout,
 		logger:  logger,
-		slots:   make(chan *pooledConn, size),
+		tracer:  tel.Tracer(),
+		attrs: []attribute.KeyValue{
+			attribute.String("server.address", cfg.SMTPHost), attribute.Int("server.port", cfg.SMTPPort),
+		},
+		slots: make(chan *pooledConn, size),
 	}
 	for range size {
 		m.slots <- &pooledConn{}
@@ -102,7 +113,17 @@ func (m *smtpMailer) MessageID(id string) string {
 // ends. A pooled connection found dead before anything was sent is redialed
 // once at once. Errors are *sendError values whose text carries no
 // e-mail address; sendError.Permanent tells whether retrying can help.
-func (m *smtpMailer) Send(ctx context.Context, out outgoingMail) error {
+// The send is an "smtp send" client span (waiting for a connection
+// included) under the span in ctx, carrying the Message-ID, never an address.
+func (m *smtpMailer) Send(ctx context.Context, out outgoingMail) (err error) {
+	ctx, span := m.tracer.Start(ctx, "smtp send", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(append(m.attrs, attribute.String("email.message_id", m.MessageID(out.ID)))...))
+	defer func() { telemetry.EndSpan(span, err) }()
+	return m.send(ctx, out)
+}
+
+// send is Send without its span.
+func (m *smtpMailer) send(ctx context.Context, out outgoingMail) error {
 	msg, err := m.compose(out)
 	if err != nil {
 		return &sendError{Permanent: true, Text: redactAddresses(err.Error()), err: err}

@@ -12,6 +12,9 @@ const (
 	outcomeFailed    = "failed"    // refused for good; recorded and dead-lettered
 	outcomeRetry     = "retry"     // transient failure; the message is redelivered later
 	outcomeDuplicate = "duplicate" // already handled; acknowledged without sending
+	// outcomeSuppressed: about an erased customer's order; acknowledged
+	// without recording (pkg/erasure; also orderbus_erasure_suppressed_total).
+	outcomeSuppressed = "suppressed"
 )
 
 // mailMetrics counts handled mail events by kind and outcome.
@@ -25,7 +28,7 @@ func newMailMetrics(reg prometheus.Registerer) (*mailMetrics, error) {
 	m := &mailMetrics{
 		mails: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "email_mails_total",
-			Help: "Mail events handled, by mail kind and outcome (sent, failed, retry, duplicate).",
+			Help: "Mail events handled, by mail kind and outcome (sent, failed, retry, duplicate, suppressed).",
 		}, []string{"kind", "outcome"}),
 	}
 	if err := reg.Register(m.mails); err != nil {
@@ -33,7 +36,7 @@ func newMailMetrics(reg prometheus.Registerer) (*mailMetrics, error) {
 	}
 	// Zero series exist from the start, so rate() and alerts see them.
 	for _, kind := range []string{kindReceipt, kindApology} {
-		for _, outcome := range []string{outcomeSent, outcomeFailed, outcomeRetry, outcomeDuplicate} {
+		for _, outcome := range []string{outcomeSent, outcomeFailed, outcomeRetry, outcomeDuplicate, outcomeSuppressed} {
 			m.mails.WithLabelValues(kind, outcome)
 		}
 	}

@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"net/mail"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/inbox"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/pgdb"
 )
@@ -26,6 +29,7 @@ type eventMail struct {
 	CustomerID string
 	To         mail.Address
 	Content    mailContent
+	PlacedAt   time.Time // the order's, compared with erasure tombstones; zero when unknown
 }
 
 // mailSender sends the mail each event asks for and records it, at most
@@ -35,6 +39,7 @@ type eventMail struct {
 type mailSender struct {
 	logger   *slog.Logger
 	store    *Store
+	guard    *erasure.Guard
 	mailer   *smtpMailer
 	metrics  *mailMetrics
 	consumer string   // the inbox consumer name
@@ -43,8 +48,8 @@ type mailSender struct {
 
 // newMailSender returns a mailSender recording events in the inbox of
 // consumer.
-func newMailSender(logger *slog.Logger, store *Store, mailer *smtpMailer, metrics *mailMetrics, consumer string) *mailSender {
-	return &mailSender{logger: logger, store: store, mailer: mailer, metrics: metrics, consumer: consumer}
+func newMailSender(logger *slog.Logger, store *Store, guard *erasure.Guard, mailer *smtpMailer, metrics *mailMetrics, consumer string) *mailSender {
+	return &mailSender{logger: logger, store: store, guard: guard, mailer: mailer, metrics: metrics, consumer: consumer}
 }
 
 // send sends m for the event of msg, at most once per event as far as the
@@ -52,7 +57,11 @@ func newMailSender(logger *slog.Logger, store *Store, mailer *smtpMailer, metric
 // event whose mail is recorded as sent, or erased since, sends nothing; one
 // recorded as failed (back by a redrive) is sent again and its row
 // updated; any other is sent, with the Message-ID <event id@MAIL_DOMAIN>,
-// then recorded with its inbox entry in one transaction. A refusal for
+// then recorded with its inbox entry in one transaction. A mail about an
+// erased customer's order placed up to the erasure's cut-off
+// (erasure.Guard) is not sent, and not recorded, only its suppression:
+// checked before sending and again in the transaction that would record
+// it, so an erasure committing during the send leaves no row. A refusal for
 // good (sendError.Permanent) is recorded as failed and returned as
 // natsjs.Permanent; any other SMTP failure as
 // natsjs.Unavailable(dependencySMTP, ...), a database failure through
@@ -74,8 +83,14 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 	retry := found && status == statusFailed
 	if found && !retry {
 		s.metrics.count(m.Kind, outcomeDuplicate)
-		log.Info("mail already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
+		log.InfoContext(ctx, "mail already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
 		return nil
+	}
+
+	if erased, err := s.guard.Erased(ctx, m.CustomerID, m.PlacedAt); err != nil {
+		return pgdb.Classify(err)
+	} else if erased {
+		return s.suppress(ctx, log, ev.ID, m)
 	}
 
 	rec := Mail{
@@ -88,6 +103,7 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 		MessageID:  s.mailer.MessageID(ev.ID),
 		Status:     statusSent,
 		Attempts:   max(1, int(msg.NumDelivered)),
+		PlacedAt:   placedAt(m.PlacedAt),
 	}
 	sendErr := s.mailer.Send(ctx, outgoingMail{
 		ID:      ev.ID,
@@ -106,8 +122,15 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 		rec.Status, rec.Error = statusFailed, de.Error()
 	}
 
+	var suppressed bool
 	err = pgx.BeginFunc(ctx, s.store.pool, func(tx pgx.Tx) error {
 		var err error
+		if suppressed, err = s.guard.Check(ctx, tx, s.consumer, ev.ID, m.CustomerID, m.PlacedAt); err != nil || suppressed {
+			if err == nil && !retry {
+				_, err = inbox.Record(ctx, tx, s.consumer, ev.ID)
+			}
+			return err
+		}
 		if retry {
 			_, err = recordRetry(ctx, tx, rec)
 		} else {
@@ -120,14 +143,46 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 		// the same Message-ID (README "Delivery guarantees").
 		return pgdb.Classify(fmt.Errorf("record mail for event %s: %w", ev.ID, err))
 	}
+	if suppressed {
+		s.metrics.count(m.Kind, outcomeSuppressed)
+		log.Info("customer erased while the mail was sent; nothing recorded")
+		return nil
+	}
 	if sendErr != nil {
 		s.metrics.count(m.Kind, outcomeFailed)
-		log.Info("mail refused by the smtp server, recorded as failed", "error", sendErr)
+		log.InfoContext(ctx, "mail refused by the smtp server, recorded as failed", "error", sendErr)
 		return natsjs.Permanent(fmt.Errorf("send %s for event %s: %w", m.Kind, ev.ID, sendErr))
 	}
 	s.metrics.count(m.Kind, outcomeSent)
-	log.Info("mail sent", "message_id", rec.MessageID, "delivery", msg.NumDelivered)
+	log.InfoContext(ctx, "mail sent", "message_id", rec.MessageID, "delivery", msg.NumDelivered)
 	return nil
+}
+
+// suppress acknowledges the event of an erased customer's mail without
+// sending it: the suppression and the inbox entry, in one transaction that
+// checks the tombstone again under its lock (erasure.Guard.Check).
+func (s *mailSender) suppress(ctx context.Context, log *slog.Logger, eventID string, m eventMail) error {
+	err := pgx.BeginFunc(ctx, s.store.pool, func(tx pgx.Tx) error {
+		if _, err := s.guard.Check(ctx, tx, s.consumer, eventID, m.CustomerID, m.PlacedAt); err != nil {
+			return err
+		}
+		_, err := inbox.Record(ctx, tx, s.consumer, eventID)
+		return err
+	})
+	if err != nil {
+		return pgdb.Classify(fmt.Errorf("record suppressed event %s: %w", eventID, err))
+	}
+	s.metrics.count(m.Kind, outcomeSuppressed)
+	log.Info("mail for an erased customer's order; not sent")
+	return nil
+}
+
+// placedAt returns t, or nil when zero (an event that does not say).
+func placedAt(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // validateRecipient checks the ids and address a mail about an order

@@ -24,19 +24,21 @@ const (
 // good by the SMTP server (failed). Bodies are not kept; they can be
 // rendered again from the event.
 type Mail struct {
-	ID         int64      `json:"id"`
-	EventID    string     `json:"event_id"`
-	Kind       string     `json:"kind"`
-	OrderID    string     `json:"order_id"`
-	CustomerID string     `json:"customer_id"`
-	Recipient  string     `json:"recipient"`
-	Subject    string     `json:"subject"`
-	MessageID  string     `json:"message_id"`
-	Status     string     `json:"status"`
-	Error      string     `json:"error,omitempty"`
-	Attempts   int        `json:"attempts"`
-	CreatedAt  time.Time  `json:"created_at"`
-	SentAt     *time.Time `json:"sent_at,omitempty"`
+	ID         int64     `json:"id"`
+	EventID    string    `json:"event_id"`
+	Kind       string    `json:"kind"`
+	OrderID    string    `json:"order_id"`
+	CustomerID string    `json:"customer_id"`
+	Recipient  string    `json:"recipient"`
+	Subject    string    `json:"subject"`
+	MessageID  string    `json:"message_id"`
+	Status     string    `json:"status"`
+	Error      string    `json:"error,omitempty"`
+	Attempts   int       `json:"attempts"`
+	CreatedAt  time.Time `json:"created_at"`
+	// PlacedAt is when the mail's order was placed (erasure cut-off).
+	PlacedAt *time.Time `json:"placed_at,omitempty"`
+	SentAt   *time.Time `json:"sent_at,omitempty"`
 }
 
 // Store is the email service's database: the mails table and the inbox.

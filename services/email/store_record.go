@@ -20,12 +20,12 @@ func recordMail(ctx context.Context, tx pgx.Tx, consumer string, m Mail) (bool, 
 	}
 	tag, err := tx.Exec(ctx, `
 		INSERT INTO mails (event_id, kind, order_id, customer_id, recipient, subject,
-		                   message_id, status, error, attempts, sent_at)
+		                   message_id, status, error, attempts, sent_at, placed_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''), $10,
-		        CASE WHEN $8 = 'sent' THEN now() END)
+		        CASE WHEN $8 = 'sent' THEN now() END, $11)
 		ON CONFLICT (event_id) DO NOTHING`,
 		m.EventID, m.Kind, m.OrderID, m.CustomerID, m.Recipient, m.Subject,
-		m.MessageID, m.Status, m.Error, m.Attempts)
+		m.MessageID, m.Status, m.Error, m.Attempts, m.PlacedAt)
 	if err != nil {
 		return false, fmt.Errorf("insert mail for event %s: %w", m.EventID, err)
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"log/slog"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
@@ -27,12 +29,16 @@ const durableEmail = "email"
 //     pauses; its probes say when to resume (smtpMailer.Probe, pgdb.Probe).
 //   - "email-erasure" on GDPR: gdpr.erasure.requested, answered on
 //     gdpr.erasure.completed.email through the outbox (see pkg/erasure
-//     and eraseCustomer).
-func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, mailer *smtpMailer, tmpl *mailTemplates,
-	metrics *mailMetrics) []natsjs.Subscription {
-	sender := newMailSender(logger, store, mailer, metrics, durableEmail)
+//     and eraseCustomer), and gdpr.erasure.verify, answered on
+//     gdpr.erasure.verified.email once "email" has settled the purged
+//     messages. Every effect of "email" checks the customer's tombstone
+//     (erasure.Guard), and so do its dead letters.
+func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, guard *erasure.Guard, js jetstream.JetStream,
+	mailer *smtpMailer, tmpl *mailTemplates, metrics *mailMetrics) []natsjs.Subscription {
+	sender := newMailSender(logger, store, guard, mailer, metrics, durableEmail)
 	erasures := erasure.Participant{
 		Service: serviceName, Pool: store.pool, Relay: relay, Erase: eraseCustomer, Logger: logger,
+		Guard: guard, JS: js, Consumers: []erasure.Consumer{{Stream: events.StreamOrders, Durable: durableEmail}},
 	}
 	return []natsjs.Subscription{{
 		Stream:  events.StreamOrders,
@@ -41,6 +47,7 @@ func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, maile
 			dependencySMTP:  mailer.Probe,
 			pgdb.Dependency: pgdb.Probe(store.pool),
 		},
+		DeadLetters: guard,
 		Routes: []natsjs.Route{
 			{Filter: events.FilterOrderPlaced, Type: events.TypeOrderPlaced,
 				Handler: handleOrderPlaced(tmpl, sender)},

@@ -17,14 +17,24 @@ import (
 	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
-// newTestCompleter returns a completer on s purging with purge.
+// newTestCompleter returns a completer on s purging with purge, and no
+// relay (the verify events stay in the outbox).
 func newTestCompleter(t *testing.T, s *Store, purge func(context.Context, string) error) *completer {
 	t.Helper()
 	m, err := newMetrics(prometheus.NewRegistry(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &completer{store: s, purge: purge, logger: slog.New(slog.DiscardHandler), metrics: m}
+	return &completer{store: s, logger: slog.New(slog.DiscardHandler), metrics: m,
+		purge: func(ctx context.Context, customerID string, _ time.Time) (purgeResult, error) {
+			if purge == nil {
+				return purgeResult{}, nil
+			}
+			if err := purge(ctx, customerID); err != nil {
+				return purgeResult{}, err
+			}
+			return purgeResult{Bounds: map[string]uint64{"ORDERS": 7}, Removed: map[string]int64{"ORDERS": 2}}, nil
+		}}
 }
 
 // waitLockWaiters waits until want sessions of s's database wait on a lock.
@@ -90,7 +100,7 @@ func TestComplete(t *testing.T) {
 		t.Errorf("Answered = %v, %v; want the erasure due again", ids, err)
 	}
 
-	// Many completers at once: one purges and completes.
+	// Many completers at once: one purges and asks for the verification.
 	const n = 8
 	var (
 		wg        sync.WaitGroup
@@ -117,10 +127,33 @@ func TestComplete(t *testing.T) {
 	waitLockWaiters(t, s, min(n, int(s.pool.Config().MaxConns))-1)
 	releasePurges()
 	wg.Wait()
-	if completed.Load() != 1 || purged.Load() != 1 {
-		t.Errorf("%d completions, %d purges; want 1 and 1", completed.Load(), purged.Load())
+	if completed.Load() != 0 || purged.Load() != 1 {
+		t.Errorf("%d completions, %d purges; want 0 (verification pending) and 1", completed.Load(), purged.Load())
 	}
 	got, err := s.Erasure(ctx, e.ID)
+	if err != nil || got.Status != statusPending || got.PurgedAt == nil || got.Purge == nil || got.Purge.Bounds["ORDERS"] != 7 {
+		t.Fatalf("erasure = %+v, %v; want pending, purged with its bounds", got, err)
+	}
+	var verifies int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE subject = 'gdpr.erasure.verify'`).Scan(&verifies); err != nil || verifies != 1 {
+		t.Errorf("%d verify events in the outbox (%v), want 1", verifies, err)
+	}
+	if got := mustVerify(t, s, e, "order"); got != verificationRecorded {
+		t.Errorf("verification of order: %s", got)
+	}
+	if done, err := c.complete(ctx, e.ID); done || err != nil {
+		t.Fatalf("Complete with sms unverified = %v, %v; want nothing done", done, err)
+	}
+	if got := mustVerify(t, s, e, "sms"); got != verificationRecorded {
+		t.Errorf("verification of sms: %s", got)
+	}
+	if done, err := c.complete(ctx, e.ID); !done || err != nil {
+		t.Fatalf("Complete once all verified = %v, %v; want completed", done, err)
+	}
+	if purged.Load() != 1 {
+		t.Errorf("%d purges, want 1", purged.Load())
+	}
+	got, err = s.Erasure(ctx, e.ID)
 	if err != nil || got.Status != statusCompleted || got.CompletedAt == nil {
 		t.Errorf("erasure = %+v, %v; want completed", got, err)
 	}

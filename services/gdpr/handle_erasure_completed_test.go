@@ -87,13 +87,28 @@ func TestErasureCompletes(t *testing.T) {
 	}
 
 	e.answer(t, id, customer, "inventory", counts["inventory"])
+	// Purged, but not completed before every participant verified.
+	e.verifyAll(t, id, customer, "order", "email", "sms")
+	if left := e.customerMessages(t, customer); len(left) != 0 {
+		t.Errorf("after the purge the customer still has messages: %v", left)
+	}
+	waiting := e.waitErasure(t, id, "three verifications", func(x erasureJSON) bool {
+		return x.states() == "order=verified email=verified sms=verified inventory=answered"
+	})
+	if waiting.Status != "pending" || waiting.PurgedAt == nil || len(waiting.Waiting) != 1 || waiting.Waiting[0] != "inventory" {
+		t.Errorf("before the last verification: status %s, purged_at %v, waiting %v; want pending, purged, waiting for inventory",
+			waiting.Status, waiting.PurgedAt, waiting.Waiting)
+	}
+	e.verifyAll(t, id, customer, "inventory")
 	done := e.waitErasure(t, id, "the erasure to complete", func(x erasureJSON) bool { return x.Status == "completed" })
 	if done.CompletedAt == nil || done.CompletedAt.Before(done.RequestedAt) ||
-		done.states() != "order=answered email=answered sms=answered inventory=answered" {
+		done.states() != "order=verified email=verified sms=verified inventory=verified" {
 		t.Errorf("completed erasure: %+v", done)
 	}
-	if left := e.customerMessages(t, customer); len(left) != 0 {
-		t.Errorf("after completion the customer still has messages: %v", left)
+	for _, p := range done.Participants {
+		if p.VerifiedAt == nil || p.Verification == nil || p.Verification.Remaining["rows"] != 0 {
+			t.Errorf("participant %s: verified_at %v, verification %+v", p.Service, p.VerifiedAt, p.Verification)
+		}
 	}
 	if left := e.customerMessages(t, other); len(left) != len(seeded) {
 		t.Errorf("the other customer has %d subjects left, want all %d: %v", len(left), len(seeded), left)
@@ -104,6 +119,7 @@ func TestErasureCompletes(t *testing.T) {
 		"gdpr_erasure_oldest_open_age_seconds":     0,
 		`gdpr_erasures_total{outcome="completed"}`: 1,
 		`gdpr_answers_total{outcome="recorded"}`:   4,
+		`gdpr_answers_total{outcome="verified"}`:   4,
 		`gdpr_completion_failures_total`:           0,
 		`gdpr_answers_total{outcome="ignored"}`:    0,
 		`gdpr_erasures_total{outcome="requested"}`: 1,
@@ -113,7 +129,7 @@ func TestErasureCompletes(t *testing.T) {
 			t.Errorf("%s = %v, want %v", series, v, want)
 		}
 	}
-	for action, want := range map[string]int{"requested": 1, "answered": 4, "completed": 1} {
+	for action, want := range map[string]int{"requested": 1, "answered": 4, "purged": 1, "verified": 4, "completed": 1} {
 		if n := e.count(t, "erasure_audit", "erasure_id = $1 AND action = $2", id, action); n != want {
 			t.Errorf("audit has %d %s entries, want %d", n, action, want)
 		}
@@ -233,6 +249,7 @@ func TestAnswerFromNonParticipantIsIgnored(t *testing.T) {
 	// The participants it did ask still complete it.
 	e.answer(t, id, customer, "order", nil)
 	e.answer(t, id, customer, "email", map[string]int64{})
+	e.verifyAll(t, id, customer, "order", "email")
 	e.waitErasure(t, id, "completion", func(x erasureJSON) bool { return x.Status == "completed" })
 }
 
@@ -284,6 +301,7 @@ func TestCompletionSurvivesFailedPurge(t *testing.T) {
 	if err := natsjs.EnsureStreams(ctx, e.js, events.Streams(events.DefaultRetention())...); err != nil {
 		t.Fatal(err)
 	}
+	e.verifyAll(t, id, customer, "order", "email", "sms", "inventory")
 	e.waitErasure(t, id, "completion after the retry", func(x erasureJSON) bool { return x.Status == "completed" })
 	e.settled(t, last)
 	if left := e.customerMessages(t, customer); len(left) != 0 {

@@ -171,21 +171,33 @@ func newErasureFor(customerID uuid.UUID, participants []string) (newErasure, err
 	return newErasure{Erasure: e, Event: ev}, nil
 }
 
-// handleGetErasure answers an erasure with each participant's state, or a
-// 404 problem when the id is unknown or not a UUID.
+// handleGetErasure answers an erasure with each participant's state,
+// counts and verification, the purge, and the participants it waits for;
+// or a 404 problem when the id is unknown or not a UUID.
 func handleGetErasure(logger *slog.Logger, store *Store) http.Handler {
 	type participantJSON struct {
 		Service    string           `json:"service"`
 		State      string           `json:"state"`
 		AnsweredAt *time.Time       `json:"answered_at"`
 		Erased     map[string]int64 `json:"erased"`
+		VerifiedAt *time.Time       `json:"verified_at"`
+		// Verification: remaining (all zero), suppressed events, and each
+		// consumer's ack floor; null until verified.
+		Verification *verification `json:"verification"`
 	}
 	type response struct {
-		ID           string            `json:"id"`
-		CustomerID   string            `json:"customer_id"`
-		Status       string            `json:"status"`
-		RequestedAt  time.Time         `json:"requested_at"`
-		CompletedAt  *time.Time        `json:"completed_at"`
+		ID          string     `json:"id"`
+		CustomerID  string     `json:"customer_id"`
+		Status      string     `json:"status"`
+		RequestedAt time.Time  `json:"requested_at"`
+		CompletedAt *time.Time `json:"completed_at"`
+		// PurgedAt and Purge: when the streams were purged, the bounds
+		// and how many messages each lost; null until every participant answered.
+		PurgedAt *time.Time   `json:"purged_at"`
+		Purge    *purgeResult `json:"purge"`
+		// Waiting names the participants the erasure waits for: those
+		// that have not answered, or once purged, not verified.
+		Waiting      []string          `json:"waiting"`
 		Participants []participantJSON `json:"participants"`
 		Links        links             `json:"links"`
 	}
@@ -215,12 +227,17 @@ func handleGetErasure(logger *slog.Logger, store *Store) http.Handler {
 		resp := response{
 			ID: e.ID.String(), CustomerID: e.CustomerID.String(), Status: e.Status,
 			RequestedAt: e.RequestedAt.UTC(), CompletedAt: utc(e.CompletedAt),
+			PurgedAt: utc(e.PurgedAt), Purge: e.Purge, Waiting: []string{},
 			Participants: make([]participantJSON, len(e.Participants)),
 			Links:        links{Self: erasurePath(e.ID)},
 		}
 		for i, p := range e.Participants {
 			resp.Participants[i] = participantJSON{Service: p.Service, State: p.State,
-				AnsweredAt: utc(p.AnsweredAt), Erased: p.Erased}
+				AnsweredAt: utc(p.AnsweredAt), Erased: p.Erased,
+				VerifiedAt: utc(p.VerifiedAt), Verification: p.Verification}
+			if e.Status == statusPending && (p.State == statusPending || (e.PurgedAt != nil && p.State != stateVerified)) {
+				resp.Waiting = append(resp.Waiting, p.Service)
+			}
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		web.Encode(w, http.StatusOK, resp)

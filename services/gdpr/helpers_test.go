@@ -144,18 +144,38 @@ func mustAnswer(t *testing.T, s *Store, e erasure, service string, at time.Time,
 	return outcome
 }
 
+// mustVerify records service's verification of e (purged) with a fresh
+// message id, and returns the outcome.
+func mustVerify(t *testing.T, s *Store, e erasure, service string) string {
+	t.Helper()
+	outcome, err := recordVerification(context.Background(), s, verified{
+		MessageID: uuid.NewString(), ErasureID: e.ID, CustomerID: e.CustomerID, Service: service,
+		Report:     verification{Remaining: map[string]int64{}, Consumers: map[string]uint64{service: 1}},
+		VerifiedAt: time.Now().UTC().Truncate(time.Microsecond),
+	})
+	if err != nil {
+		t.Fatalf("recordVerification %s: %v", service, err)
+	}
+	return outcome
+}
+
 // erasureJSON is an erasure as GET /v1/erasures/{id} answers it.
 type erasureJSON struct {
-	ID           string     `json:"id"`
-	CustomerID   string     `json:"customer_id"`
-	Status       string     `json:"status"`
-	RequestedAt  time.Time  `json:"requested_at"`
-	CompletedAt  *time.Time `json:"completed_at"`
+	ID           string       `json:"id"`
+	CustomerID   string       `json:"customer_id"`
+	Status       string       `json:"status"`
+	RequestedAt  time.Time    `json:"requested_at"`
+	CompletedAt  *time.Time   `json:"completed_at"`
+	PurgedAt     *time.Time   `json:"purged_at"`
+	Purge        *purgeResult `json:"purge"`
+	Waiting      []string     `json:"waiting"`
 	Participants []struct {
-		Service    string           `json:"service"`
-		State      string           `json:"state"`
-		AnsweredAt *time.Time       `json:"answered_at"`
-		Erased     map[string]int64 `json:"erased"`
+		Service      string           `json:"service"`
+		State        string           `json:"state"`
+		AnsweredAt   *time.Time       `json:"answered_at"`
+		Erased       map[string]int64 `json:"erased"`
+		VerifiedAt   *time.Time       `json:"verified_at"`
+		Verification *verification    `json:"verification"`
 	} `json:"participants"`
 	Links struct {
 		Self string `json:"self"`
@@ -215,6 +235,46 @@ func (e *testEnv) answer(t *testing.T, erasureID, customerID, service string, er
 	t.Helper()
 	ev := answerEvent(t, erasureID, customerID, service, erased)
 	return ev, e.publish(t, &nats.Msg{Subject: events.ErasureCompletedSubject(service), Header: ev.Header(), Data: ev.Data})
+}
+
+// verifyAll waits for the erasure's verification request (published once
+// every participant answered and the streams are purged), checks it, and
+// publishes each service's verification; it returns the request.
+func (e *testEnv) verifyAll(t *testing.T, erasureID, customerID string, services ...string) events.ErasureVerify {
+	t.Helper()
+	var req events.ErasureVerify
+	servicetest.WaitFor(t, 20*time.Second, "the verification request", func() (bool, string) {
+		for _, m := range servicetest.StreamMsgs(t, e.js, events.StreamGDPR, events.SubjectErasureVerify) {
+			ev, err := events.Parse(m.Header, m.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.Type != events.TypeErasureVerify {
+				t.Errorf("verify request of type %s", ev.Type)
+			}
+			if err := ev.Decode(&req); err != nil {
+				t.Fatal(err)
+			}
+			if req.ErasureID == erasureID {
+				return true, ""
+			}
+		}
+		return false, "no verification request yet"
+	})
+	if req.CustomerID != customerID || req.RequestedAt.IsZero() || len(req.Bounds) == 0 {
+		t.Errorf("verification request = %+v, want the customer, the cut-off and the purge bounds", req)
+	}
+	for _, service := range services {
+		ev, err := events.New("/orderbus/"+service, events.TypeErasureVerified, erasureID, events.ErasureVerified{
+			ErasureID: erasureID, CustomerID: customerID, Service: service, Remaining: map[string]int64{"rows": 0},
+			Consumers: map[string]uint64{service: req.Bounds[events.StreamOrders]}, VerifiedAt: time.Now().UTC(),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.publish(t, &nats.Msg{Subject: events.ErasureVerifiedSubject(service), Header: ev.Header(), Data: ev.Data})
+	}
+	return req
 }
 
 // publish publishes msg as is and returns its stream sequence; a message

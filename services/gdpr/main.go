@@ -28,6 +28,7 @@ import (
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/pgdb"
+	"github.com/orderbus/orderbus/pkg/telemetry"
 	"github.com/orderbus/orderbus/pkg/web"
 )
 
@@ -63,6 +64,11 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	}
 	logger = logger.With("service", serviceName)
 	logger.Info("starting", "config", cfg)
+	tel, err := telemetry.Start(ctx, getenv, serviceName, logger)
+	if err != nil {
+		return err
+	}
+	defer tel.Stop(ctx, logger)
 	if len(cfg.Token) < minTokenLength {
 		logger.Warn("GDPR_TOKEN is short and can be guessed; use at least 32 random characters",
 			"length", len(cfg.Token))
@@ -72,7 +78,8 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
-	limits := pgdb.Limits{StatementTimeout: cfg.DBStatementTimeout, AcquireTimeout: cfg.DBAcquireTimeout}
+	limits := pgdb.Limits{StatementTimeout: cfg.DBStatementTimeout, AcquireTimeout: cfg.DBAcquireTimeout,
+		Tracer: tel.PgxTracer()}
 	pool, err := pgdb.OpenMigrated(ctx, logger, cfg.DatabaseURL, limits, databaseWaitTimeout, sets...)
 	if err != nil {
 		return err
@@ -92,13 +99,13 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
-	relay, err := outbox.NewRelay(cfg.RelayConfig(pool, natsjs.NewPublisher(js), logger, reg))
+	relay, err := outbox.NewRelay(cfg.RelayConfig(pool, natsjs.NewPublisher(js), logger, reg, tel))
 	if err != nil {
 		return fmt.Errorf("create outbox relay: %w", err)
 	}
-	comp := &completer{store: store, purge: (&purger{js: js}).purge, logger: logger, metrics: m}
+	comp := &completer{store: store, purge: (&purger{js: js}).purge, relay: relay, logger: logger, metrics: m}
 	subs := subscriptions(logger, store, comp, m)
-	consumers, err := natsjs.NewConsumers(ctx, js, subs, cfg.ConsumerSettings, cfg.ackWait(), logger, reg)
+	consumers, err := natsjs.NewConsumers(ctx, js, subs, cfg.ConsumerSettings, cfg.ackWait(), logger, reg, tel)
 	if err != nil {
 		return err
 	}
@@ -131,7 +138,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		parts.Go("consumer "+subs[i].Durable, c.Run)
 	}
 	parts.Go("http", func(ctx context.Context) error {
-		return web.Serve(ctx, logger, cfg.HTTPAddr, srv, cfg.ShutdownTimeout)
+		return web.Serve(ctx, logger, cfg.HTTPAddr, tel.HTTPHandler(srv), cfg.ShutdownTimeout)
 	})
 
 	<-parts.Context().Done() // SIGTERM, or a part failed

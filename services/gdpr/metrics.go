@@ -38,8 +38,8 @@ func newMetrics(reg prometheus.Registerer, store *Store) (*metrics, error) {
 		}, []string{"outcome"}),
 		answers: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gdpr_answers_total",
-			Help: "Participants' erasure answers by outcome (recorded; duplicate: a redelivery; " +
-				"ignored: from a service that is not a participant).",
+			Help: "Participants' erasure answers and verifications by outcome (recorded; duplicate: a redelivery; " +
+				"ignored: from a service that is not a participant; verified; verified_too_early: before the purge).",
 		}, []string{"outcome"}),
 		completionFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "gdpr_completion_failures_total",
@@ -55,7 +55,7 @@ func newMetrics(reg prometheus.Registerer, store *Store) (*metrics, error) {
 	for _, o := range []string{erasureRequested, erasureRepeated, erasureCompleted} {
 		m.erasures.WithLabelValues(o)
 	}
-	for _, o := range []string{answerRecorded, answerDuplicate, answerIgnored} {
+	for _, o := range []string{answerRecorded, answerDuplicate, answerIgnored, verificationRecorded, verificationEarly} {
 		m.answers.WithLabelValues(o)
 	}
 	return m, nil

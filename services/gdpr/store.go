@@ -16,8 +16,9 @@ import (
 // Erasure and participant states.
 const (
 	statusPending   = "pending"   // an erasure waiting for answers or its purge
-	statusCompleted = "completed" // every participant answered and the streams are purged
+	statusCompleted = "completed" // every participant answered, the streams are purged, every participant verified
 	stateAnswered   = "answered"  // a participant has erased the customer
+	stateVerified   = "verified"  // a participant has verified the erasure after the purge
 )
 
 // Errors of Store methods.
@@ -45,6 +46,8 @@ type erasure struct {
 	Status       string
 	RequestedAt  time.Time
 	CompletedAt  *time.Time
+	PurgedAt     *time.Time
+	Purge        *purgeResult
 	Participants []participant
 }
 
@@ -55,6 +58,17 @@ type participant struct {
 	State      string           `json:"state"`
 	AnsweredAt *time.Time       `json:"answered_at"`
 	Erased     map[string]int64 `json:"erased"`
+	VerifiedAt *time.Time       `json:"verified_at"`
+	// Verification is what the participant reported (verification); nil
+	// until it has verified.
+	Verification *verification `json:"verification"`
+}
+
+// verification is a participant's verification report, as stored.
+type verification struct {
+	Remaining  map[string]int64  `json:"remaining"`
+	Suppressed int64             `json:"suppressed"`
+	Consumers  map[string]uint64 `json:"consumers"`
 }
 
 // newErasure is everything requestErasure writes for a new erasure.
@@ -69,11 +83,13 @@ type newErasure struct {
 func (s *Store) Erasure(ctx context.Context, id uuid.UUID) (erasure, error) {
 	var e erasure
 	err := s.pool.QueryRow(ctx, `SELECT e.id, e.customer_id, e.status, e.requested_at, e.completed_at,
+		e.purged_at, e.purge,
 		COALESCE((SELECT json_agg(json_build_object('service', p.service, 'state', p.state,
-				'answered_at', p.answered_at, 'erased', p.erased) ORDER BY p.position)
+				'answered_at', p.answered_at, 'erased', p.erased,
+				'verified_at', p.verified_at, 'verification', p.verification) ORDER BY p.position)
 			FROM erasure_participants p WHERE p.erasure_id = e.id), '[]')
 		FROM erasures e WHERE e.id = $1`, id).
-		Scan(&e.ID, &e.CustomerID, &e.Status, &e.RequestedAt, &e.CompletedAt, &e.Participants)
+		Scan(&e.ID, &e.CustomerID, &e.Status, &e.RequestedAt, &e.CompletedAt, &e.PurgedAt, &e.Purge, &e.Participants)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return erasure{}, errErasureNotFound
 	}
@@ -106,12 +122,13 @@ const (
 )
 
 // Answered returns up to limit pending erasures whose participants have
-// all answered, oldest first: those whose completion failed and is due
-// again. It returns the query error, if any.
+// all answered, oldest first: those whose purge, or completion after the
+// verifications, failed and is due again (and those waiting for a
+// verification, for which completer.complete does nothing). It returns the query error, if any.
 func (s *Store) Answered(ctx context.Context, limit int) ([]uuid.UUID, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT e.id FROM erasures e
 		WHERE e.status = 'pending' AND NOT EXISTS (SELECT 1 FROM erasure_participants p
-			WHERE p.erasure_id = e.id AND p.state <> 'answered')
+			WHERE p.erasure_id = e.id AND p.state = 'pending')
 		ORDER BY e.requested_at LIMIT $1`, limit)
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 	if err != nil {

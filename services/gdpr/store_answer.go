@@ -30,7 +30,8 @@ func storeAnswer(ctx context.Context, tx pgx.Tx, a answer) (string, error) {
 		return "", errCustomerMismatch
 	}
 	tag, err := tx.Exec(ctx, `UPDATE erasure_participants
-		SET state = 'answered', answered_at = $3, erased = $4
+		SET state = CASE WHEN state = 'verified' THEN 'verified' ELSE 'answered' END,
+			answered_at = $3, erased = $4
 		WHERE erasure_id = $1 AND service = $2 AND (answered_at IS NULL OR answered_at <= $3)`,
 		a.ErasureID, a.Service, a.AnsweredAt, a.Erased)
 	if err != nil {

@@ -15,9 +15,9 @@ import (
 const durableCompletions = "gdpr-completions"
 
 // subscriptions lists every stream, durable consumer and subject the gdpr
-// service consumes: the participants' answers. The erasure requests it
-// publishes are consumed by the participants, each on its own
-// <service>-erasure durable.
+// service consumes: the participants' answers and verifications. The
+// erasure requests and verification requests it publishes are consumed by
+// the participants, each on its own <service>-erasure durable.
 func subscriptions(logger *slog.Logger, store *Store, c *completer, m *metrics) []natsjs.Subscription {
 	return []natsjs.Subscription{{
 		Stream:  events.StreamGDPR,
@@ -26,6 +26,8 @@ func subscriptions(logger *slog.Logger, store *Store, c *completer, m *metrics) 
 		Routes: []natsjs.Route{
 			{Filter: events.FilterErasureCompleted, Type: events.TypeErasureCompleted,
 				Handler: handleErasureCompleted(logger, store, c, m)},
+			{Filter: events.FilterErasureVerified, Type: events.TypeErasureVerified,
+				Handler: handleErasureVerified(logger, store, c, m)},
 		},
 	}}
 }

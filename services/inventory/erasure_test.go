@@ -5,6 +5,7 @@ import (
 	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -109,4 +110,78 @@ func orderPlacedFor(t *testing.T, customer string, items ...events.Item) (events
 func (e *testEnv) erasureAnswers(t *testing.T, seq uint64, n int) []events.ErasureCompleted {
 	t.Helper()
 	return erasuretest.Answers(t, e.js, serviceName, seq, n, erasuretest.OutboxEmpty(t, e.db))
+}
+
+// TestErasureTombstone: after Ada's erasure, an order of hers placed
+// before its cut-off reserves and announces nothing (suppressed), and a
+// poison one is terminated without a dead letter; one placed after the
+// cut-off is a new order, reserved with her id and announced with its
+// placed_at. The verification then finds nothing left and reports the
+// suppression and the consumer's ack floor.
+func TestErasureTombstone(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, nil)
+	sku := newSKU("T")
+	e.setStock(t, sku, 10)
+	ada := uuid.NewString()
+	cutoff := time.Now().UTC()
+	request, erasureID := erasuretest.RequestAt(t, ada, cutoff)
+	e.erasureAnswers(t, servicetest.MustPublish(t, e.js, request), 1)
+
+	placed := func(at time.Time, q int) (events.Event, events.OrderPlaced) {
+		_, p := orderPlacedFor(t, ada, events.Item{SKU: sku, Quantity: q})
+		p.PlacedAt = at
+		ev, err := events.New("/orderbus/order", events.TypeOrderPlaced, p.OrderID, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev, p
+	}
+	oldEv, old := placed(cutoff.Add(-time.Minute), 1)
+	poisonEv, _ := placed(cutoff.Add(-time.Minute), 0) // quantity 0: dead-lettered, were it not erased
+	newEv, newer := placed(cutoff.Add(time.Minute), 2)
+	e.mustPublish(t, oldEv, ada)
+	e.mustPublish(t, poisonEv, ada)
+	e.settled(t, e.mustPublish(t, newEv, ada))
+
+	if r := e.reservation(t, old.OrderID); r != nil {
+		t.Errorf("the erased order was reserved: %+v", r)
+	}
+	if r := e.reservation(t, newer.OrderID); r == nil || r.CustomerID != ada || r.Status != "reserved" {
+		t.Errorf("the new order's reservation = %+v, want reserved for Ada", r)
+	}
+	if n := e.level(t, sku); n != 8 {
+		t.Errorf("stock = %d, want 8 (only the new order reserved)", n)
+	}
+	if got := e.results(t, events.InventoryReservedSubject(ada)); got[events.InventoryReservedSubject(ada)] != 1 {
+		t.Errorf("results of Ada = %v, want the new order's only", got)
+	}
+	var res events.InventoryReserved
+	if ev, err := events.Parse(e.lastResult(t, events.InventoryReservedSubject(ada)).Header,
+		e.lastResult(t, events.InventoryReservedSubject(ada)).Data); err != nil || ev.Decode(&res) != nil ||
+		!res.PlacedAt.Equal(newer.PlacedAt) {
+		t.Errorf("the result carries placed_at %v (%v), want the order's %v", res.PlacedAt, err, newer.PlacedAt)
+	}
+	if m := e.dlq(t, events.OrderPlacedSubject(ada)); len(m) != 0 {
+		t.Errorf("%d dead letters of the erased customer, want none", len(m))
+	}
+	for series, want := range map[string]float64{
+		`inventory_reservations_total{outcome="suppressed"}`:                                     1,
+		`orderbus_erasure_suppressed_total{consumer="inventory"}`:                                1,
+		`orderbus_erasure_suppressed_total{consumer="dlq"}`:                                      1,
+		`orderbus_consumer_messages_total{durable="inventory",outcome="dead_letter_suppressed"}`: 1,
+	} {
+		if got := e.metric(t, series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
+	}
+
+	bound := servicetest.StreamLen(t, e.js, events.StreamOrders)
+	servicetest.MustPublish(t, e.js, erasuretest.Verify(t, erasureID, ada, cutoff,
+		map[string]uint64{events.StreamOrders: bound}))
+	v := erasuretest.Verifications(t, e.js, serviceName, 1)[0]
+	if v.Suppressed != 1 || !maps.Equal(v.Remaining, map[string]int64{"reservations": 0, "outbox": 0}) ||
+		v.Consumers[durableInventory] < bound {
+		t.Errorf("verification = %+v, want nothing remaining, 1 suppressed, inventory settled past %d", v, bound)
+	}
 }

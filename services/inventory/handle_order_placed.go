@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/inbox"
 	"github.com/orderbus/orderbus/pkg/natsjs"
@@ -25,12 +26,17 @@ import (
 // announces nothing again. After the commit the announcement is published
 // at once (Relay.PublishNow); the message is acknowledged either way.
 //
+// An order of an erased customer placed up to the erasure's cut-off
+// (erasure.Guard.Check, in the same transaction) reserves and announces
+// nothing: only the inbox record and the suppression are committed.
+//
 // A payload that cannot be decoded, lacks a canonical order or customer
 // UUID, or has no lines or a line without a SKU or with a quantity below 1
 // is a permanent failure: the runner dead-letters it. Database failures
 // go through pgdb.Classify (an unreachable database pauses the consumer
 // until its probe passes) and are redelivered with backoff.
-func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, metrics *reservationMetrics) natsjs.Handler {
+func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, guard *erasure.Guard,
+	metrics *reservationMetrics) natsjs.Handler {
 	return func(ctx context.Context, msg natsjs.Message) error {
 		ev := msg.Event
 		var p events.OrderPlaced
@@ -52,6 +58,11 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 				res.Outcome = outcomeDuplicate
 				return err
 			}
+			suppressed, err := guard.Check(tctx, tx, durableInventory, req.EventID, req.CustomerID, req.PlacedAt)
+			if err != nil || suppressed {
+				res.Outcome = outcomeSuppressed
+				return err
+			}
 			if res, err = reserveStock(tctx, tx, req); err != nil || res.Outcome == outcomeDuplicate {
 				return err
 			}
@@ -71,7 +82,11 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 			if res.Status != "" {
 				reason = "order already " + res.Status + " by another event"
 			}
-			log.Info("order placed event is a duplicate; nothing reserved", "reason", reason, "delivery", msg.NumDelivered)
+			log.InfoContext(ctx, "order placed event is a duplicate; nothing reserved", "reason", reason, "delivery", msg.NumDelivered)
+			return nil
+		}
+		if res.Outcome == outcomeSuppressed {
+			log.Info("order of an erased customer; nothing reserved")
 			return nil
 		}
 		published := relay.PublishNow(ctx, log, res.EventID)
@@ -79,7 +94,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 		if res.Outcome == outcomeRejected {
 			attrs = append(attrs, "missing_skus", res.Missing)
 		}
-		log.Info("order "+res.Status, attrs...)
+		log.InfoContext(ctx, "order "+res.Status, attrs...)
 		return nil
 	}
 }
@@ -101,7 +116,8 @@ func newReservationRequest(eventID string, p events.OrderPlaced) (reservationReq
 	if err != nil {
 		return reservationRequest{}, fmt.Errorf("items: %w", err)
 	}
-	return reservationRequest{EventID: eventID, OrderID: p.OrderID, CustomerID: p.Customer.ID, Lines: lines}, nil
+	return reservationRequest{EventID: eventID, OrderID: p.OrderID, CustomerID: p.Customer.ID, Lines: lines,
+		PlacedAt: p.PlacedAt}, nil
 }
 
 // resultEvent returns the announcement of a new reservation and its
@@ -116,12 +132,13 @@ func resultEvent(req reservationRequest, res reservation) (string, events.Event,
 	if res.Outcome == outcomeReserved {
 		subject = events.InventoryReservedSubject(req.CustomerID)
 		ev, err = events.New(eventSource, events.TypeInventoryReserved, req.OrderID, events.InventoryReserved{
-			OrderID: req.OrderID, CustomerID: req.CustomerID, ReservedAt: res.At,
+			OrderID: req.OrderID, CustomerID: req.CustomerID, ReservedAt: res.At, PlacedAt: req.PlacedAt,
 		})
 	} else {
 		subject = events.InventoryRejectedSubject(req.CustomerID)
 		ev, err = events.New(eventSource, events.TypeInventoryRejected, req.OrderID, events.InventoryRejected{
 			OrderID: req.OrderID, CustomerID: req.CustomerID, MissingSKUs: res.Missing, RejectedAt: res.At,
+			PlacedAt: req.PlacedAt,
 		})
 	}
 	if err != nil {

@@ -12,6 +12,9 @@ const (
 	outcomeReserved  = "reserved"  // every line reserved; stock lowered
 	outcomeRejected  = "rejected"  // some SKU missing; stock unchanged
 	outcomeDuplicate = "duplicate" // event or order already handled; nothing done
+	// outcomeSuppressed: an erased customer's order; nothing reserved or
+	// announced (pkg/erasure; also orderbus_erasure_suppressed_total).
+	outcomeSuppressed = "suppressed"
 )
 
 // reservationMetrics counts handled order placed events by outcome. The
@@ -26,14 +29,14 @@ func newReservationMetrics(reg prometheus.Registerer) (*reservationMetrics, erro
 	m := &reservationMetrics{
 		reservations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "inventory_reservations_total",
-			Help: "Order placed events handled, by outcome (reserved, rejected, duplicate).",
+			Help: "Order placed events handled, by outcome (reserved, rejected, duplicate, suppressed).",
 		}, []string{"outcome"}),
 	}
 	if err := reg.Register(m.reservations); err != nil {
 		return nil, fmt.Errorf("register inventory metrics: %w", err)
 	}
 	// Zero series exist from the start, so rate() and alerts see them.
-	for _, outcome := range []string{outcomeReserved, outcomeRejected, outcomeDuplicate} {
+	for _, outcome := range []string{outcomeReserved, outcomeRejected, outcomeDuplicate, outcomeSuppressed} {
 		m.reservations.WithLabelValues(outcome)
 	}
 	return m, nil

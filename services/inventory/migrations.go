@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/inbox"
 	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/pgdb"
@@ -26,5 +27,5 @@ func migrationSets() ([]pgdb.MigrationSet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migrations folder: %w", err)
 	}
-	return []pgdb.MigrationSet{inbox.Migrations(), outbox.Migrations(), {Name: "inventory", FS: own}}, nil
+	return []pgdb.MigrationSet{inbox.Migrations(), outbox.Migrations(), erasure.Migrations(), {Name: "inventory", FS: own}}, nil
 }

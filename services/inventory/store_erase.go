@@ -23,13 +23,15 @@ const eraseTimeout = 10 * time.Second
 // named the customer), or the statement's error.
 //
 // The inventory stores nothing else personal: the name, e-mail and phone
-// in an order placed event are never stored, the inbox holds event ids,
+// in an order placed event are never stored, a later order's reservation
+// (placed after before) keeps its customer, the inbox holds event ids,
 // and the customer's results still waiting in the outbox are deleted by
 // erasure.Participant.
-func eraseCustomer(ctx context.Context, tx pgx.Tx, customerID string) (map[string]int64, error) {
+func eraseCustomer(ctx context.Context, tx pgx.Tx, customerID string, before time.Time) (map[string]int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, eraseTimeout)
 	defer cancel()
-	tag, err := tx.Exec(ctx, `UPDATE reservations SET customer_id = NULL WHERE customer_id = $1`, customerID)
+	tag, err := tx.Exec(ctx, `UPDATE reservations SET customer_id = NULL WHERE customer_id = $1
+		AND (placed_at IS NULL OR placed_at <= $2)`, customerID, before)
 	if err != nil {
 		return nil, fmt.Errorf("clear customer of reservations: %w", err)
 	}

@@ -32,6 +32,7 @@ type reservationRequest struct {
 	OrderID    string
 	CustomerID string
 	Lines      []stock.Line // normalized: one per SKU, sorted by SKU
+	PlacedAt   time.Time    // the order's; zero when the event does not say
 }
 
 // reservation is what reserveStock decided, and the announcement the
@@ -92,8 +93,8 @@ func reserveStock(ctx context.Context, tx pgx.Tx, req reservationRequest) (reser
 		err = storeReserved(ctx, tx, req, d.Lines, res.At)
 	} else {
 		res.Outcome, res.Status, res.Missing = outcomeRejected, statusRejected, d.Missing
-		_, err = tx.Exec(ctx, `INSERT INTO reservations (order_id, customer_id, status, missing_skus, created_at)
-			VALUES ($1, $2, $3, $4, $5)`, req.OrderID, req.CustomerID, statusRejected, d.Missing, res.At)
+		_, err = tx.Exec(ctx, `INSERT INTO reservations (order_id, customer_id, status, missing_skus, created_at, placed_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`, req.OrderID, req.CustomerID, statusRejected, d.Missing, res.At, placedAt(req.PlacedAt))
 	}
 	if err != nil {
 		return reservation{}, fmt.Errorf("store %s reservation: %w", res.Status, err)
@@ -144,10 +145,18 @@ func storeReserved(ctx context.Context, tx pgx.Tx, req reservationRequest, lines
 		return fmt.Errorf("lower stock: %d of %d rows updated", tag.RowsAffected(), len(lines))
 	}
 	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO reservations (order_id, customer_id, status, created_at) VALUES ($1, $2, $3, $4)`,
-		req.OrderID, req.CustomerID, statusReserved, at)
+	b.Queue(`INSERT INTO reservations (order_id, customer_id, status, created_at, placed_at) VALUES ($1, $2, $3, $4, $5)`,
+		req.OrderID, req.CustomerID, statusReserved, at, placedAt(req.PlacedAt))
 	b.Queue(`INSERT INTO reservation_lines (order_id, sku, quantity)
 		SELECT $1, t.sku, t.quantity FROM unnest($2::text[], $3::integer[]) AS t(sku, quantity)`,
 		req.OrderID, skus, quantities)
 	return tx.SendBatch(ctx, b).Close()
+}
+
+// placedAt returns t, or nil when zero (an event that does not say).
+func placedAt(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
@@ -112,4 +113,92 @@ func (e *testEnv) rowsOf(t *testing.T, customer string, orders []string) map[str
 		got[kind] = n
 	}
 	return got
+}
+
+// TestErasureTombstone: an inventory result for an order erased with its
+// customer (still in flight in INVENTORY) is acknowledged without a
+// change, a dead letter or an announcement (suppressed); a new order of
+// the same customer placed after the erasure is confirmed as usual, and
+// its announcement carries its placed_at. The verification then finds
+// nothing left from before the cut-off: the new order stays.
+func TestErasureTombstone(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, nil)
+	ada := uuid.NewString()
+	erased := e.placeOrder(t, ada, "SKU-1")
+	cutoff := time.Now().UTC()
+	request, erasureID := erasuretest.RequestAt(t, ada, cutoff)
+	e.erasureAnswers(t, servicetest.MustPublish(t, e.js, request), 1)
+
+	subject, ev := inventoryReserved(t, erased, ada) // no placed_at: counts as before the cut-off
+	e.settled(t, servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: ev.Header(), Data: ev.Data}))
+	if dead := servicetest.StreamMsgs(t, e.js, events.StreamDLQ, events.DLQSubject(durableOrderInventory, subject)); len(dead) != 0 {
+		t.Errorf("the erased order's result was dead-lettered")
+	}
+	if n := e.metric(t, `orders_inventory_results_total{outcome="suppressed",result="reserved"}`); n != 1 {
+		t.Errorf("suppressed results = %d, want 1", n)
+	}
+
+	newer := e.placeOrder(t, ada, "SKU-2")
+	got := e.getOrder(t, newer)
+	subject, ev = inventoryReserved(t, newer, ada)
+	var p events.InventoryReserved
+	if err := ev.Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	p.PlacedAt = got.CreatedAt
+	ev, err := events.New(ev.Source, ev.Type, ev.Subject, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.settled(t, servicetest.MustPublish(t, e.js, &nats.Msg{Subject: subject, Header: ev.Header(), Data: ev.Data}))
+	if o := e.getOrder(t, newer); o.Status != "confirmed" {
+		t.Errorf("the new order is %s, want confirmed", o.Status)
+	}
+	confirmed := servicetest.StreamMsgs(t, e.js, events.StreamOrders, events.OrderConfirmedSubject(ada))
+	if len(confirmed) != 1 {
+		t.Fatalf("%d orders.confirmed of Ada, want the new order's 1", len(confirmed))
+	}
+	var c events.OrderConfirmed
+	if ev, err := events.Parse(confirmed[0].Header, confirmed[0].Data); err != nil || ev.Decode(&c) != nil ||
+		c.OrderID != newer || !c.PlacedAt.Equal(got.CreatedAt) {
+		t.Errorf("orders.confirmed = %+v (%v), want the new order's with its placed_at %v", c, err, got.CreatedAt)
+	}
+
+	bound := servicetest.StreamLen(t, e.js, events.StreamInventory)
+	servicetest.MustPublish(t, e.js, erasuretest.Verify(t, erasureID, ada, cutoff,
+		map[string]uint64{events.StreamInventory: bound}))
+	v := erasuretest.Verifications(t, e.js, serviceName, 1)[0]
+	if v.Suppressed != 1 || v.Remaining["orders"] != 0 || v.Consumers[durableOrderInventory] < bound {
+		t.Errorf("verification = %+v, want nothing remaining, 1 suppressed, order-inventory settled past %d", v, bound)
+	}
+	if o := e.getOrder(t, newer); o.Status != "confirmed" {
+		t.Errorf("after the verification the new order is %s, want it kept, confirmed", o.Status)
+	}
+}
+
+// TestOrderTimedBeforeACommittedErasure: an order whose time falls before
+// the cut-off of an erasure of its customer that committed while it was
+// being stored (simulated with a tombstone whose cut-off is ahead) is not
+// stored: 409, nothing in the database or the outbox.
+func TestOrderTimedBeforeACommittedErasure(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, nil)
+	ada := uuid.NewString()
+	if _, err := e.db.Exec(context.Background(), `INSERT INTO erasure_tombstones (customer_id, erased_before, erasure_id)
+		VALUES ($1, now() + interval '1 hour', $2)`, ada, uuid.NewString()); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"", "erased-meanwhile"} {
+		r := e.postOrder(t, orderBody(t, ada, "SKU-1"), key)
+		if r.status != http.StatusConflict || !strings.Contains(string(r.body), "erased") {
+			t.Errorf("POST with key %q: %d %s, want 409", key, r.status, r.body)
+		}
+	}
+	if n := e.count(t, "orders"); n != 0 {
+		t.Errorf("%d orders stored, want none", n)
+	}
+	if n := e.count(t, "outbox") + e.count(t, "idempotency_keys"); n != 0 {
+		t.Errorf("%d outbox rows and keys stored, want none", n)
+	}
 }

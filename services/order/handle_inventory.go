@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/inbox"
 	"github.com/orderbus/orderbus/pkg/natsjs"
@@ -34,6 +35,7 @@ type statusChanger struct {
 	logger  *slog.Logger
 	store   *Store
 	relay   *outbox.Relay
+	guard   *erasure.Guard
 	metrics *metrics
 }
 
@@ -53,6 +55,9 @@ type statusChange struct {
 	Note string
 	// Missing are the SKUs the inventory lacked, for orders.rejected.
 	Missing []string
+	// PlacedAt is the order's placed_at as the result carries it (zero
+	// when it does not), compared with the customer's tombstone.
+	PlacedAt time.Time
 }
 
 // Outcomes of statusChanger.change.
@@ -60,6 +65,9 @@ const (
 	changeApplied   = "applied"   // the order moved, and the event is in the outbox
 	changeIgnored   = "ignored"   // status.CanChange refused it: the order stays as it is
 	changeDuplicate = "duplicate" // the message was already handled
+	// changeSuppressed: the result is about an erased customer's order
+	// placed up to the erasure's cut-off (pkg/erasure): acknowledged, nothing changed.
+	changeSuppressed = "suppressed"
 )
 
 // changeResult is what statusChanger.change did.
@@ -91,19 +99,22 @@ func (sc *statusChanger) apply(ctx context.Context, msg natsjs.Message, result s
 	log := sc.logger.With("event_id", msg.Event.ID, "order_id", c.OrderID)
 	switch res.Outcome {
 	case changeDuplicate:
-		log.Info("inventory result already handled", "delivery", msg.NumDelivered)
+		log.InfoContext(ctx, "inventory result already handled", "delivery", msg.NumDelivered)
+	case changeSuppressed:
+		log.InfoContext(ctx, "inventory result about an erased customer's order; nothing changed")
 	case changeIgnored:
-		log.Info("inventory result ignored: the order is decided already", "status", res.From, "asked", c.To)
+		log.InfoContext(ctx, "inventory result ignored: the order is decided already", "status", res.From, "asked", c.To)
 	case changeApplied:
 		published := sc.relay.PublishNow(ctx, log, res.EventID)
-		log.Info("order status changed", "from", res.From, "to", c.To,
+		log.InfoContext(ctx, "order status changed", "from", res.From, "to", c.To,
 			"announced_event_id", res.EventID, "published", published)
 	}
 	return nil
 }
 
 // change applies c in one transaction: it records c.MessageID in the
-// inbox, locks the order and, when status.CanChange allows the move, sets
+// inbox, checks the customer's tombstone (erasure.Guard.Check: a result
+// about an erased order changes nothing, changeSuppressed), locks the order and, when status.CanChange allows the move, sets
 // its status with a history entry and enqueues the announcement. It
 // returns errOrderNotFound or errCustomerMismatch (rolling everything
 // back), or the error of a statement or the commit.
@@ -113,6 +124,11 @@ func (sc *statusChanger) change(ctx context.Context, c statusChange) (changeResu
 		first, err := inbox.Record(ctx, tx, durableOrderInventory, c.MessageID)
 		if err != nil || !first {
 			res.Outcome = changeDuplicate
+			return err
+		}
+		suppressed, err := sc.guard.Check(ctx, tx, durableOrderInventory, c.MessageID, c.CustomerID.String(), c.PlacedAt)
+		if err != nil || suppressed {
+			res.Outcome = changeSuppressed
 			return err
 		}
 		o, err := lockOrder(ctx, tx, c.OrderID)
@@ -156,7 +172,7 @@ func announcement(o order, c statusChange, at time.Time) (string, events.Event, 
 	switch c.To {
 	case status.Confirmed:
 		ev, err := events.New(eventSource, events.TypeOrderConfirmed, o.ID.String(), events.OrderConfirmed{
-			OrderID: o.ID.String(), CustomerID: o.Customer.ID, ConfirmedAt: at,
+			OrderID: o.ID.String(), CustomerID: o.Customer.ID, ConfirmedAt: at, PlacedAt: o.CreatedAt,
 		})
 		if err != nil {
 			return "", events.Event{}, fmt.Errorf("build order confirmed event: %w", err)
@@ -168,7 +184,7 @@ func announcement(o order, c statusChange, at time.Time) (string, events.Event, 
 			missing = []string{} // [] rather than null in the event
 		}
 		ev, err := events.New(eventSource, events.TypeOrderRejected, o.ID.String(), events.OrderRejected{
-			OrderID: o.ID.String(), Customer: o.Customer, MissingSKUs: missing, RejectedAt: at,
+			OrderID: o.ID.String(), Customer: o.Customer, MissingSKUs: missing, RejectedAt: at, PlacedAt: o.CreatedAt,
 		})
 		if err != nil {
 			return "", events.Event{}, fmt.Errorf("build order rejected event: %w", err)

@@ -27,6 +27,7 @@ func handleInventoryRejected(sc *statusChanger) natsjs.Handler {
 			MessageID:  msg.Event.ID,
 			OrderID:    orderID,
 			CustomerID: customerID,
+			PlacedAt:   p.PlacedAt,
 			To:         status.Rejected,
 			Note:       rejectedNote(p.MissingSKUs),
 			Missing:    p.MissingSKUs,

@@ -28,6 +28,7 @@ func handleInventoryReserved(sc *statusChanger) natsjs.Handler {
 			MessageID:  msg.Event.ID,
 			OrderID:    orderID,
 			CustomerID: customerID,
+			PlacedAt:   p.PlacedAt,
 			To:         status.Confirmed,
 			Note:       noteReserved,
 		})

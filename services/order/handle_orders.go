@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/web"
@@ -98,7 +99,7 @@ func handleCreateOrder(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 			return
 		}
 		m.ordersPlaced.Inc()
-		logger.Info("order placed", "order_id", o.ID, "event_id", p.Event.ID, "items", len(o.Items),
+		logger.InfoContext(r.Context(), "order placed", "order_id", o.ID, "event_id", p.Event.ID, "items", len(o.Items),
 			"published", published, "request_id", web.RequestID(r.Context()))
 
 		h := w.Header()
@@ -117,6 +118,14 @@ type placement struct {
 	Key     *idempotencyRecord
 }
 
+// erasedMeanwhile answers an order whose customer was erased, with a
+// cut-off after the order's time, while it was being stored: nothing is
+// stored, and a retry places it as a new order, timed after the erasure.
+func erasedMeanwhile() error {
+	return web.NewProblem(web.ProblemConflict, http.StatusConflict,
+		"The customer's data was being erased while this order was placed; nothing is stored. Retry the request.")
+}
+
 // placeOrder stores p in one transaction: the idempotency record when
 // p.Key is set, the order (insertOrder) and its event in the outbox, and
 // then publishes the event at once; published reports whether it went
@@ -130,6 +139,9 @@ func placeOrder(ctx context.Context, logger *slog.Logger, store *Store, relay *o
 	published, err = placeFast(ctx, logger, store, relay, p)
 	if err == nil {
 		return nil, published, nil
+	}
+	if erasure.ErasedMeanwhile(err) {
+		return nil, false, erasedMeanwhile()
 	}
 	if !errors.Is(err, errKeyTaken) {
 		return nil, false, fmt.Errorf("place order: %w", err)
@@ -150,6 +162,9 @@ func placeOrder(ctx context.Context, logger *slog.Logger, store *Store, relay *o
 		}
 		return nil
 	})
+	if erasure.ErasedMeanwhile(err) {
+		return nil, false, erasedMeanwhile()
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("place order: %w", err)
 	}

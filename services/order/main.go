@@ -21,11 +21,13 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/orderbus/orderbus/pkg/config"
+	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/lifecycle"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/pgdb"
+	"github.com/orderbus/orderbus/pkg/telemetry"
 	"github.com/orderbus/orderbus/pkg/web"
 )
 
@@ -64,12 +66,18 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	}
 	logger = logger.With("service", serviceName)
 	logger.Info("starting", "config", cfg)
+	tel, err := telemetry.Start(ctx, getenv, serviceName, logger)
+	if err != nil {
+		return err
+	}
+	defer tel.Stop(ctx, logger)
 
 	sets, err := migrationSets()
 	if err != nil {
 		return err
 	}
-	limits := pgdb.Limits{StatementTimeout: cfg.DBStatementTimeout, AcquireTimeout: cfg.DBAcquireTimeout}
+	limits := pgdb.Limits{StatementTimeout: cfg.DBStatementTimeout, AcquireTimeout: cfg.DBAcquireTimeout,
+		Tracer: tel.PgxTracer()}
 	pool, err := pgdb.OpenMigrated(ctx, logger, cfg.DatabaseURL, limits, databaseWaitTimeout, sets...)
 	if err != nil {
 		return err
@@ -89,12 +97,16 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
-	relay, err := outbox.NewRelay(cfg.RelayConfig(pool, natsjs.NewPublisher(js), logger, reg))
+	relay, err := outbox.NewRelay(cfg.RelayConfig(pool, natsjs.NewPublisher(js), logger, reg, tel))
 	if err != nil {
 		return fmt.Errorf("create outbox relay: %w", err)
 	}
-	subs := subscriptions(logger, store, relay, m)
-	consumers, err := natsjs.NewConsumers(ctx, js, subs, cfg.ConsumerSettings, cfg.ackWait(), logger, reg)
+	guard, err := erasure.NewGuard(pool, reg)
+	if err != nil {
+		return err
+	}
+	subs := subscriptions(logger, store, relay, guard, js, m)
+	consumers, err := natsjs.NewConsumers(ctx, js, subs, cfg.ConsumerSettings, cfg.ackWait(), logger, reg, tel)
 	if err != nil {
 		return err
 	}
@@ -125,7 +137,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		parts.Go("consumer "+subs[i].Durable, c.Run)
 	}
 	parts.Go("http", func(ctx context.Context) error {
-		return web.Serve(ctx, logger, cfg.HTTPAddr, srv, cfg.ShutdownTimeout)
+		return web.Serve(ctx, logger, cfg.HTTPAddr, tel.HTTPHandler(srv), cfg.ShutdownTimeout)
 	})
 
 	parts.Go("debug", func(ctx context.Context) error {

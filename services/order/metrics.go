@@ -28,7 +28,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		inventoryResults: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "orders_inventory_results_total",
 			Help: "Inventory results handled, by result (reserved, rejected) and outcome " +
-				"(applied: the order moved; ignored: it was decided already; duplicate: a redelivery).",
+				"(applied: the order moved; ignored: it was decided already; duplicate: a redelivery; " +
+				"suppressed: about an erased customer's order).",
 		}, []string{"result", "outcome"}),
 	}
 	if err := errors.Join(reg.Register(m.ordersPlaced), reg.Register(m.inventoryResults)); err != nil {
@@ -36,7 +37,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	// Zero series exist from the start, so rate() and alerts see them.
 	for _, result := range []string{"reserved", "rejected"} {
-		for _, outcome := range []string{changeApplied, changeIgnored, changeDuplicate} {
+		for _, outcome := range []string{changeApplied, changeIgnored, changeDuplicate, changeSuppressed} {
 			m.inventoryResults.WithLabelValues(result, outcome)
 		}
 	}

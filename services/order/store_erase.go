@@ -14,15 +14,17 @@ import (
 const eraseTimeout = 10 * time.Second
 
 // eraseCustomer is the order service's erasure.Eraser. It locks the
-// customer's orders in tx and deletes them with their items, history and
+// customer's orders placed up to before (the erasure's cut-off; a later
+// order is a new one and stays) in tx and deletes them with their items, history and
 // idempotency keys, and returns how many rows of each it deleted
 // ("orders", "order_items", "order_history", "idempotency_keys"; zeros
 // when there is nothing left), or the error of a statement. Why deleted
 // and not anonymised, and why locked first: README.md, "GDPR erasure".
-func eraseCustomer(ctx context.Context, tx pgx.Tx, customerID string) (map[string]int64, error) {
+func eraseCustomer(ctx context.Context, tx pgx.Tx, customerID string, before time.Time) (map[string]int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, eraseTimeout)
 	defer cancel()
-	rows, err := tx.Query(ctx, `SELECT id FROM orders WHERE customer_id = $1 ORDER BY id FOR UPDATE`, customerID)
+	rows, err := tx.Query(ctx, `SELECT id FROM orders WHERE customer_id = $1 AND created_at <= $2
+		ORDER BY id FOR UPDATE`, customerID, before)
 	if err != nil {
 		return nil, fmt.Errorf("lock orders: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/web"
 )
@@ -25,8 +26,11 @@ func insertOrder(ctx context.Context, tx pgx.Tx, o order) error {
 	return nil
 }
 
-// queueInsertOrder queues in b the three inserts of insertOrder.
+// queueInsertOrder queues in b the three inserts of insertOrder, after the
+// erasure check (erasure.QueueGuardNew): an order timed before an erasure
+// of its customer that committed meanwhile is not stored.
 func queueInsertOrder(b *pgx.Batch, o order) {
+	erasure.QueueGuardNew(b, o.Customer.ID, o.CreatedAt)
 	skus := make([]string, len(o.Items))
 	quantities := make([]int32, len(o.Items))
 	for i, it := range o.Items {
@@ -69,7 +73,7 @@ func placeFast(ctx context.Context, logger *slog.Logger, store *Store, relay *ou
 		b.Queue(insertIdempotencySQL, p.Key.Key, p.Key.RequestHash, p.Key.StatusCode, p.Key.Body, p.Key.OrderID)
 	}
 	queueInsertOrder(b, p.Order)
-	if err := outbox.QueueEnqueue(b, p.Subject, p.Event); err != nil {
+	if err := outbox.QueueEnqueue(ctx, b, p.Subject, p.Event); err != nil {
 		return false, fmt.Errorf("enqueue event for order %s: %w", p.Order.ID, err)
 	}
 	_, published, err := relay.CommitAndPublish(ctx, logger, b, p.Event.ID)

@@ -17,9 +17,9 @@ import (
 // id, or the query error.
 func lockOrder(ctx context.Context, tx pgx.Tx, id uuid.UUID) (order, error) {
 	var o order
-	err := tx.QueryRow(ctx, `SELECT id, customer_id::text, customer_name, customer_email, customer_phone, status
+	err := tx.QueryRow(ctx, `SELECT id, customer_id::text, customer_name, customer_email, customer_phone, status, created_at
 		FROM orders WHERE id = $1 FOR UPDATE`, id).
-		Scan(&o.ID, &o.Customer.ID, &o.Customer.Name, &o.Customer.Email, &o.Customer.Phone, &o.Status)
+		Scan(&o.ID, &o.Customer.ID, &o.Customer.Name, &o.Customer.Email, &o.Customer.Phone, &o.Status, &o.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return order{}, errOrderNotFound
 	}

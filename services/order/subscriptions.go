@@ -3,6 +3,8 @@ package main
 import (
 	"log/slog"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
@@ -18,18 +20,23 @@ const durableOrderInventory = "order-inventory"
 
 // subscriptions lists every stream, durable consumer and subject the order
 // service consumes: the inventory results on "order-inventory", and the
-// erasure requests on "order-erasure" (stream GDPR; see eraseCustomer). To
+// erasure requests and verifications on "order-erasure" (stream GDPR; see
+// eraseCustomer and pkg/erasure). Every status change checks the
+// customer's tombstone (erasure.Guard), and so do the dead letters. To
 // handle another event type, add a route: its filter joins the consumer's
 // FilterSubjects and its type the dispatch.
-func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, m *metrics) []natsjs.Subscription {
-	sc := &statusChanger{logger: logger, store: store, relay: relay, metrics: m}
+func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, guard *erasure.Guard, js jetstream.JetStream,
+	m *metrics) []natsjs.Subscription {
+	sc := &statusChanger{logger: logger, store: store, relay: relay, guard: guard, metrics: m}
 	erasures := erasure.Participant{
 		Service: serviceName, Pool: store.pool, Relay: relay, Erase: eraseCustomer, Logger: logger,
+		Guard: guard, JS: js, Consumers: []erasure.Consumer{{Stream: events.StreamInventory, Durable: durableOrderInventory}},
 	}
 	return []natsjs.Subscription{{
-		Stream:  events.StreamInventory,
-		Durable: durableOrderInventory,
-		Probes:  map[string]natsjs.Probe{pgdb.Dependency: pgdb.Probe(store.pool)},
+		Stream:      events.StreamInventory,
+		Durable:     durableOrderInventory,
+		Probes:      map[string]natsjs.Probe{pgdb.Dependency: pgdb.Probe(store.pool)},
+		DeadLetters: guard,
 		Routes: []natsjs.Route{
 			{Filter: events.FilterInventory, Type: events.TypeInventoryReserved,
 				Handler: handleInventoryReserved(sc)},

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -129,4 +130,70 @@ func (e *testEnv) count(t *testing.T, query string, args ...any) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestErasureTombstone: after Ada's erasure, an order of hers placed
+// before its cut-off (still in flight) is acknowledged without an SMS or
+// a record, and counted as suppressed; one placed after it is a new order
+// and texted. The verification then finds nothing left, the consumer
+// settled past the purge bound, and reports the suppression.
+func TestErasureTombstone(t *testing.T) {
+	t.Parallel()
+	e, hook := startWebhookEnv(t)
+	_, p := newOrderPlaced(t)
+	ada := p.Customer
+	cutoff := time.Now().UTC()
+	request, erasureID := erasuretest.RequestAt(t, ada.ID, cutoff)
+	e.erasureAnswers(t, servicetest.MustPublish(t, e.js, request), 1)
+
+	old := orderPlacedBy(t, ada)
+	old = withPlacedAt(t, old, cutoff.Add(-time.Minute))
+	e.publish(t, old, ada.ID)
+	newer := orderPlacedBy(t, ada)
+	newer = withPlacedAt(t, newer, cutoff.Add(time.Minute))
+	e.publish(t, newer, ada.ID)
+	e.settled(t, e.lastSeq(t))
+
+	if n := len(hook.requests()); n != 1 {
+		t.Errorf("the webhook was called %d times, want once (the new order)", n)
+	}
+	if rows := e.rows(t, old.ID); len(rows) != 0 {
+		t.Errorf("the old order's SMS was recorded: %+v", rows)
+	}
+	if rows := e.rows(t, newer.ID); len(rows) != 1 || rows[0].Status != statusSent {
+		t.Errorf("the new order's SMS rows = %+v, want one sent", rows)
+	}
+	if n := e.metric(t, series("webhook", outcomeSuppressed)); n != 1 {
+		t.Errorf("suppressed metric = %v, want 1", n)
+	}
+	if n := e.metric(t, `orderbus_erasure_suppressed_total{consumer="sms"}`); n != 1 {
+		t.Errorf("orderbus_erasure_suppressed_total = %v, want 1", n)
+	}
+
+	bound := e.lastSeq(t)
+	servicetest.MustPublish(t, e.js, erasuretest.Verify(t, erasureID, ada.ID, cutoff,
+		map[string]uint64{events.StreamOrders: bound}))
+	v := erasuretest.Verifications(t, e.js, serviceName, 1)[0]
+	if v.ErasureID != erasureID || v.Service != serviceName || v.Suppressed != 1 ||
+		!maps.Equal(v.Remaining, map[string]int64{"messages": 0, "outbox": 0}) || v.Consumers[durableSMS] < bound {
+		t.Errorf("verification = %+v, want nothing remaining, 1 suppressed, sms settled past %d", v, bound)
+	}
+	if rows := e.rows(t, newer.ID); len(rows) != 1 {
+		t.Errorf("the verification erased the new order's SMS")
+	}
+}
+
+// withPlacedAt returns ev (an order placed event) with its placed_at at.
+func withPlacedAt(t *testing.T, ev events.Event, at time.Time) events.Event {
+	t.Helper()
+	var p events.OrderPlaced
+	if err := ev.Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	p.PlacedAt = at
+	out, err := events.New(ev.Source, ev.Type, ev.Subject, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/inbox"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/pgdb"
 )
@@ -19,12 +22,16 @@ import (
 // (README "Delivery guarantees"): an event whose message is recorded as
 // sent, or erased since, sends nothing; one recorded as failed (back by a
 // redrive) is sent again and its row updated; any other is sent, then
-// recorded with its inbox entry in one transaction. A payload that lacks
+// recorded with its inbox entry in one transaction. An order of an erased
+// customer placed up to the erasure's cut-off (erasure.Guard) is not sent,
+// and its message is not recorded, only the suppression: checked before
+// sending, and again in the transaction that would record it, so an
+// erasure that commits during the send leaves no row. A payload that lacks
 // what the SMS needs and a refusal for good (sendError.Permanent, recorded
 // as failed) are returned as natsjs.Permanent; any other provider failure
 // as natsjs.Unavailable(dependencyProvider, ...), a database failure
 // through pgdb.Classify.
-func handleOrderPlaced(logger *slog.Logger, store *Store, provider smsProvider, metrics *smsMetrics) natsjs.Handler {
+func handleOrderPlaced(logger *slog.Logger, store *Store, guard *erasure.Guard, provider smsProvider, metrics *smsMetrics) natsjs.Handler {
 	var inFlight sync.Map // event id → struct{}
 	name := provider.Name()
 	return func(ctx context.Context, msg natsjs.Message) error {
@@ -52,8 +59,14 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, provider smsProvider, 
 		retry := found && status == statusFailed
 		if found && !retry {
 			metrics.count(name, outcomeDuplicate)
-			log.Info("sms already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
+			log.InfoContext(ctx, "sms already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
 			return nil
+		}
+
+		if erased, err := guard.Erased(ctx, p.Customer.ID, p.PlacedAt); err != nil {
+			return pgdb.Classify(err)
+		} else if erased {
+			return suppress(ctx, log, store, guard, ev.ID, p, metrics, name)
 		}
 
 		rec := Message{
@@ -65,6 +78,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, provider smsProvider, 
 			Provider:   name,
 			Status:     statusSent,
 			Attempts:   max(1, int(msg.NumDelivered)),
+			PlacedAt:   placedAt(p.PlacedAt),
 		}
 		providerID, sendErr := provider.Send(ctx, textMessage{To: rec.To, Body: rec.Body, OrderID: p.OrderID, EventID: ev.ID})
 		if sendErr != nil {
@@ -77,9 +91,15 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, provider smsProvider, 
 		}
 		rec.ProviderID = providerID
 
-		var recorded bool
+		var recorded, suppressed bool
 		err = pgx.BeginFunc(ctx, store.pool, func(tx pgx.Tx) error {
 			var err error
+			if suppressed, err = guard.Check(ctx, tx, durableSMS, ev.ID, p.Customer.ID, p.PlacedAt); err != nil || suppressed {
+				if err == nil && !retry {
+					_, err = inbox.Record(ctx, tx, durableSMS, ev.ID)
+				}
+				return err
+			}
 			if retry {
 				recorded, err = recordRetry(ctx, tx, rec)
 			} else {
@@ -92,20 +112,53 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, provider smsProvider, 
 			// (README "Delivery guarantees").
 			return pgdb.Classify(fmt.Errorf("record message for event %s: %w", ev.ID, err))
 		}
+		if suppressed {
+			metrics.count(name, outcomeSuppressed)
+			log.Info("customer erased while the sms was sent; nothing recorded", "provider", name)
+			return nil
+		}
 		if !recorded {
 			// Another instance handled the same event at the same time.
-			log.Warn("another delivery recorded this event first; the sms may have gone out twice",
+			log.WarnContext(ctx, "another delivery recorded this event first; the sms may have gone out twice",
 				"provider", name, "provider_id", providerID)
 		}
 		if sendErr != nil {
 			metrics.count(name, outcomeFailed)
-			log.Info("sms refused by the provider, recorded as failed", "provider", name, "error", sendErr)
+			log.InfoContext(ctx, "sms refused by the provider, recorded as failed", "provider", name, "error", sendErr)
 			return natsjs.Permanent(fmt.Errorf("send sms for event %s: %w", ev.ID, sendErr))
 		}
 		metrics.count(name, outcomeSent)
-		log.Info("sms sent", "provider", name, "provider_id", providerID, "delivery", msg.NumDelivered)
+		log.InfoContext(ctx, "sms sent", "provider", name, "provider_id", providerID, "delivery", msg.NumDelivered)
 		return nil
 	}
+}
+
+// suppress acknowledges an order placed event of an erased customer
+// without sending: the suppression and the inbox entry, in one transaction
+// that checks the tombstone again under its lock (erasure.Guard.Check).
+func suppress(ctx context.Context, log *slog.Logger, store *Store, guard *erasure.Guard, eventID string,
+	p events.OrderPlaced, metrics *smsMetrics, provider string) error {
+	err := pgx.BeginFunc(ctx, store.pool, func(tx pgx.Tx) error {
+		if _, err := guard.Check(ctx, tx, durableSMS, eventID, p.Customer.ID, p.PlacedAt); err != nil {
+			return err
+		}
+		_, err := inbox.Record(ctx, tx, durableSMS, eventID)
+		return err
+	})
+	if err != nil {
+		return pgdb.Classify(fmt.Errorf("record suppressed event %s: %w", eventID, err))
+	}
+	metrics.count(provider, outcomeSuppressed)
+	log.Info("order of an erased customer; no sms sent")
+	return nil
+}
+
+// placedAt returns t, or nil when zero (an event that does not say).
+func placedAt(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // orderReceivedText is the SMS for a received order of items pieces in

@@ -29,12 +29,14 @@ type Message struct {
 	Body       string `json:"body"`
 	Provider   string `json:"provider"`
 	// ProviderID is the provider's id for the message; empty when failed.
-	ProviderID string     `json:"provider_id,omitempty"`
-	Status     string     `json:"status"`
-	Error      string     `json:"error,omitempty"`
-	Attempts   int        `json:"attempts"`
-	CreatedAt  time.Time  `json:"created_at"`
-	SentAt     *time.Time `json:"sent_at,omitempty"`
+	ProviderID string    `json:"provider_id,omitempty"`
+	Status     string    `json:"status"`
+	Error      string    `json:"error,omitempty"`
+	Attempts   int       `json:"attempts"`
+	CreatedAt  time.Time `json:"created_at"`
+	// PlacedAt is when the message's order was placed (erasure cut-off).
+	PlacedAt *time.Time `json:"placed_at,omitempty"`
+	SentAt   *time.Time `json:"sent_at,omitempty"`
 }
 
 // Store is the SMS service's database: the messages table and the inbox.

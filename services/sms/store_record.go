@@ -20,12 +20,12 @@ func recordMessage(ctx context.Context, tx pgx.Tx, consumer string, m Message) (
 	}
 	tag, err := tx.Exec(ctx, `
 		INSERT INTO messages (event_id, order_id, customer_id, to_number, body, provider,
-		                      provider_id, status, error, attempts, sent_at)
+		                      provider_id, status, error, attempts, sent_at, placed_at)
 		VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), $8, NULLIF($9, ''), $10,
-		        CASE WHEN $8 = 'sent' THEN now() END)
+		        CASE WHEN $8 = 'sent' THEN now() END, $11)
 		ON CONFLICT (event_id) DO NOTHING`,
 		m.EventID, m.OrderID, m.CustomerID, m.To, m.Body, m.Provider,
-		m.ProviderID, m.Status, m.Error, m.Attempts)
+		m.ProviderID, m.Status, m.Error, m.Attempts, m.PlacedAt)
 	if err != nil {
 		return false, fmt.Errorf("insert message for event %s: %w", m.EventID, err)
 	}

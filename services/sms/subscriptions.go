@@ -3,6 +3,8 @@ package main
 import (
 	"log/slog"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
@@ -26,11 +28,15 @@ const durableSMS = "sms"
 //     pgdb.Probe).
 //   - "sms-erasure" on GDPR: gdpr.erasure.requested, answered on
 //     gdpr.erasure.completed.sms through the outbox (see pkg/erasure and
-//     eraseCustomer).
-func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, provider smsProvider,
-	metrics *smsMetrics) []natsjs.Subscription {
+//     eraseCustomer), and gdpr.erasure.verify, answered on
+//     gdpr.erasure.verified.sms once "sms" has settled the purged
+//     messages. Every effect of "sms" checks the customer's tombstone
+//     (erasure.Guard), and so do its dead letters.
+func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, guard *erasure.Guard,
+	js jetstream.JetStream, provider smsProvider, metrics *smsMetrics) []natsjs.Subscription {
 	erasures := erasure.Participant{
 		Service: serviceName, Pool: store.pool, Relay: relay, Erase: eraseCustomer, Logger: logger,
+		Guard: guard, JS: js, Consumers: []erasure.Consumer{{Stream: events.StreamOrders, Durable: durableSMS}},
 	}
 	return []natsjs.Subscription{{
 		Stream:  events.StreamOrders,
@@ -39,9 +45,10 @@ func subscriptions(logger *slog.Logger, store *Store, relay *outbox.Relay, provi
 			dependencyProvider: provider.Probe,
 			pgdb.Dependency:    pgdb.Probe(store.pool),
 		},
+		DeadLetters: guard,
 		Routes: []natsjs.Route{
 			{Filter: events.FilterOrderPlaced, Type: events.TypeOrderPlaced,
-				Handler: handleOrderPlaced(logger, store, provider, metrics)},
+				Handler: handleOrderPlaced(logger, store, guard, provider, metrics)},
 		},
 	}, erasures.Subscription()}
 }

@@ -8,12 +8,22 @@
 // Usage (from the repository root):
 //
 //	go run ./e2e/cmd/orderbus-run [-services order,inventory,email,sms] [-postgres-port 5433] [-log-level debug]
+//	    [-jaeger | -otlp-endpoint http://127.0.0.1:4318 [-trace-ui http://127.0.0.1:16686]]
+//
+// Tracing is off unless a collector is given. -jaeger starts a Jaeger
+// built from the Go module proxy into the tools folder (on first use:
+// about 6 minutes; `make tools-jaeger` builds it up front), UI on
+// http://127.0.0.1:16686. Or name an OTLP/HTTP collector already running
+// with -otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT: every service then
+// sends its spans there, and the trace UI (-trace-ui, ORDERBUS_TRACE_UI;
+// Jaeger's by default) is printed with the other URLs.
 //
 // The PostgreSQL cluster and the NATS and Mailpit stores are throwaway:
 // they are removed on exit.
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -61,19 +71,34 @@ func run(ctx context.Context, stopSignals func(), args []string, getenv func(str
 		"comma-separated services to run (known: "+strings.Join(launcher.KnownServices(), ", ")+")")
 	fs.IntVar(&pgPort, "postgres-port", pgPort, "PostgreSQL port (also $ORDERBUS_POSTGRES_PORT); change it when 5432 is taken")
 	logLevel := fs.String("log-level", "info", "LOG_LEVEL of the services: debug, info, warn, error")
+	otlp := fs.String("otlp-endpoint", getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),
+		"OTLP/HTTP collector the services send their spans to, such as Jaeger's http://127.0.0.1:4318 (also $OTEL_EXPORTER_OTLP_ENDPOINT); empty: tracing off")
+	jaeger := fs.Bool("jaeger", false, "start a Jaeger (built into the tools folder on first use: minutes) and send the traces there")
+	traceUI := fs.String("trace-ui", cmp.Or(getenv("ORDERBUS_TRACE_UI"), defaultTraceUI),
+		"the collector's trace UI, printed with the URLs (also $ORDERBUS_TRACE_UI)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if *services == "" {
 		return errors.New("no services to run: none found under services/ and -services is empty")
 	}
+	if *jaeger && *otlp != "" {
+		return errors.New("-jaeger and -otlp-endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT) both name a collector: choose one")
+	}
+	if *otlp != "" {
+		if u, err := url.Parse(*otlp); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("-otlp-endpoint %q: want the base URL of an OTLP/HTTP receiver, such as http://127.0.0.1:4318", *otlp)
+		}
+	}
 	cfg := launcher.Config{
-		Services: strings.Split(*services, ","),
-		Fixed:    true,
-		Ports:    map[string]int{launcher.PortPostgres: pgPort},
-		Env:      map[string]map[string]string{},
-		Output:   stdout,
-		Logger:   slog.New(slog.NewTextHandler(stderr, nil)),
+		Services:     strings.Split(*services, ","),
+		Fixed:        true,
+		OTLPEndpoint: *otlp,
+		Jaeger:       *jaeger,
+		Ports:        map[string]int{launcher.PortPostgres: pgPort},
+		Env:          map[string]map[string]string{},
+		Output:       stdout,
+		Logger:       slog.New(slog.NewTextHandler(stderr, nil)),
 	}
 	for _, name := range cfg.Services {
 		cfg.Env[name] = map[string]string{"LOG_LEVEL": *logLevel}
@@ -86,7 +111,7 @@ func run(ctx context.Context, stopSignals func(), args []string, getenv func(str
 	if err != nil {
 		return err
 	}
-	printURLs(stdout, sys)
+	printURLs(stdout, sys, *traceUI)
 	for _, name := range sys.Services() {
 		go reportExit(ctx, stderr, name, sys.Process(name))
 	}
@@ -131,7 +156,10 @@ func reportExit(ctx context.Context, stderr io.Writer, name string, p *stack.Pro
 // samplePhone is the number scripts/place-order.sh texts by default.
 const samplePhone = "+442071838750"
 
-func printURLs(w io.Writer, sys *launcher.System) {
+// defaultTraceUI is Jaeger's UI on its default port, as compose runs it.
+const defaultTraceUI = "http://127.0.0.1:16686"
+
+func printURLs(w io.Writer, sys *launcher.System, traceUI string) {
 	var b strings.Builder
 	row := func(label, value string) { fmt.Fprintf(&b, "  %-18s %s\n", label, value) }
 	b.WriteString("\norderbus is running (Ctrl-C stops everything):\n")
@@ -154,6 +182,14 @@ func printURLs(w io.Writer, sys *launcher.System) {
 	}
 	row("Mailpit API", sys.MailAPIURL()+"/api/v1/messages  (REST API; the web UI is in the Docker image only)")
 	row("Mailpit SMTP", fmt.Sprintf("%s:%d", sys.Mailpit().SMTPHost(), sys.Mailpit().SMTPPort()))
+	if ui := sys.TraceUIURL(); ui != "" {
+		traceUI = ui
+	}
+	if ep := sys.OTLPEndpoint(); ep != "" {
+		row("Traces", traceUI+"  (services send spans to "+ep+"; search by service order)")
+	} else {
+		row("Traces", "off: no collector given (see below)")
+	}
 	row("NATS", sys.NATS().URL())
 	row("NATS monitoring", sys.NATS().MonitorURL())
 	for i, db := range dbs {
@@ -165,6 +201,12 @@ func printURLs(w io.Writer, sys *launcher.System) {
 	}
 	b.WriteString("\nPlace an order:  scripts/place-order.sh   (ITEMS=GRINDER-HAND:50 for one the stock cannot cover)\n")
 	b.WriteString("Follow it:       scripts/order-status.sh <order id>\n")
-	b.WriteString("Read the mail:   curl " + sys.MailAPIURL() + "/api/v1/messages\n\n")
+	b.WriteString("Read the mail:   curl " + sys.MailAPIURL() + "/api/v1/messages\n")
+	if sys.OTLPEndpoint() == "" {
+		b.WriteString("See its trace:   make run RUN_FLAGS=-jaeger   (builds Jaeger once: ~6 min; UI " + defaultTraceUI + ")\n" +
+			"                 or any collector with an OTLP/HTTP receiver, e.g. docker compose up -d jaeger,\n" +
+			"                 then: OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 make run\n")
+	}
+	b.WriteString("\n")
 	fmt.Fprint(w, b.String())
 }

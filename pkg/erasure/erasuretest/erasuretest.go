@@ -24,9 +24,15 @@ const answerTimeout = 20 * time.Second
 // service publishes it on gdpr.erasure.requested, and its erasure id.
 func Request(t testing.TB, customerID string) (*nats.Msg, string) {
 	t.Helper()
+	return RequestAt(t, customerID, time.Now().UTC())
+}
+
+// RequestAt is Request with the erasure's cut-off (requested_at) at.
+func RequestAt(t testing.TB, customerID string, at time.Time) (*nats.Msg, string) {
+	t.Helper()
 	id := uuid.NewString()
 	ev, err := events.New("/orderbus/gdpr", events.TypeErasureRequested, id,
-		events.ErasureRequested{ErasureID: id, CustomerID: customerID, RequestedAt: time.Now().UTC()})
+		events.ErasureRequested{ErasureID: id, CustomerID: customerID, RequestedAt: at})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,4 +100,49 @@ func OutboxEmpty(t testing.TB, db *pgxpool.Pool) func() (bool, string) {
 		}
 		return n == 0, fmt.Sprintf("outbox rows %d", n)
 	}
+}
+
+// Verify returns the verification request the gdpr service publishes on
+// gdpr.erasure.verify once it has purged the erasure's messages up to
+// bounds (by stream).
+func Verify(t testing.TB, erasureID, customerID string, requestedAt time.Time, bounds map[string]uint64) *nats.Msg {
+	t.Helper()
+	ev, err := events.New("/orderbus/gdpr", events.TypeErasureVerify, erasureID, events.ErasureVerify{
+		ErasureID: erasureID, CustomerID: customerID, RequestedAt: requestedAt, Bounds: bounds,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &nats.Msg{Subject: events.SubjectErasureVerify, Header: ev.Header(), Data: ev.Data}
+}
+
+// Verifications waits until the GDPR stream holds at least n
+// verifications of service and returns them, oldest first; it fails the
+// test unless there are exactly n, each from "/orderbus/<service>" and of
+// type gdpr.erasure.verified.
+func Verifications(t testing.TB, js jetstream.JetStream, service string, n int) []events.ErasureVerified {
+	t.Helper()
+	subject := events.ErasureVerifiedSubject(service)
+	var msgs []*jetstream.RawStreamMsg
+	servicetest.WaitFor(t, answerTimeout, "the verifications of "+service, func() (bool, string) {
+		msgs = servicetest.StreamMsgs(t, js, events.StreamGDPR, subject)
+		return len(msgs) >= n, fmt.Sprintf("%d verifications", len(msgs))
+	})
+	if len(msgs) != n {
+		t.Fatalf("%d verifications on %s, want %d", len(msgs), subject, n)
+	}
+	out := make([]events.ErasureVerified, n)
+	for i, m := range msgs {
+		ev, err := events.Parse(m.Header, m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if src := "/orderbus/" + service; ev.Source != src || ev.Type != events.TypeErasureVerified {
+			t.Errorf("verification source %q, type %q; want %s, %s", ev.Source, ev.Type, src, events.TypeErasureVerified)
+		}
+		if err := ev.Decode(&out[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
 }
