@@ -43,6 +43,16 @@ type Options struct {
 	Binaries map[string]string
 	// Env adds environment per service, over the run's own settings.
 	Env map[string]map[string]string
+	// Instances and NATSCluster are launcher.Config's: several instances
+	// of a service (the schedule's faults and the supervisor act on the
+	// first), a three-node JetStream cluster with R3 streams.
+	Instances   map[string]int
+	NATSCluster bool
+	// During, when set, runs beside the load (from the first order) with
+	// the running system: faults the schedule has no kind for, such as
+	// killing one instance or the ORDERS leader of a cluster. Its error
+	// is a finding.
+	During func(ctx context.Context, sys *launcher.System) error
 	// Logger reports progress; nil discards it.
 	Logger *slog.Logger
 }
@@ -176,6 +186,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	log.Info("starting the system (own PostgreSQL with fsync on, NATS with sync_interval: always)")
 	sys, err := launcher.Start(ctx, launcher.Config{
 		Binaries: opts.Binaries, Routes: routes(), Env: env(opts.Env), Logger: log, ReadyTimeout: 90 * time.Second,
+		Instances: opts.Instances, NATSCluster: opts.NATSCluster,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("chaos: %w", err)
@@ -209,6 +220,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	for _, lane := range lanes {
 		wg.Go(func() { x.lane(ctx, lane) })
 	}
+	var duringErr error
+	if opts.During != nil {
+		wg.Go(func() { duringErr = opts.During(ctx, sys) })
+	}
 	l := &loader{base: sys.OrderURL(), rate: opts.Rate, clients: opts.Clients, timeout: 10 * time.Second, hc: hc}
 	log.Info("placing orders", "orders", opts.Orders, "rate", opts.Rate, "clients", opts.Clients)
 	var accepted []Placed
@@ -232,6 +247,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	<-supervised
 	res.Faults, res.Unplanned = x.results()
 	res.audit(opts)
+	if duringErr != nil {
+		res.Findings = append(res.Findings, fmt.Sprintf("during the load: %v", duringErr))
+	}
 	if err != nil {
 		return res, err
 	}
