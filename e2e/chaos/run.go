@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -93,15 +94,20 @@ const (
 	oldBudget       = 5850 * time.Millisecond // 0.05+0.1+0.2+0.5+6*1 s less the last delay
 )
 
-// routes are the proxies of a chaos system.
-func routes() []launcher.Route {
-	return []launcher.Route{
+// routes are the proxies of a chaos system; on a NATS cluster only those
+// to PostgreSQL (a proxy forwards to one address, a cluster has three).
+func routes(natsCluster bool) []launcher.Route {
+	all := []launcher.Route{
 		{Service: "order", Dependency: launcher.DependencyPostgres},
 		{Service: "order", Dependency: launcher.DependencyNATS},
 		{Service: "inventory", Dependency: launcher.DependencyPostgres},
 		{Service: "email", Dependency: launcher.DependencyNATS},
 		{Service: "sms", Dependency: launcher.DependencyPostgres},
 	}
+	if natsCluster {
+		return slices.DeleteFunc(all, func(r launcher.Route) bool { return r.Dependency == launcher.DependencyNATS })
+	}
+	return all
 }
 
 // env is every service's environment in a chaos run: quick retries and
@@ -185,7 +191,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	log.Info("starting the system (own PostgreSQL with fsync on, NATS with sync_interval: always)")
 	sys, err := launcher.Start(ctx, launcher.Config{
-		Binaries: opts.Binaries, Routes: routes(), Env: env(opts.Env), Logger: log, ReadyTimeout: 90 * time.Second,
+		Binaries: opts.Binaries, Routes: routes(opts.NATSCluster), Env: env(opts.Env), Logger: log, ReadyTimeout: 90 * time.Second,
 		Instances: opts.Instances, NATSCluster: opts.NATSCluster,
 	})
 	if err != nil {
@@ -203,7 +209,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	d := durations{restartDelay: 2 * time.Second, infraDown: 2 * time.Second, mailDown: opts.MailDown,
 		netFault: opts.NetFault, pause: opts.Pause}
-	lanes := schedule(rng, window, opts.Faults, opts.Counts, sys.Services(), routes(), d)
+	lanes := schedule(rng, window, opts.Faults, opts.Counts, sys.Services(), routes(opts.NATSCluster), d)
 	res.Planned = lanes
 	for _, k := range opts.Faults {
 		res.Required[k] = opts.Counts[k]

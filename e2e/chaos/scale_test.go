@@ -133,7 +133,9 @@ func TestTwoInstancesEach(t *testing.T) {
 	}
 }
 
-// ordersLeader returns the server name of the ORDERS stream's leader.
+// ordersLeader waits up to 30s until the ORDERS stream has three
+// replicas, a leader and every follower current, and returns the
+// leader's server name.
 func ordersLeader(ctx context.Context, url string) (string, error) {
 	nc, err := nats.Connect(url, nats.Name("orderbus-scale-test"))
 	if err != nil {
@@ -144,21 +146,38 @@ func ordersLeader(ctx context.Context, url string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	st, err := js.Stream(ctx, events.StreamOrders)
-	if err != nil {
-		return "", err
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err = func() error {
+			ictx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			defer cancel()
+			st, err := js.Stream(ictx, events.StreamOrders)
+			if err != nil {
+				return err
+			}
+			info := st.CachedInfo()
+			if info.Config.Replicas != 3 {
+				return fmt.Errorf("ORDERS has %d replicas, want 3", info.Config.Replicas)
+			}
+			if info.Cluster == nil || info.Cluster.Leader == "" {
+				return errors.New("ORDERS has no leader")
+			}
+			for _, r := range info.Cluster.Replicas {
+				if !r.Current || r.Offline {
+					return fmt.Errorf("ORDERS replica %s not current", r.Name)
+				}
+			}
+			return nil
+		}()
+		if err == nil {
+			st, _ := js.Stream(ctx, events.StreamOrders)
+			return st.CachedInfo().Cluster.Leader, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return "", fmt.Errorf("ORDERS not healthy within 30s: %w", err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		return "", err
-	}
-	if info.Cluster == nil || info.Cluster.Leader == "" {
-		return "", errors.New("ORDERS has no leader")
-	}
-	if info.Config.Replicas != 3 {
-		return "", fmt.Errorf("ORDERS has %d replicas, want 3", info.Config.Replicas)
-	}
-	return info.Cluster.Leader, nil
 }
 
 // TestNATSClusterLosesANode runs the system on a three-node JetStream
@@ -201,10 +220,11 @@ func TestNATSClusterLosesANode(t *testing.T) {
 			if err := c.WaitMetaLeader(ctx, 30*time.Second); err != nil {
 				return err
 			}
-			if now, err := ordersLeader(ctx, sys.NATS().URL()); err == nil {
-				t.Logf("%s back; ORDERS leader now %s", name, now)
+			now, err := ordersLeader(ctx, sys.NATS().URL())
+			if err != nil {
+				return fmt.Errorf("after %s came back: %w", name, err)
 			}
-			time.Sleep(3 * time.Second)
+			t.Logf("%s back; ORDERS leader now %s, every replica current", name, now)
 		}
 		return nil
 	}

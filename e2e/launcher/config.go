@@ -126,6 +126,11 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateInstances(seen)...)
+	for _, r := range c.Routes {
+		if c.NATSCluster && r.Dependency == DependencyNATS {
+			errs = append(errs, fmt.Errorf("route %s: a proxy forwards to one server, not to a NATS cluster", r))
+		}
+	}
 	if c.NATSCluster && c.Infrastructure != nil {
 		errs = append(errs, errors.New("NATSCluster runs local nats-servers: not with Infrastructure"))
 	}
