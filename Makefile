@@ -31,11 +31,13 @@ run: tools ## Run the whole system locally (NATS, PostgreSQL, Mailpit, services)
 
 # ARGS are orderbus-dlq's: list, show SEQ, redrive SEQ...|-consumer NAME|-filter F,
 # purge -filter F|-consumer NAME|-all -yes; NATS_URL picks another server.
+# It connects as the development admin unless NATS_USER/NATS_PASSWORD say
+# otherwise (reader suffices for list and show).
 .PHONY: dlq
 dlq: ## Dead letters of a running system: make dlq ARGS="list" (ARGS=-help for every command).
 	@mkdir -p .tools/bin
 	$(GO) build -o .tools/bin/orderbus-dlq ./e2e/cmd/orderbus-dlq
-	.tools/bin/orderbus-dlq $(ARGS)
+	NATS_USER=$${NATS_USER:-admin} NATS_PASSWORD=$${NATS_PASSWORD:-orderbus-dev-nats-admin} .tools/bin/orderbus-dlq $(ARGS)
 
 .PHONY: chaos
 chaos: tools ## Orders through crashes, restarts and network faults, then a checker reconciles every effect (minutes); CHAOS_FLAGS=-help for options.
@@ -56,7 +58,7 @@ up: ## Build and start the system in Docker, wait until every service is healthy
 	@echo "sms        http://127.0.0.1:8084/v1/messages?to=<E.164>"
 	@echo "mail UI    http://127.0.0.1:8025"
 	@echo "traces     http://127.0.0.1:16686   (Jaeger: service order, one trace per order)"
-	@echo "NATS       nats://127.0.0.1:4222, monitoring http://127.0.0.1:8222/jsz?consumers=true"
+	@echo "NATS       nats://127.0.0.1:4222 (users: admin / orderbus-dev-nats-admin, reader / orderbus-dev-nats-reader), monitoring http://127.0.0.1:8222/jsz?consumers=true"
 	@echo "logs: $(COMPOSE) logs -f [service]; stop: make down"
 
 .PHONY: down
@@ -64,7 +66,7 @@ down: ## Stop the Docker system and delete its volumes (databases, streams, mail
 	$(COMPOSE) down --volumes
 
 .PHONY: test
-test: tools lint test-packages k8s-check e2e ## Everything CI runs: lint, unit + integration, Kubernetes manifests, end-to-end.
+test: tools lint test-packages k8s-check fuzz e2e ## Everything CI runs: lint, unit + integration, Kubernetes manifests, fuzzing (briefly), end-to-end.
 
 .PHONY: test-packages
 test-packages: ## Unit and integration tests of pkg and the services (race detector on).
@@ -74,6 +76,25 @@ test-packages: ## Unit and integration tests of pkg and the services (race detec
 .PHONY: k8s-check
 k8s-check: ## Render each deploy/k8s overlay (kustomize, in-process) and validate every object strictly; no cluster needed.
 	cd deploy/k8s/validate && GOWORK=off $(GO) vet ./... && GOWORK=off $(GO) test $(GOTEST_FLAGS) ./... && GOWORK=off $(GO) run .
+
+# Each fuzz target, as package:target; the checked-in seed corpora are in
+# <package>/testdata/fuzz/<target>/ (and run with every go test). A crash
+# the fuzzer finds lands there too: commit it with the fix, as the
+# regression test.
+FUZZ_TARGETS := ./pkg/events:FuzzParse ./pkg/dlq:FuzzParseFilter \
+	./services/order:FuzzCreateOrderRequest ./services/inventory:FuzzSetStockRequest \
+	./services/gdpr:FuzzCreateErasureRequest
+FUZZTIME ?= 3s
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (default 3s): HTTP bodies, events.Parse, the DLQ filter.
+	for t in $(FUZZ_TARGETS); do $(GO) test -run='^$$' -fuzz="^$${t#*:}$$" -fuzztime=$(FUZZTIME) "$${t%%:*}"; done
+
+.PHONY: token
+token: ## Print a development token: make -s token [ARGS="-customer <id>" | ARGS="-roles operator:read"].
+	@mkdir -p .tools/bin
+	@$(GO) build -o .tools/bin/orderbus-token ./e2e/cmd/orderbus-token
+	@.tools/bin/orderbus-token $(ARGS)
 
 .PHONY: e2e
 e2e: tools ## End-to-end tests against the real system, started by the launcher.

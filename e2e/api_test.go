@@ -164,7 +164,7 @@ func getOrder(t *testing.T, sys *launcher.System, id string) orderView {
 // and a status is an error.
 func fetchOrder(ctx context.Context, sys *launcher.System, id string) (orderView, error) {
 	var o orderView
-	status, b, err := getJSON(ctx, sys.OrderURL()+"/v1/orders/"+id, &o)
+	status, b, err := doJSONAuth(ctx, http.MethodGet, sys.OrderURL()+"/v1/orders/"+id, sys.OperatorToken(), nil, &o)
 	if err != nil {
 		return o, fmt.Errorf("GET /v1/orders/%s: %w", id, err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/orderbus/orderbus/e2e/launcher"
+	"github.com/orderbus/orderbus/pkg/natsauth"
 	"github.com/orderbus/orderbus/pkg/stack"
 )
 
@@ -84,14 +85,21 @@ func (d dockerInfra) StartBroker(ctx context.Context) (launcher.Broker, error) {
 		return nil, err
 	}
 	c, err := tcnats.Run(ctx, d.images["nats"],
-		// deploy/nats's config (JetStream, sync_interval: always) instead
-		// of the module's "-DV -js", which traces every message.
-		testcontainers.WithCmd("--config", "/etc/nats/orderbus.conf"),
+		// deploy/nats's config (JetStream, sync_interval: always, the
+		// orderbus users) instead of the module's "-DV -js", which traces
+		// every message; the users' development passwords in its
+		// environment, as docker-compose.yml gives them.
+		testcontainers.WithCmd("--config", "/etc/nats/nats-server.conf"),
 		testcontainers.WithFiles(testcontainers.ContainerFile{
 			HostFilePath:      filepath.Join(d.root, "deploy", "nats", "nats-server.conf"),
-			ContainerFilePath: "/etc/nats/orderbus.conf",
+			ContainerFilePath: "/etc/nats/nats-server.conf",
+			FileMode:          0o644,
+		}, testcontainers.ContainerFile{
+			HostFilePath:      filepath.Join(d.root, "deploy", "nats", "accounts.conf"),
+			ContainerFilePath: "/etc/nats/accounts.conf",
 			FileMode:          0o644,
 		}),
+		testcontainers.WithEnv(natsDevPasswords()),
 		bindPorts(map[string]int{"4222/tcp": ports[0], "8222/tcp": ports[1]}),
 		testcontainers.WithWaitStrategy(wait.ForHTTP("/healthz?js-enabled-only=true").WithPort("8222/tcp").
 			WithStartupTimeout(60*time.Second)),
@@ -123,6 +131,16 @@ func (d dockerInfra) StartMailCatcher(ctx context.Context) (launcher.MailCatcher
 		return nil, fmt.Errorf("mail catcher container: %w", err)
 	}
 	return &mailContainer{containerLogs: containerLogs{c}, ctr: c, smtp: ports[0], http: ports[1]}, nil
+}
+
+// natsDevPasswords returns the environment giving nats-server every
+// user's development password (natsauth.PasswordVar).
+func natsDevPasswords() map[string]string {
+	env := map[string]string{}
+	for _, u := range natsauth.Names() {
+		env[natsauth.PasswordVar(u)] = natsauth.DevPassword(u)
+	}
+	return env
 }
 
 // natsContainer is a NATS container on fixed host ports, so the services'

@@ -294,7 +294,7 @@ func TestErasureKeepsAnOrderPlacedDuringIt(t *testing.T) {
 		v, err := fetchOrder(ctx, sys, later)
 		return err == nil && v.Status == "confirmed", fmt.Sprintf("%+v %v", v.Status, err)
 	})
-	if code, _, _ := getJSON(t.Context(), sys.OrderURL()+"/v1/orders/"+first, nil); code != http.StatusNotFound {
+	if code, _, _ := doJSONAuth(t.Context(), http.MethodGet, sys.OrderURL()+"/v1/orders/"+first, sys.OperatorToken(), nil, nil); code != http.StatusNotFound {
 		t.Errorf("the erased order: GET %d, want 404", code)
 	}
 	mc := mailbox(t, sys)
@@ -375,7 +375,7 @@ func TestEraseScriptPrintsAReceipt(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", filepath.Join("..", "scripts", "erase.sh"), o.Customer.ID)
-	cmd.Env = append(os.Environ(), "GDPR_URL="+sys.ServiceURL("gdpr"), "GDPR_TOKEN="+launcher.DevGDPRToken, "WAIT_SECONDS=60")
+	cmd.Env = append(os.Environ(), "GDPR_URL="+sys.ServiceURL("gdpr"), "ORDERBUS_TOKEN="+sys.OperatorToken(), "WAIT_SECONDS=60")
 	out, err := cmd.CombinedOutput()
 	t.Logf("scripts/erase.sh:\n%s", out)
 	if err != nil {

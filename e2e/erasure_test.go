@@ -41,7 +41,7 @@ func requestErasure(t *testing.T, sys *launcher.System, customer string) string 
 	var e struct {
 		ID string `json:"id"`
 	}
-	code, body, err := gdprDo(t.Context(), sys, http.MethodPost, "/v1/erasures", launcher.DevGDPRToken,
+	code, body, err := gdprDo(t.Context(), sys, http.MethodPost, "/v1/erasures", sys.OperatorToken(),
 		map[string]string{"customer_id": customer}, &e)
 	if err != nil || code != http.StatusAccepted {
 		t.Fatalf("POST /v1/erasures: %d %s %v", code, body, err)
@@ -58,7 +58,7 @@ func waitErasure(t *testing.T, sys *launcher.System, id string, what string, don
 	t.Helper()
 	var e erasureView
 	eventually(t, time.Minute, what, func(ctx context.Context) (bool, string) {
-		code, body, err := gdprDo(ctx, sys, http.MethodGet, "/v1/erasures/"+id, launcher.DevGDPRToken, nil, &e)
+		code, body, err := gdprDo(ctx, sys, http.MethodGet, "/v1/erasures/"+id, sys.OperatorToken(), nil, &e)
 		if err != nil || code != http.StatusOK {
 			return false, fmt.Sprintf("GET: %d %s %v", code, body, err)
 		}
@@ -182,7 +182,7 @@ func TestErasureRefusesBadRequests(t *testing.T) {
 	}{
 		{"no token", "", map[string]string{"customer_id": sampleOrder().Customer.ID}, http.StatusUnauthorized},
 		{"wrong token", "not-the-token", map[string]string{"customer_id": sampleOrder().Customer.ID}, http.StatusUnauthorized},
-		{"malformed customer id", launcher.DevGDPRToken, map[string]string{"customer_id": "42"}, http.StatusBadRequest},
+		{"malformed customer id", sys.OperatorToken(), map[string]string{"customer_id": "42"}, http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		code, body, err := gdprDo(t.Context(), sys, http.MethodPost, "/v1/erasures", tt.token, tt.body, nil)

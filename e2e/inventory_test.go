@@ -48,7 +48,7 @@ func setStock(t *testing.T, sys *launcher.System, sku string, n int) {
 	t.Helper()
 	var it stockItem
 	u := sys.ServiceURL("inventory") + "/v1/stock/" + sku
-	status, b, err := doJSON(t.Context(), http.MethodPut, u, map[string]int{"available": n}, &it)
+	status, b, err := doJSONAuth(t.Context(), http.MethodPut, u, sys.OperatorToken(), map[string]int{"available": n}, &it)
 	if err != nil {
 		t.Fatalf("PUT %s: %v", u, err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/orderbus/orderbus/e2e/launcher"
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/natsauth"
 	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
@@ -37,11 +38,11 @@ func eventually(t *testing.T, timeout time.Duration, what string, check func(ctx
 	})
 }
 
-// jetStream connects to the system's NATS (reconnecting across restarts)
-// for the duration of t.
+// jetStream connects to the system's NATS as the admin identity
+// (reconnecting across restarts) for the duration of t.
 func jetStream(t *testing.T, sys *launcher.System) jetstream.JetStream {
 	t.Helper()
-	nc, err := nats.Connect(sys.NATS().URL(), nats.Name("e2e-probe"),
+	nc, err := nats.Connect(sys.NATSUserURL(natsauth.UserAdmin), nats.Name("e2e-probe"),
 		nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		t.Fatalf("connect to NATS: %v", err)

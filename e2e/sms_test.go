@@ -27,7 +27,7 @@ func textsTo(ctx context.Context, sys *launcher.System, phone string) ([]smsMess
 		Messages []smsMessage `json:"messages"`
 	}
 	u := sys.ServiceURL("sms") + "/v1/messages?limit=200&to=" + url.QueryEscape(phone)
-	status, b, err := getJSON(ctx, u, &resp)
+	status, b, err := doJSONAuth(ctx, http.MethodGet, u, sys.OperatorToken(), nil, &resp)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", u, err)
 	}

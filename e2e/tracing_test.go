@@ -209,14 +209,21 @@ func keys(m map[string]bool) []string {
 	return out
 }
 
-// find returns the first span of service named name.
+// find returns the first span of service named name that did not fail
+// (an immediate publish that timed out while the broker was going down is
+// followed by the relay's successful one), or a failed one if none did.
 func find(spans []oteltest.Span, service, name string) oteltest.Span {
+	var failed oteltest.Span
 	for _, s := range spans {
-		if s.Service == service && s.Name == name {
+		if s.Service != service || s.Name != name {
+			continue
+		}
+		if !s.Error {
 			return s
 		}
+		failed = s
 	}
-	return oteltest.Span{}
+	return failed
 }
 
 // hasChild reports whether a direct child of parent satisfies ok.

@@ -11,7 +11,10 @@
 # Usage: scripts/erase.sh CUSTOMER_ID
 # Environment:
 #   GDPR_URL      base URL of the gdpr service (default http://127.0.0.1:8082)
-#   GDPR_TOKEN    its bearer token (default: the development token of make run)
+#   ORDERBUS_TOKEN  a bearer token with erasure:write, or the customer's own
+#                 token (default: a development erasure:write token from
+#                 scripts/token.sh; make run and docker compose use the
+#                 development key)
 #   WAIT_SECONDS  how long to wait for completion (default 120)
 set -euo pipefail
 
@@ -20,7 +23,7 @@ if [[ $# -ne 1 || -z "$1" ]]; then
 	exit 2
 fi
 gdpr_url="${GDPR_URL:-http://127.0.0.1:8082}"
-token="${GDPR_TOKEN:-orderbus-dev-erasure-token}"
+token="${ORDERBUS_TOKEN:-$("$(dirname "$0")/token.sh" erasure:write)}"
 wait_seconds="${WAIT_SECONDS:-120}"
 
 # summary prints one line per participant from an erasure's JSON, and

@@ -8,6 +8,9 @@
 # Usage: scripts/order-status.sh ORDER_ID
 # Environment:
 #   ORDERS_URL   base URL of the order service (default http://127.0.0.1:8080)
+#   ORDER_TOKEN  the order token of the 202 (scripts/place-order.sh prints
+#                it), or a customer's or operator's token; default: a
+#                development operator:read token from scripts/token.sh
 set -euo pipefail
 
 if [[ $# -ne 1 || -z "$1" ]]; then
@@ -17,7 +20,8 @@ fi
 orders_url="${ORDERS_URL:-http://127.0.0.1:8080}"
 url="${orders_url}/v1/orders/$1"
 
-response=$(curl -sS -H 'Accept: application/json' -w '\n%{http_code}' "${url}")
+token="${ORDER_TOKEN:-$("$(dirname "$0")/token.sh" operator:read)}"
+response=$(curl -sS -H 'Accept: application/json' -H "Authorization: Bearer ${token}" -w '\n%{http_code}' "${url}")
 status="${response##*$'\n'}"
 body="${response%$'\n'*}"
 

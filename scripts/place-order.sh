@@ -20,6 +20,9 @@
 #   CUSTOMER_EMAIL   the receipt goes there (default customer-<first 8 of the id>@example.com)
 #   CUSTOMER_PHONE   the SMS goes there, E.164 (default +442071838750)
 #   IDEMPOTENCY_KEY  sent as the Idempotency-Key header when set
+#
+# Placing an order needs no credential (guest checkout); the 202 holds an
+# order token ("token") that reads this one order, which the hints use.
 set -euo pipefail
 
 orders_url="${ORDERS_URL:-http://127.0.0.1:8080}"
@@ -80,17 +83,19 @@ if [[ "${status}" != "202" ]]; then
 	exit 1
 fi
 
-# The order's path is in the Location header (/v1/orders/<id>).
+# The order's path is in the Location header (/v1/orders/<id>); the order
+# token is the body's "token" member.
 location=$(printf '%s\n' "${response}" | tr -d '\r' | sed -n 's/^[Ll]ocation: *//p' | head -n 1)
 order_id="${location##*/}"
+order_token=$(printf '%s\n' "${response}" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p' | head -n 1)
 if [[ -n "${order_id}" ]]; then
 	cat >&2 <<EOF
 
 Follow the order (pending until the inventory service decides, then confirmed or rejected):
-  scripts/order-status.sh ${order_id}
-  curl -s ${orders_url}${location}
-its mails (a receipt, and an apology if rejected) and its SMS:
-  curl -s '${EMAIL_URL:-http://127.0.0.1:8083}/v1/mails?order_id=${order_id}'
-  curl -s '${SMS_URL:-http://127.0.0.1:8084}/v1/messages?to=${phone/+/%2B}'
+  ORDER_TOKEN=${order_token} scripts/order-status.sh ${order_id}
+  curl -s -H 'Authorization: Bearer ${order_token}' ${orders_url}${location}
+its mails (a receipt, and an apology if rejected) and its SMS (operator:read):
+  curl -s -H "Authorization: Bearer \$(scripts/token.sh operator:read)" '${EMAIL_URL:-http://127.0.0.1:8083}/v1/mails?order_id=${order_id}'
+  curl -s -H "Authorization: Bearer \$(scripts/token.sh operator:read)" '${SMS_URL:-http://127.0.0.1:8084}/v1/messages?to=${phone/+/%2B}'
 EOF
 fi

@@ -253,6 +253,7 @@ func setStock(ctx context.Context, base string, stock map[string]int) error {
 			return err
 		}
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+launcher.DevOperatorToken())
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return fmt.Errorf("bench: set stock of %s: %w", sku, err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/orderbus/orderbus/e2e/launcher"
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/natsauth"
 )
 
 // Collect reads a snapshot of sys directly: each service's database (not
@@ -72,7 +73,7 @@ func Collect(ctx context.Context, sys *launcher.System) (Snapshot, error) {
 	if snap.Outboxes, err = outboxes(ctx, sys); err != nil {
 		return snap, err
 	}
-	if snap.Consumers, snap.DeadLetters, err = jetStreamState(ctx, sys.NATS().URL()); err != nil {
+	if snap.Consumers, snap.DeadLetters, err = jetStreamState(ctx, sys.NATSUserURL(natsauth.UserReader)); err != nil {
 		return snap, err
 	}
 	if snap.Caught, err = caughtMails(ctx, sys.MailAPIURL()); err != nil {
@@ -121,9 +122,10 @@ func query(ctx context.Context, url, sql string, scan func(pgx.Rows) error) erro
 
 // jetStreamState returns every durable consumer of the ORDERS, INVENTORY
 // and GDPR streams, and the number of messages in the DLQ (0 when the
-// DLQ stream does not exist).
+// DLQ stream does not exist), connecting to url as the read-only identity.
 func jetStreamState(ctx context.Context, url string) ([]ConsumerState, int, error) {
-	nc, err := nats.Connect(url, nats.Name("orderbus-chaos-checker"))
+	nc, err := nats.Connect(url, nats.Name("orderbus-chaos-checker"),
+		nats.CustomInboxPrefix(natsauth.InboxPrefix(natsauth.UserReader)))
 	if err != nil {
 		return nil, 0, fmt.Errorf("collect: connect nats: %w", err)
 	}

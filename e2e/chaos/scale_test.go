@@ -18,6 +18,7 @@ import (
 
 	"github.com/orderbus/orderbus/e2e/launcher"
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/natsauth"
 )
 
 // scaleOptions are the short runs of the scale-out tests: no scheduled
@@ -137,7 +138,8 @@ func TestTwoInstancesEach(t *testing.T) {
 // replicas, a leader and every follower current, and returns the
 // leader's server name.
 func ordersLeader(ctx context.Context, url string) (string, error) {
-	nc, err := nats.Connect(url, nats.Name("orderbus-scale-test"))
+	nc, err := nats.Connect(url, nats.Name("orderbus-scale-test"),
+		nats.CustomInboxPrefix(natsauth.InboxPrefix(natsauth.UserAdmin)))
 	if err != nil {
 		return "", err
 	}
@@ -196,7 +198,7 @@ func TestNATSClusterLosesANode(t *testing.T) {
 			return errors.New("no NATS cluster")
 		}
 		time.Sleep(4 * time.Second) // a fifth of the load placed before the first loss
-		leader, err := ordersLeader(ctx, sys.NATS().URL())
+		leader, err := ordersLeader(ctx, sys.NATSUserURL(natsauth.UserAdmin))
 		if err != nil {
 			return err
 		}
@@ -220,7 +222,7 @@ func TestNATSClusterLosesANode(t *testing.T) {
 			if err := c.WaitMetaLeader(ctx, 30*time.Second); err != nil {
 				return err
 			}
-			now, err := ordersLeader(ctx, sys.NATS().URL())
+			now, err := ordersLeader(ctx, sys.NATSUserURL(natsauth.UserAdmin))
 			if err != nil {
 				return fmt.Errorf("after %s came back: %w", name, err)
 			}

@@ -99,6 +99,7 @@ func setStock(ctx context.Context, hc *http.Client, base string, stock map[strin
 				return err
 			}
 			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+launcher.DevOperatorToken())
 			resp, err := hc.Do(req)
 			if err != nil {
 				return err

@@ -3,6 +3,7 @@ package launcher
 import (
 	"context"
 
+	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/stack"
 )
 
@@ -12,7 +13,7 @@ const clusterSize = 3
 
 // startNATSCluster starts Config.NATSCluster's servers as the system's broker.
 func (s *System) startNATSCluster(ctx context.Context) error {
-	cfg := stack.NATSClusterConfig{Size: clusterSize, SyncAlways: true, Output: s.cfg.Output, Logger: s.cfg.Logger}
+	cfg := stack.NATSClusterConfig{Size: clusterSize, SyncAlways: true, Auth: &stack.NATSAuth{}, Output: s.cfg.Output, Logger: s.cfg.Logger}
 	if s.cfg.Fixed {
 		for i := range clusterSize {
 			cfg.Ports = append(cfg.Ports, fixedPorts()[PortNATS]+i)
@@ -37,4 +38,14 @@ func (s *System) clusterEnv() map[string]string {
 		return nil
 	}
 	return map[string]string{"STREAM_REPLICAS": "3"}
+}
+
+// streamRetention is what the launcher creates the streams with: the
+// defaults, with three replicas on a cluster (as the services' STREAM_REPLICAS).
+func (s *System) streamRetention() events.Retention {
+	r := events.DefaultRetention()
+	if s.cluster != nil {
+		r.Replicas = clusterSize
+	}
+	return r
 }

@@ -77,7 +77,8 @@ type Config struct {
 	OTLPEndpoint string
 	// Jaeger starts a Jaeger (built from the Go module proxy into the tools
 	// folder on first use, which takes minutes) on 127.0.0.1 and sets
-	// OTLPEndpoint to it; System.TraceUIURL is its UI. Its ports are
+	// OTLPEndpoint to it; System.TraceUIURL is its query API (no web UI:
+	// the Go module has no UI bundle). Its ports are
 	// PortJaegerUI, PortJaegerOTLP and PortJaegerGRPC.
 	Jaeger bool
 	// Output, when set, receives every line every process prints,

@@ -178,16 +178,19 @@ func (s *System) Process(name string) *stack.Process {
 }
 
 // env returns a service's complete environment: a few variables of the
-// launcher's own environment, then the common service variables, then the
-// service's own, then Config.Env (the same for every instance).
+// launcher's own environment, then the common service variables (with
+// authEnv's), then the service's own, then Config.Env (the same for every
+// instance).
 func (s *System) env(svc *service) []string {
 	vars := map[string]string{
 		"HTTP_ADDR":    "127.0.0.1:" + strconv.Itoa(svc.port),
-		"DATABASE_URL": s.viaProxy(svc.base, DependencyPostgres, s.pg.URL(svc.database)),
+		"DATABASE_URL": s.viaProxy(svc.base, DependencyPostgres, s.databaseURL(svc)),
 		"NATS_URL":     s.viaProxy(svc.base, DependencyNATS, s.nats.URL()),
 		"LOG_LEVEL":    "info",
 		"LOG_FORMAT":   "text",
 	}
+	maps.Copy(vars, natsEnv(svc.base))
+	maps.Copy(vars, authEnv())
 	if s.cfg.OTLPEndpoint != "" {
 		vars["OTEL_EXPORTER_OTLP_ENDPOINT"] = s.cfg.OTLPEndpoint
 		vars["OTEL_BSP_SCHEDULE_DELAY"] = "200"

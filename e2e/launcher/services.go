@@ -45,18 +45,13 @@ func smtpEnv(s *System) map[string]string {
 	}
 }
 
-// DevGDPRToken is the bearer token the launcher gives the gdpr service
-// for its erasure endpoints: a development value, which `make run`
-// prints. A deployment sets its own secret GDPR_TOKEN.
-const DevGDPRToken = "orderbus-dev-erasure-token"
-
 // gdprParticipants are the services that erase a customer's data when
 // asked; the gdpr service waits for each of them.
 func gdprParticipants() []string { return []string{"order", "email", "sms", "inventory"} }
 
-// gdprEnv gives the gdpr service its token, and as participants those of
-// the system's services that take part, so that an erasure in a smaller
-// system still completes.
+// gdprEnv gives the gdpr service as participants those of the system's
+// services that take part, so that an erasure in a smaller system still
+// completes.
 func gdprEnv(s *System) map[string]string {
 	var participants []string
 	for _, p := range gdprParticipants() {
@@ -65,7 +60,6 @@ func gdprEnv(s *System) map[string]string {
 		}
 	}
 	return map[string]string{
-		"GDPR_TOKEN":        DevGDPRToken,
 		"GDPR_PARTICIPANTS": strings.Join(participants, ","),
 	}
 }

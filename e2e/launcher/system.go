@@ -109,7 +109,7 @@ func (s *System) start(ctx context.Context) error {
 			}
 		} else if s.nats, err = stack.StartNATS(ctx, stack.NATSConfig{
 			Port: s.cfg.port(PortNATS), MonitorPort: s.cfg.port(PortNATSMonitor),
-			SyncAlways: true, Output: s.cfg.Output, Logger: log,
+			SyncAlways: true, Auth: &stack.NATSAuth{}, Output: s.cfg.Output, Logger: log,
 		}); err != nil {
 			return err
 		}
@@ -120,6 +120,9 @@ func (s *System) start(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := s.provisionStreams(ctx); err != nil {
+		return err
+	}
 	if err := s.startJaeger(ctx); err != nil {
 		return err
 	}
@@ -129,7 +132,8 @@ func (s *System) start(ctx context.Context) error {
 	known := catalog()
 	for _, name := range s.cfg.Services {
 		database := s.dbPrefix + known[name].database
-		if err := s.pg.CreateDatabase(ctx, database); err != nil {
+		first := &service{name: name, base: name, spec: known[name], database: database}
+		if err := s.createDatabase(ctx, first); err != nil {
 			return err
 		}
 		for k := 1; k <= s.cfg.instances(name); k++ {
@@ -241,14 +245,15 @@ func (s *System) Postgres() Database { return s.pg }
 // given.
 func (s *System) LocalPostgres() *stack.Postgres { return s.ownPG }
 
-// DatabaseURL returns the URL of a service's database, or "" if the system
+// DatabaseURL returns the URL of a service's database as the service's own
+// role (on a server the system can create roles on), or "" if the system
 // does not run that service.
 func (s *System) DatabaseURL(name string) string {
 	svc, ok := s.services[name]
 	if !ok {
 		return ""
 	}
-	return s.pg.URL(svc.database)
+	return s.databaseURL(svc)
 }
 
 // Close stops the services (SIGTERM, so they shut down gracefully, all at

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
+	"github.com/orderbus/orderbus/pkg/natsauth"
 	"github.com/orderbus/orderbus/pkg/stack"
 )
 
@@ -52,17 +55,23 @@ func TestSystemLifecycle(t *testing.T) {
 	if url := sys.DatabaseURL("order"); !strings.Contains(url, "/e2e_") || !strings.Contains(url, "_orders?") {
 		t.Errorf("order database URL %s: want a prefixed orders database", url)
 	}
+	if url := sys.DatabaseURL("order"); !strings.Contains(url, "_order_svc:") || strings.Contains(url, "://postgres@") {
+		t.Errorf("order database URL %s: want the service's own role, not the superuser", url)
+	}
 	env := processEnv(t, sys.Process("email"))
 	want := map[string]string{
-		"HTTP_ADDR":    strings.TrimPrefix(sys.ServiceURL("email"), "http://"),
-		"DATABASE_URL": sys.DatabaseURL("email"),
-		"NATS_URL":     sys.NATS().URL(),
-		"SMTP_HOST":    "127.0.0.1",
-		"SMTP_PORT":    strconv.Itoa(sys.Mailpit().SMTPPort()),
-		"SMTP_TLS":     "none",
-		"LOG_FORMAT":   "text",
-		"LOG_LEVEL":    "debug",
-		"MAIL_FROM":    "test <test@example.com>",
+		"HTTP_ADDR":     strings.TrimPrefix(sys.ServiceURL("email"), "http://"),
+		"DATABASE_URL":  sys.DatabaseURL("email"),
+		"NATS_URL":      sys.NATS().URL(),
+		"NATS_USER":     "email",
+		"NATS_PASSWORD": natsauth.DevPassword("email"),
+		"ORDERBUS_ENV":  "development",
+		"SMTP_HOST":     "127.0.0.1",
+		"SMTP_PORT":     strconv.Itoa(sys.Mailpit().SMTPPort()),
+		"SMTP_TLS":      "none",
+		"LOG_FORMAT":    "text",
+		"LOG_LEVEL":     "debug",
+		"MAIL_FROM":     "test <test@example.com>",
 	}
 	for k, v := range want {
 		if env[k] != v {
@@ -75,6 +84,18 @@ func TestSystemLifecycle(t *testing.T) {
 		if smsEnv[k] != v {
 			t.Errorf("sms env %s=%q, want %q", k, smsEnv[k], v)
 		}
+	}
+
+	// The system's NATS refuses anonymous clients and knows the users.
+	if nc, err := nats.Connect(sys.NATS().URL(), nats.Timeout(5*time.Second)); err == nil {
+		nc.Close()
+		t.Error("anonymous connection to the system's NATS accepted")
+	}
+	nc, err := nats.Connect(sys.NATSUserURL(natsauth.UserReader), nats.Timeout(5*time.Second))
+	if err != nil {
+		t.Errorf("reader connection: %v", err)
+	} else {
+		nc.Close()
 	}
 
 	url, firstPid := sys.ServiceURL("email"), sys.Process("email").Pid()

@@ -26,6 +26,13 @@ type Service struct {
 	DBAcquireTimeout time.Duration `env:"DB_ACQUIRE_TIMEOUT" envDefault:"5s"`
 	// NATSURL is the NATS server, or a comma-separated list of them.
 	NATSURL string `env:"NATS_URL" envDefault:"nats://127.0.0.1:4222"`
+	// NATS holds the credentials of the service's NATS identity
+	// (NATS_USER and NATS_PASSWORD, NATS_CREDS or NATS_NKEY_SEED).
+	NATS NATSAuth
+	// Environment is ORDERBUS_ENV: EnvDevelopment allows the published
+	// development secrets (`make run`, docker compose); anything else
+	// (the default, empty) refuses them.
+	Environment string `env:"ORDERBUS_ENV"`
 	// LogLevel is debug, info, warn or error (see NewLogger).
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
 	// LogFormat is json or text (see NewLogger).
@@ -52,6 +59,12 @@ func (s Service) Validate() error {
 	if s.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT %s: want > 0", s.ShutdownTimeout))
 	}
+	if err := s.NATS.Validate(s.Environment, s.NATSURL); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checkDatabaseURL(s.Environment, s.DatabaseURL); err != nil {
+		errs = append(errs, err)
+	}
 	if err := s.Retention.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -67,6 +80,8 @@ func (s Service) LogValue() slog.Value {
 		slog.String("db_statement_timeout", s.DBStatementTimeout.String()),
 		slog.String("db_acquire_timeout", s.DBAcquireTimeout.String()),
 		slog.String("nats_url", redactList(s.NATSURL)),
+		slog.Attr{Value: s.NATS.LogValue()},
+		slog.String("orderbus_env", s.Environment),
 		slog.String("log_level", s.LogLevel),
 		slog.String("log_format", s.LogFormat),
 		slog.String("shutdown_timeout", s.ShutdownTimeout.String()), // "20s" in JSON too

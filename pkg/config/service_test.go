@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/natsauth"
 )
 
 // embeddingConfig is a service's config struct as the services write it:
@@ -65,7 +66,9 @@ func TestLoadEmbeddedService(t *testing.T) {
 			t.Parallel()
 			var asked []string
 			got, err := Load[embeddingConfig](func(k string) string { asked = append(asked, k); return tt.env[k] })
-			wantAsked := []string{"DATABASE_URL", "DB_STATEMENT_TIMEOUT", "DB_ACQUIRE_TIMEOUT", "NATS_URL", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT",
+			wantAsked := []string{"DATABASE_URL", "DB_STATEMENT_TIMEOUT", "DB_ACQUIRE_TIMEOUT", "NATS_URL",
+				"NATS_USER", "NATS_PASSWORD", "NATS_CREDS", "NATS_NKEY_SEED", "NATS_TLS_CA", "NATS_TLS_CERT", "NATS_TLS_KEY",
+				"ORDERBUS_ENV", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT",
 				"STREAM_MAX_AGE", "DLQ_MAX_AGE", "DLQ_MAX_BYTES", "STREAM_REPLICAS", "HTTP_ADDR", "OWN_TIMEOUT"}
 			if !slices.Equal(asked, wantAsked) {
 				t.Errorf("getenv asked for %v, want %v", asked, wantAsked)
@@ -102,6 +105,11 @@ func TestServiceValidate(t *testing.T) {
 	if err := valid.Validate(); err != nil {
 		t.Errorf("Validate = %v, want nil", err)
 	}
+	dev := valid
+	dev.Environment, dev.NATS = EnvDevelopment, NATSAuth{User: "order", Password: natsauth.DevPassword("order")}
+	if err := dev.Validate(); err != nil {
+		t.Errorf("Validate of the development password with ORDERBUS_ENV=development = %v, want nil", err)
+	}
 	tests := []struct {
 		name   string
 		modify func(s *Service)
@@ -112,6 +120,20 @@ func TestServiceValidate(t *testing.T) {
 		{name: "zero statement timeout", modify: func(s *Service) { s.DBStatementTimeout = 0 }, want: []string{"DB_STATEMENT_TIMEOUT"}},
 		{name: "sub-millisecond statement timeout", modify: func(s *Service) { s.DBStatementTimeout = time.Microsecond }, want: []string{"DB_STATEMENT_TIMEOUT"}},
 		{name: "zero acquire timeout", modify: func(s *Service) { s.DBAcquireTimeout = 0 }, want: []string{"DB_ACQUIRE_TIMEOUT"}},
+		{name: "password without user", modify: func(s *Service) { s.NATS.Password = "p" }, want: []string{"NATS_USER and NATS_PASSWORD"}},
+		{name: "user and creds", modify: func(s *Service) { s.NATS = NATSAuth{User: "u", Password: "p", CredsFile: "c"} },
+			want: []string{"one kind of credentials"}},
+		{name: "client certificate without key", modify: func(s *Service) { s.NATS.TLSCertFile = "c.pem" },
+			want: []string{"NATS_TLS_CERT and NATS_TLS_KEY"}},
+		{name: "dev password in production", modify: func(s *Service) {
+			s.NATS = NATSAuth{User: "order", Password: natsauth.DevPassword("order")}
+		}, want: []string{"NATS_PASSWORD", "ORDERBUS_ENV"}},
+		{name: "dev database password in production", modify: func(s *Service) {
+			s.DatabaseURL = "postgres://order_svc:order-dev-password@db:5432/orders"
+		}, want: []string{"DATABASE_URL", "published development secret"}},
+		{name: "dev password in NATS_URL", modify: func(s *Service) {
+			s.NATSURL = "nats://order:" + natsauth.DevPassword("order") + "@n:4222"
+		}, want: []string{"published development secret"}},
 		{
 			name:   "every bad setting at once",
 			modify: func(s *Service) { *s = Service{Retention: events.Retention{MaxAge: time.Minute}} },

@@ -167,7 +167,7 @@ func TestPurge(t *testing.T) {
 func TestOpenWithoutStream(t *testing.T) {
 	t.Parallel()
 	srv := natstest.Start(t)
-	nc, err := nats.Connect(srv.URL())
+	nc, err := nats.Connect(natstest.URL(srv))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -131,8 +129,8 @@ func (p Participant) settled(ctx context.Context, bounds map[string]uint64) (map
 // total sums counts.
 func total(counts map[string]int64) int64 {
 	var n int64
-	for _, k := range slices.Sorted(maps.Keys(counts)) {
-		n += counts[k]
+	for _, c := range counts {
+		n += c
 	}
 	return n
 }

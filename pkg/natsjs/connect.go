@@ -24,8 +24,12 @@ const reconnectWait = time.Second
 // buffered. Disconnects are logged at warn, (re)connects at info, without
 // credentials. ctx is only checked before dialing; the connection outlives
 // it and the caller must Drain or Close it. It returns an error only for an
-// invalid url or option, or when ctx is already done.
-func Connect(ctx context.Context, url, name string, logger *slog.Logger) (*nats.Conn, error) {
+// invalid url or option, or when ctx is already done. opts add to
+// these options: credentials (Auth), say. A connection with a user name
+// (in opts or url) gets that user's reply inbox prefix
+// (natsauth.InboxPrefix), the only inbox the orderbus permissions let it
+// read.
+func Connect(ctx context.Context, url, name string, logger *slog.Logger, opts ...nats.Option) (*nats.Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("connect nats: %w", err)
 	}
@@ -43,7 +47,10 @@ func Connect(ctx context.Context, url, name string, logger *slog.Logger) (*nats.
 			return nil, fmt.Errorf("connect nats %s: invalid url", config.MaskUserInfo(url))
 		}
 	}
-	nc, err := nats.Connect(url,
+	if inbox := InboxOption(url, opts); inbox != nil {
+		opts = append(opts, inbox)
+	}
+	nc, err := nats.Connect(url, append([]nats.Option{
 		nats.Name(name),
 		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
@@ -71,7 +78,7 @@ func Connect(ctx context.Context, url, name string, logger *slog.Logger) (*nats.
 			}
 			logger.Warn("nats asynchronous error", "error", err)
 		}),
-	)
+	}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("connect nats %s: %w", config.MaskUserInfo(url), err)
 	}
@@ -86,9 +93,9 @@ func Connect(ctx context.Context, url, name string, logger *slog.Logger) (*nats.
 // consuming events starts with. Like Connect it does not wait for the
 // server. It returns Connect's error as is, or jetstream.New's wrapped
 // with the redacted url, closing the connection in that case. The caller
-// must Drain or Close the connection.
-func Dial(ctx context.Context, url, name string, logger *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
-	nc, err := Connect(ctx, url, name, logger)
+// must Drain or Close the connection. opts are Connect's.
+func Dial(ctx context.Context, url, name string, logger *slog.Logger, opts ...nats.Option) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := Connect(ctx, url, name, logger, opts...)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -23,7 +23,7 @@ func TestConnectWhileServerDown(t *testing.T) {
 	if err := srv.Stop(ctxT(t)); err != nil {
 		t.Fatalf("stop nats: %v", err)
 	}
-	nc, err := natsjs.Connect(ctxT(t), srv.URL(), "down-at-start", natstest.Logger(t))
+	nc, err := natsjs.Connect(ctxT(t), natstest.URL(srv), "down-at-start", natstest.Logger(t))
 	if err != nil {
 		t.Fatalf("Connect with the server down: %v", err)
 	}
@@ -103,7 +103,7 @@ func TestDial(t *testing.T) {
 		wantConnected bool
 		wantErr       bool
 	}{
-		{name: "server up", url: srv.URL(), wantConnected: true},
+		{name: "server up", url: natstest.URL(srv), wantConnected: true},
 		{name: "server down", url: fmt.Sprintf("nats://127.0.0.1:%d", port)},
 		{name: "invalid url", url: "nats://user:secret@[::1", wantErr: true},
 	}

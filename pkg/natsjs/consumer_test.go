@@ -27,6 +27,7 @@ func TestConsumerOutcomes(t *testing.T) {
 		name      string
 		malformed bool   // publish without CloudEvents headers
 		redrive   string // the Orderbus-Redrive-For header to publish with
+		source    string // the ce-source to publish with; "" for the order service's
 		handle    func(call int, m natsjs.Message) error
 
 		wantCalls      int
@@ -123,6 +124,15 @@ func TestConsumerOutcomes(t *testing.T) {
 			wantDLQError: "missing ce-specversion",
 		},
 		{
+			name:      "event from another service than the subject's publisher is dead-lettered unhandled",
+			source:    events.SourceOf(events.ServiceInventory),
+			handle:    func(int, natsjs.Message) error { return nil },
+			wantCalls: 0, wantDeliveries: 1,
+			wantOutcomes: map[string]float64{"dead_lettered": 1},
+			wantDLQ:      map[string]string{"Orderbus-Reason": "foreign_source", "Orderbus-Deliveries": "1"},
+			wantDLQError: `ce-source "/orderbus/inventory" on orders.placed.c-1, want "/orderbus/order"`,
+		},
+		{
 			name: "panic is retried",
 			handle: func(call int, _ natsjs.Message) error {
 				if call == 1 {
@@ -175,6 +185,9 @@ func TestConsumerOutcomes(t *testing.T) {
 				h := ev.Header()
 				if tt.redrive != "" {
 					h.Set(natsjs.HeaderRedriveFor, tt.redrive)
+				}
+				if tt.source != "" {
+					h.Set(events.HeaderSource, tt.source)
 				}
 				ack, err := js.PublishMsg(ctxT(t), &nats.Msg{Subject: events.OrderPlacedSubject("c-1"), Header: h, Data: ev.Data})
 				if err != nil {

@@ -19,6 +19,9 @@
 //     with the error at its first occurrence, and terminated only once the
 //     copy is stored; while the DLQ cannot store it (missing, full) the
 //     message is retried instead;
+//   - an event whose ce-source is not the service allowed to publish its
+//     subject (events.CheckSource) is dead-lettered the same way, with
+//     reason foreign_source, and never reaches the handler;
 //   - a runner holds no more messages than its handlers can start, and
 //     releases them at once on stop, so restarts cost nothing;
 //   - a new durable starts with new messages (ReplayHistory for the whole

@@ -42,7 +42,7 @@ func ctxT(tb testing.TB) context.Context {
 // newEvent returns an OrderPlaced event for customer.
 func newEvent(tb testing.TB, customer string) events.Event {
 	tb.Helper()
-	ev, err := events.New("/orderbus/test", events.TypeOrderPlaced, "o-"+customer,
+	ev, err := events.New(events.SourceOf(events.ServiceOrder), events.TypeOrderPlaced, "o-"+customer,
 		events.OrderPlaced{OrderID: "o-" + customer, Customer: events.Customer{ID: customer}})
 	if err != nil {
 		tb.Fatalf("new event: %v", err)

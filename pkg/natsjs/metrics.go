@@ -22,6 +22,9 @@ const (
 const (
 	reasonPermanent = "permanent"
 	reasonMalformed = "malformed"
+	// reasonForeignSource: the ce-source is not the service allowed to
+	// publish the subject (events.CheckSource).
+	reasonForeignSource = "foreign_source"
 )
 
 // metrics are one consumer's instruments, curried with its durable name.

@@ -12,8 +12,9 @@ import (
 	"github.com/orderbus/orderbus/pkg/events"
 )
 
-// process runs the handler on one delivery and settles it: Ack on
-// success, DLQ copy then Term on a permanent failure, NakWithDelay
+// process runs the handler on one delivery and settles it: an event
+// whose ce-source is not its subject's publisher (events.CheckSource) is
+// dead-lettered unhandled; otherwise Ack on success, DLQ copy then Term on a permanent failure, NakWithDelay
 // otherwise. A redrive meant for another durable is acked unhandled. It
 // returns what the outcome says about the dependencies, and the
 // handler's error.
@@ -40,6 +41,13 @@ func (c *Consumer) process(ctx context.Context, d *delivery) (v verdict, err err
 	ev, err := events.Parse(msg.Headers(), msg.Data())
 	if err != nil {
 		c.giveUp(msg, meta, reasonMalformed, err)
+		return verdictNone, nil
+	}
+	// Only the service the catalogue names may publish a subject; an event
+	// claiming another source is forged or misrouted, never applied. The
+	// broker's permissions enforce the same table for publishers.
+	if err := events.CheckSource(msg.Subject(), ev.Source); err != nil {
+		c.giveUp(msg, meta, reasonForeignSource, err)
 		return verdictNone, nil
 	}
 	ctx, span := c.startSpan(ctx, msg.Subject(), ev, meta)

@@ -2,6 +2,8 @@ package natsjs
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -24,6 +26,12 @@ type StreamSetup struct {
 	// CheckInterval is how often Run checks, once the streams are created,
 	// that they still exist (default DefaultCheckInterval). Set it before Run.
 	CheckInterval time.Duration
+	// Manages names the streams of cfgs this service creates and
+	// recreates; it waits for the others, which another service (with the
+	// right to) creates. nil means all of them. Set it before Run. Under
+	// the orderbus permissions a service may create only the streams
+	// events.Service.Manages lists.
+	Manages []string
 
 	js      jetstream.JetStream
 	cfgs    []jetstream.StreamConfig
@@ -42,7 +50,8 @@ func NewStreamSetup(js jetstream.JetStream, logger *slog.Logger, cfgs ...jetstre
 	return s
 }
 
-// Run calls EnsureStreams until it succeeds, with a backoff of 100 ms
+// Run calls EnsureStreams on the managed streams, and checks that the
+// others exist, until it succeeds, with a backoff of 100 ms
 // doubling to 5 s between attempts (the first failure logged at warn, the
 // others at debug). Then, until ctx ends, it lists the streams every
 // CheckInterval and recreates any that is missing (deleted by hand, lost
@@ -71,13 +80,14 @@ func (s *StreamSetup) create(ctx context.Context) bool {
 	delay := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		attemptCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := EnsureStreams(attemptCtx, s.js, s.cfgs...)
+		missing, err := s.ensure(attemptCtx)
 		cancel()
 		if err == nil {
 			s.setMissing(nil)
 			s.logger.Info("jetstream streams ready")
 			return true
 		}
+		s.setMissing(missing)
 		if attempt == 1 {
 			s.logger.Warn("cannot create jetstream streams yet; retrying", "error", err, "retry_in", delay.String())
 		} else {
@@ -108,13 +118,18 @@ func (s *StreamSetup) repair(ctx context.Context) {
 		return
 	}
 	var missing []jetstream.StreamConfig
+	var awaited []string // missing, and another service's to create
 	for _, c := range s.cfgs {
-		if !slices.Contains(have, c.Name) {
+		switch {
+		case slices.Contains(have, c.Name):
+		case s.manages(c.Name):
 			missing = append(missing, c)
+		default:
+			awaited = append(awaited, c.Name)
 		}
 	}
 	if len(missing) == 0 {
-		s.setMissing(nil)
+		s.setMissing(awaited)
 		return
 	}
 	if s.failing == nil {
@@ -135,7 +150,36 @@ func (s *StreamSetup) repair(ctx context.Context) {
 		delete(s.failing, c.Name)
 		s.logger.Warn("jetstream stream was missing; recreated", "stream", c.Name)
 	}
-	s.setMissing(still)
+	s.setMissing(append(still, awaited...))
+}
+
+// manages reports whether the setup creates stream name.
+func (s *StreamSetup) manages(name string) bool {
+	return s.Manages == nil || slices.Contains(s.Manages, name)
+}
+
+// ensure creates or updates each managed stream (EnsureStreams) and checks
+// that the others exist, going on past a failure. It returns the names of
+// the streams that failed and the failures joined.
+func (s *StreamSetup) ensure(ctx context.Context) ([]string, error) {
+	var missing []string
+	var errs []error
+	for _, c := range s.cfgs {
+		err := ctx.Err()
+		switch {
+		case err != nil:
+		case s.manages(c.Name):
+			err = EnsureStreams(ctx, s.js, c)
+		default:
+			if _, err = s.js.Stream(ctx, c.Name); err != nil {
+				err = fmt.Errorf("wait for stream %s (another service creates it): %w", c.Name, err)
+			}
+		}
+		if err != nil {
+			missing, errs = append(missing, c.Name), append(errs, err)
+		}
+	}
+	return missing, errors.Join(errs...)
 }
 
 func (s *StreamSetup) setMissing(names []string) {

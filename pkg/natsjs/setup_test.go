@@ -29,7 +29,7 @@ func TestStartWhileServerDown(t *testing.T) {
 	}
 
 	log := natstest.Logger(t)
-	nc, err := natsjs.Connect(ctx, srv.URL(), t.Name(), log)
+	nc, err := natsjs.Connect(ctx, natstest.URL(srv), t.Name(), log)
 	if err != nil {
 		t.Fatalf("connect while down: %v", err)
 	}
@@ -130,7 +130,7 @@ func TestConsumerWaitsForStream(t *testing.T) {
 	srv := natstest.Start(t)
 	log := natstest.Logger(t)
 	ctx := ctxT(t)
-	nc, err := natsjs.Connect(ctx, srv.URL(), t.Name(), log)
+	nc, err := natsjs.Connect(ctx, natstest.URL(srv), t.Name(), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,4 +226,32 @@ func TestStreamDeletedAtRunTimeIsRecreated(t *testing.T) {
 	if len(calls) != 2 || calls[1].Event.ID != ev.ID {
 		t.Errorf("handled %d events, want the first and the one published to the recreated stream", len(calls))
 	}
+}
+
+// TestStreamSetupManagesOnlyItsStreams checks that a setup with Manages
+// creates those streams, as the service's own identity, and waits for the
+// others: not ready, naming them, until someone else creates them.
+func TestStreamSetupManagesOnlyItsStreams(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	log := natstest.Logger(t)
+	nc, js, err := natsjs.Dial(ctxT(t), srv.UserURL(events.ServiceInventory), t.Name(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	setup := natsjs.NewStreamSetup(js, log, events.Streams(events.DefaultRetention())...)
+	setup.Manages = events.ManagedBy(events.ServiceInventory)
+	setup.CheckInterval = 50 * time.Millisecond
+	ctx, stop := context.WithCancel(ctxT(t))
+	defer stop()
+	go setup.Run(ctx)
+	waitFor(t, 10*time.Second, "INVENTORY and DLQ created, the others awaited", func() (bool, string) {
+		missing := fmt.Sprint(setup.Missing())
+		_, errInv := js.Stream(ctx, events.StreamInventory)
+		_, errDLQ := js.Stream(ctx, events.StreamDLQ)
+		return missing == "[ORDERS GDPR]" && errInv == nil && errDLQ == nil, fmt.Sprintf("missing %s, %v, %v", missing, errInv, errDLQ)
+	})
+	natstest.Connect(t, srv) // the admin creates every stream, as order and gdpr would
+	waitFor(t, 10*time.Second, "ready", func() (bool, string) { return setup.Ready(), fmt.Sprint(setup.Missing()) })
 }

@@ -74,7 +74,7 @@ func TestDurableCreatedLaterMissesNothing(t *testing.T) {
 	t.Parallel()
 	srv := natstest.Start(t)
 	log := natstest.Logger(t)
-	nc, js, err := natsjs.Dial(ctxT(t), srv.URL(), t.Name(), log)
+	nc, js, err := natsjs.Dial(ctxT(t), natstest.URL(srv), t.Name(), log)
 	if err != nil {
 		t.Fatal(err)
 	}

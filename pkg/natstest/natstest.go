@@ -16,19 +16,22 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/natsauth"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/stack"
 )
 
-// Start starts a fresh nats-server process with JetStream and a temporary
-// store (stack.StartNATS) and closes it at cleanup. It fails the test,
+// Start starts a fresh nats-server process with JetStream, a temporary
+// store and the orderbus identities with their development passwords
+// (stack.NATSAuth: anonymous clients are refused; see Connect, URL and
+// ServiceEnv) and closes it at cleanup. It fails the test,
 // never skips it, when the server cannot start; the server's log tail is
 // reported when the test fails.
 func Start(tb testing.TB) *stack.NATS {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	srv, err := stack.StartNATS(ctx, stack.NATSConfig{Logger: Logger(tb)})
+	srv, err := stack.StartNATS(ctx, stack.NATSConfig{Auth: &stack.NATSAuth{}, Logger: Logger(tb)})
 	if err != nil {
 		tb.Fatalf("start nats-server: %v", err)
 	}
@@ -47,7 +50,8 @@ func Start(tb testing.TB) *stack.NATS {
 	return srv
 }
 
-// Connect connects to srv with natsjs.Dial (named after the test),
+// Connect connects to srv as the admin identity (URL) with natsjs.Dial
+// (named after the test),
 // ensures events.Streams(events.DefaultRetention()) and returns the connection and its JetStream
 // handle; the connection is closed at cleanup. It fails the test when the
 // streams cannot be created.
@@ -55,7 +59,7 @@ func Connect(tb testing.TB, srv *stack.NATS) (*nats.Conn, jetstream.JetStream) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	nc, js, err := natsjs.Dial(ctx, srv.URL(), tb.Name(), Logger(tb))
+	nc, js, err := natsjs.Dial(ctx, URL(srv), tb.Name(), Logger(tb))
 	if err != nil {
 		tb.Fatalf("connect %s: %v", srv.URL(), err)
 	}
@@ -64,6 +68,23 @@ func Connect(tb testing.TB, srv *stack.NATS) (*nats.Conn, jetstream.JetStream) {
 		tb.Fatalf("ensure streams: %v", err)
 	}
 	return nc, js
+}
+
+// URL returns srv's client URL with the credentials of the admin
+// identity (natsauth.UserAdmin), which may do anything: what a test uses to
+// set up streams, publish events and inspect the result.
+func URL(srv *stack.NATS) string { return srv.UserURL(natsauth.UserAdmin) }
+
+// ServiceEnv returns the NATS variables of service's identity on srv:
+// NATS_URL (without credentials), NATS_USER, NATS_PASSWORD, and
+// ORDERBUS_ENV=development, which the development password needs.
+func ServiceEnv(srv *stack.NATS, service string) map[string]string {
+	return map[string]string{
+		"NATS_URL":      srv.URL(),
+		"NATS_USER":     service,
+		"NATS_PASSWORD": srv.Password(service),
+		"ORDERBUS_ENV":  "development",
+	}
 }
 
 // Logger returns a logger writing to the test log at debug level. Lines

@@ -44,7 +44,8 @@ type Service struct {
 
 // Start runs run in a goroutine with the variables in env (nothing else of
 // the process environment), adding HTTP_ADDR on a free port of 127.0.0.1
-// unless env sets it, and returns at once: see WaitReady. What the service
+// and AUTH_JWT_KEY = AuthKey unless env sets them, and returns at once:
+// see WaitReady. What the service
 // writes to stdout and stderr goes to the test log, line by line, and is
 // kept for Logs. At cleanup Start cancels run's context and fails the test
 // unless run returns nil within 30 s. It fails the test when no port is
@@ -54,6 +55,9 @@ func Start(tb testing.TB, run RunFunc, env map[string]string) *Service {
 	vars := maps.Clone(env)
 	if vars == nil {
 		vars = map[string]string{}
+	}
+	if vars["AUTH_JWT_KEY"] == "" {
+		vars["AUTH_JWT_KEY"] = AuthKey
 	}
 	if vars["HTTP_ADDR"] == "" {
 		port, err := stack.FreePort()
@@ -110,8 +114,21 @@ func (s *Service) WaitStatus(tb testing.TB, path string, code int) {
 // status 0 and the error text when the request fails. It is safe in any
 // goroutine.
 func (s *Service) Get(path string) (int, string) {
+	return s.GetAs(path, "")
+}
+
+// GetAs is Get with the Authorization header authorization (none when
+// ""), such as Token's or Operator's.
+func (s *Service) GetAs(path, authorization string) (int, string) {
 	client := &http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Get(s.URL + path)
+	req, err := http.NewRequest(http.MethodGet, s.URL+path, nil)
+	if err != nil {
+		return 0, err.Error()
+	}
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, err.Error()
 	}

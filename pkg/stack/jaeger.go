@@ -32,7 +32,9 @@ type Jaeger struct {
 
 // jaegerConfig is Jaeger v2's configuration: the all-in-one pipeline with
 // only what `make run` needs, every server on 127.0.0.1 (the all-in-one
-// default listens on every interface for the query API), no metrics port.
+// default listens on every interface for the query API), no metrics port,
+// and no tracing of the query service itself (its gRPC client would dial
+// an OTLP collector on localhost:4317).
 const jaegerConfig = `service:
   extensions: [jaeger_storage, jaeger_query]
   pipelines:
@@ -54,6 +56,7 @@ extensions:
   jaeger_query:
     storage:
       traces: memstore
+    enable_tracing: false
     http:
       endpoint: 127.0.0.1:%d
     grpc:
@@ -114,7 +117,8 @@ func StartJaeger(ctx context.Context, cfg JaegerConfig) (*Jaeger, error) {
 func (j *Jaeger) OTLPEndpoint() string { return fmt.Sprintf("http://127.0.0.1:%d", j.cfg.OTLPPort) }
 
 // UIURL returns the base URL of the UI and of the HTTP query API
-// (/api/services, /api/traces?service=order).
+// (/api/services, /api/traces?service=order). The Go module ships no UI
+// bundle, so the page there is a placeholder; the API is complete.
 func (j *Jaeger) UIURL() string { return fmt.Sprintf("http://127.0.0.1:%d", j.cfg.UIPort) }
 
 // Process returns the Jaeger process, for its log.

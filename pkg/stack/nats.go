@@ -23,6 +23,10 @@ type NATSConfig struct {
 	// (sync_interval: always), as deploy/nats does: acked means on disk.
 	// Slower; tests that never crash the machine can leave it off.
 	SyncAlways bool
+	// Auth, when set, turns on the orderbus users and permissions and
+	// refuses anonymous clients (see nats_auth.go); nil leaves the server
+	// open to anyone on loopback.
+	Auth *NATSAuth
 	// Output, when set, receives the server's log lines.
 	Output io.Writer
 	// Logger reports progress; nil discards it.
@@ -37,6 +41,7 @@ type NATS struct {
 	tempDir  bool
 	bin      string
 	confFile string
+	env      []string // nil: the parent's
 	proc     *Process
 }
 
@@ -73,6 +78,14 @@ jetstream {
   store_dir: %q%s
 }
 `, n.cfg.Port, n.cfg.MonitorPort, filepath.Join(n.cfg.StoreDir, "jetstream"), sync)
+	if cfg.Auth != nil {
+		include, env, err := cfg.Auth.writeAccounts(n.cfg.StoreDir)
+		if err != nil {
+			n.removeTemp()
+			return nil, err
+		}
+		conf, n.env = conf+include, env
+	}
 	n.confFile = filepath.Join(n.cfg.StoreDir, "nats-server.conf")
 	if err := os.WriteFile(n.confFile, []byte(conf), 0o644); err != nil {
 		n.removeTemp()
@@ -88,7 +101,7 @@ jetstream {
 // Start starts the server again after Stop, on the same ports and store.
 func (n *NATS) Start(ctx context.Context) error {
 	proc, err := StartProcess(ctx, ProcessConfig{
-		Name: cmp.Or(n.name, "nats"), Path: n.bin, Args: []string{"-c", n.confFile}, Output: n.cfg.Output,
+		Name: cmp.Or(n.name, "nats"), Path: n.bin, Args: []string{"-c", n.confFile}, Env: n.env, Output: n.cfg.Output,
 	})
 	if err != nil {
 		return fmt.Errorf("nats: %w", err)

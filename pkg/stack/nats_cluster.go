@@ -27,6 +27,9 @@ type NATSClusterConfig struct {
 	Ports, MonitorPorts []int
 	// SyncAlways sets sync_interval: always on every server.
 	SyncAlways bool
+	// Auth, when set, gives every server the orderbus users and
+	// permissions (as NATSConfig.Auth does); nil leaves them open.
+	Auth *NATSAuth
 	// Output, when set, receives every server's log lines.
 	Output io.Writer
 	// Logger reports progress; nil discards it.
@@ -63,7 +66,7 @@ func StartNATSCluster(ctx context.Context, cfg NATSClusterConfig) (*NATSCluster,
 	routes := make([]int, cfg.Size)
 	for i := range cfg.Size {
 		n := &NATS{bin: bin, name: fmt.Sprintf("nats-%d", i+1), cfg: NATSConfig{
-			StoreDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)), SyncAlways: cfg.SyncAlways,
+			StoreDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)), SyncAlways: cfg.SyncAlways, Auth: cfg.Auth,
 			Output: cfg.Output, Logger: cfg.Logger,
 		}}
 		if i < len(cfg.Ports) {
@@ -117,6 +120,13 @@ cluster {
 }
 `, n.name, n.cfg.Port, n.cfg.MonitorPort, filepath.Join(n.cfg.StoreDir, "jetstream"), sync,
 		routePort, strings.Join(quoteAll(routes), ", "))
+	if n.cfg.Auth != nil {
+		include, env, err := n.cfg.Auth.writeAccounts(n.cfg.StoreDir)
+		if err != nil {
+			return err
+		}
+		conf, n.env = conf+include, env
+	}
 	n.confFile = filepath.Join(n.cfg.StoreDir, "nats-server.conf")
 	if err := os.WriteFile(n.confFile, []byte(conf), 0o644); err != nil {
 		return fmt.Errorf("nats cluster: %w", err)

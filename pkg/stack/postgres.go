@@ -119,6 +119,9 @@ func (p *Postgres) Start(ctx context.Context) error {
 	} else {
 		args = append(args, "-c", "fsync=on", "-c", "full_page_writes=on")
 	}
+	if err := p.writeHBA(); err != nil {
+		return err
+	}
 	proc, err := StartProcess(ctx, ProcessConfig{
 		Name: "postgres", Path: filepath.Join(p.bin, "postgres"), Args: args,
 		Dir: p.cfg.Dir, Output: p.cfg.Output, Credential: p.cred,

@@ -218,3 +218,39 @@ func TestLogHandler(t *testing.T) {
 		t.Errorf("untraced line has a trace_id: %v", untraced)
 	}
 }
+
+func TestHTTPTransportSendsTraceparent(t *testing.T) {
+	t.Parallel()
+	tel, rcv := newOn(t)
+	got := make(chan string, 1)
+	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("traceparent")
+	}))
+	t.Cleanup(provider.Close)
+	hc := &http.Client{Transport: tel.HTTPTransport(nil)}
+	ctx, parent := tel.Tracer().Start(t.Context(), "process")
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, provider.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	parent.End()
+	tp := <-got
+	if err := tel.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	traceID := parent.SpanContext().TraceID().String()
+	var client oteltest.Span
+	for _, s := range rcv.Spans() {
+		if s.Kind == "client" {
+			client = s
+		}
+	}
+	if client.ParentID != parent.SpanContext().SpanID().String() || !strings.Contains(tp, traceID+"-"+client.SpanID) {
+		t.Errorf("provider got traceparent %q; client span %+v; want the client span, child of %s", tp, client, parent.SpanContext().SpanID())
+	}
+}

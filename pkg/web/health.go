@@ -84,35 +84,42 @@ func HandleReadyz(checks map[string]Check) http.Handler {
 
 func handleReadyz(checks map[string]Check, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		resp := ReadyzResponse{Status: "ok", Checks: make(map[string]CheckResult, len(checks))}
-		var (
-			mu sync.Mutex
-			wg sync.WaitGroup
-		)
-		for name, check := range checks {
-			wg.Go(func() {
-				res := runCheck(r.Context(), check, timeout)
-				mu.Lock()
-				defer mu.Unlock()
-				resp.Checks[name] = res
-			})
-		}
-		wg.Wait()
-		status := http.StatusOK
-		for _, res := range resp.Checks {
-			switch res.Status {
-			case "ok":
-			case "degraded":
-				if status == http.StatusOK {
-					resp.Status = "degraded"
-				}
-			default:
-				resp.Status, status = "unavailable", http.StatusServiceUnavailable
-			}
-		}
+		resp, status := runChecks(r.Context(), checks, timeout)
 		w.Header().Set("Cache-Control", "no-store")
 		Encode(w, status, resp)
 	})
+}
+
+// runChecks runs checks concurrently, each within timeout, and returns the
+// response and its status (200, or 503 when a check failed).
+func runChecks(ctx context.Context, checks map[string]Check, timeout time.Duration) (ReadyzResponse, int) {
+	resp := ReadyzResponse{Status: "ok", Checks: make(map[string]CheckResult, len(checks))}
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
+	for name, check := range checks {
+		wg.Go(func() {
+			res := runCheck(ctx, check, timeout)
+			mu.Lock()
+			defer mu.Unlock()
+			resp.Checks[name] = res
+		})
+	}
+	wg.Wait()
+	status := http.StatusOK
+	for _, res := range resp.Checks {
+		switch res.Status {
+		case "ok":
+		case "degraded":
+			if status == http.StatusOK {
+				resp.Status = "degraded"
+			}
+		default:
+			resp.Status, status = "unavailable", http.StatusServiceUnavailable
+		}
+	}
+	return resp, status
 }
 
 func runCheck(ctx context.Context, check Check, timeout time.Duration) CheckResult {

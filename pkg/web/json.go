@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"reflect"
 	"strings"
@@ -112,6 +113,10 @@ func decodeProblem(err error) *Problem {
 	if maxErr, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return tooLarge(maxErr.Limit)
 	}
+	if netErr, ok := errors.AsType[net.Error](err); ok && netErr.Timeout() {
+		return NewProblem(ProblemTimeout, http.StatusRequestTimeout,
+			"The request body did not arrive within the server's read timeout.")
+	}
 	if syntaxErr, ok := errors.AsType[*json.SyntaxError](err); ok {
 		return malformed("The request body is not valid JSON (at byte %d).", syntaxErr.Offset)
 	}
@@ -135,11 +140,14 @@ func decodeProblem(err error) *Problem {
 }
 
 // closeIfTooLarge asks the server to close the connection after answering
-// a body over the limit: the client may still be sending the rest, which
+// a body over the limit or one cut off by the read timeout: the client may still be sending the rest, which
 // nobody reads, and a graceful shutdown would otherwise wait on that
 // connection until its deadline.
 func closeIfTooLarge(w http.ResponseWriter, err error) {
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		w.Header().Set("Connection", "close")
+	}
+	if netErr, ok := errors.AsType[net.Error](err); ok && netErr.Timeout() {
 		w.Header().Set("Connection", "close")
 	}
 }

@@ -27,6 +27,14 @@ const (
 	ProblemConflict = "https://orderbus.dev/problems/conflict"
 	// ProblemUnauthorized (401): credentials are missing or wrong.
 	ProblemUnauthorized = "https://orderbus.dev/problems/unauthorized"
+	// ProblemForbidden (403): the credential is valid but lacks the role
+	// the request needs.
+	ProblemForbidden = "https://orderbus.dev/problems/forbidden"
+	// ProblemTimeout (408): the client did not send its request in time.
+	ProblemTimeout = "https://orderbus.dev/problems/timeout"
+	// ProblemRateLimited (429): the client sent too many requests; the
+	// Retry-After header says when to try again.
+	ProblemRateLimited = "https://orderbus.dev/problems/rate-limited"
 	// ProblemInternal (500): the server failed; details are only in its log.
 	ProblemInternal = "https://orderbus.dev/problems/internal"
 )
@@ -49,6 +57,12 @@ func problemTitle(typ string) string {
 		return "Conflict"
 	case ProblemUnauthorized:
 		return "Unauthorized"
+	case ProblemForbidden:
+		return "Forbidden"
+	case ProblemTimeout:
+		return "Request timeout"
+	case ProblemRateLimited:
+		return "Too many requests"
 	case ProblemInternal:
 		return "Internal server error"
 	}

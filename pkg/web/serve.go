@@ -9,12 +9,21 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"golang.org/x/net/netutil"
 )
 
 // DefaultShutdownTimeout is the shutdown timeout Serve uses when given 0.
 const DefaultShutdownTimeout = 20 * time.Second
 
-// Serve listens on addr and serves h until ctx is done, then shuts down
+// Serve is ServeWith with the default ServerSettings.
+func Serve(ctx context.Context, logger *slog.Logger, addr string, h http.Handler, shutdownTimeout time.Duration) error {
+	return ServeWith(ctx, logger, addr, h, shutdownTimeout, ServerSettings{})
+}
+
+// ServeWith listens on addr and serves h within settings (timeouts, header,
+// body and connection limits, a deadline on each request's context; zero
+// fields take their defaults) until ctx is done, then shuts down
 // gracefully: it stops accepting connections and waits up to
 // shutdownTimeout (DefaultShutdownTimeout when <= 0) for in-flight requests
 // to finish. Requests' contexts are not canceled by ctx, so a request in
@@ -22,27 +31,32 @@ const DefaultShutdownTimeout = 20 * time.Second
 // shutdown; an error when it cannot listen, when serving fails, or when
 // requests were still running at the timeout (their connections are then
 // closed).
-func Serve(ctx context.Context, logger *slog.Logger, addr string, h http.Handler, shutdownTimeout time.Duration) error {
+func ServeWith(ctx context.Context, logger *slog.Logger, addr string, h http.Handler, shutdownTimeout time.Duration, settings ServerSettings) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	return serve(ctx, logger, ln, h, shutdownTimeout)
+	return serve(ctx, logger, ln, h, shutdownTimeout, settings)
 }
 
-// serve is Serve on a listener it takes ownership of.
-func serve(ctx context.Context, logger *slog.Logger, ln net.Listener, h http.Handler, shutdownTimeout time.Duration) error {
+// serve is ServeWith on a listener it takes ownership of.
+func serve(ctx context.Context, logger *slog.Logger, ln net.Listener, h http.Handler, shutdownTimeout time.Duration, settings ServerSettings) error {
 	if shutdownTimeout <= 0 {
 		shutdownTimeout = DefaultShutdownTimeout
 	}
+	settings = settings.withDefaults()
 	addr := ln.Addr().String()
+	ln = netutil.LimitListener(ln, settings.MaxConns)
 	fresh := &freshConns{conns: map[net.Conn]struct{}{}}
 	srv := &http.Server{
 		ConnState:         fresh.track,
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		Handler:           settings.bounded(h),
+		ReadTimeout:       settings.ReadTimeout,
+		ReadHeaderTimeout: settings.ReadHeaderTimeout,
+		WriteTimeout:      settings.WriteTimeout,
+		IdleTimeout:       settings.IdleTimeout,
+		MaxHeaderBytes:    settings.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		// Shutdown, not ctx, ends requests: in-flight work must not be
 		// canceled half-way because SIGTERM arrived.

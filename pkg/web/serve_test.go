@@ -17,12 +17,18 @@ import (
 // URL and the channel serve's result arrives on.
 func startServe(t *testing.T, ctx context.Context, h http.Handler, timeout time.Duration) (string, <-chan error) {
 	t.Helper()
+	return startServeWith(t, ctx, h, timeout, ServerSettings{})
+}
+
+// startServeWith is startServe with settings.
+func startServeWith(t *testing.T, ctx context.Context, h http.Handler, timeout time.Duration, settings ServerSettings) (string, <-chan error) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, slog.New(slog.DiscardHandler), ln, h, timeout) }()
+	go func() { done <- serve(ctx, slog.New(slog.DiscardHandler), ln, h, timeout, settings) }()
 	return "http://" + ln.Addr().String(), done
 }
 

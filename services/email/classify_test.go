@@ -14,6 +14,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/orderbus/orderbus/pkg/servicetest"
 	"github.com/orderbus/orderbus/pkg/stack"
 )
 
@@ -166,12 +167,10 @@ func TestMailerProbe(t *testing.T) {
 // newTestMailer returns a smtpMailer of one connection for mp.
 func newTestMailer(t *testing.T, mp *stack.Mailpit) *smtpMailer {
 	t.Helper()
-	cfg, err := loadConfig(func(k string) string {
-		return map[string]string{
-			"DATABASE_URL": "postgres://db/email", "SMTP_HOST": mp.SMTPHost(),
-			"SMTP_PORT": strconv.Itoa(mp.SMTPPort()), "SMTP_TIMEOUT": "2s",
-		}[k]
-	})
+	cfg, err := loadConfig(servicetest.Getenv(map[string]string{
+		"DATABASE_URL": "postgres://db/email", "SMTP_HOST": mp.SMTPHost(),
+		"SMTP_PORT": strconv.Itoa(mp.SMTPPort()), "SMTP_TIMEOUT": "2s",
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

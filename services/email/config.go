@@ -9,9 +9,11 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/orderbus/orderbus/pkg/auth"
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
+	"github.com/orderbus/orderbus/pkg/web"
 )
 
 // Config is the email service's configuration, read from the environment
@@ -22,6 +24,10 @@ type Config struct {
 	outbox.Settings
 
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8083"`
+	// Auth holds the token keys (AUTH_JWT_KEY...).
+	Auth auth.Settings
+	// HTTP bounds the HTTP server (HTTP_READ_TIMEOUT...).
+	HTTP web.ServerSettings
 
 	SMTPHost     string `env:"SMTP_HOST" envDefault:"localhost"`
 	SMTPPort     int    `env:"SMTP_PORT" envDefault:"1025"`
@@ -43,6 +49,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err // names the variable or field that failed
 	}
+	cfg.Auth.Environment = cfg.Environment // ORDERBUS_ENV, read once by config.Service
 	if err := cfg.Validate(); err != nil {
 		return Config{}, fmt.Errorf("invalid config: %w", err)
 	}
@@ -51,7 +58,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 
 // Validate returns an error naming every invalid setting.
 func (c Config) Validate() error {
-	errs := []error{c.Service.Validate(), c.ConsumerSettings.Validate(), c.Settings.Validate()}
+	errs := []error{c.Service.Validate(), c.ConsumerSettings.Validate(), c.Settings.Validate(), c.Auth.Validate(), c.HTTP.Validate()}
 	if c.SMTPHost == "" {
 		errs = append(errs, errors.New("SMTP_HOST must not be empty"))
 	}
@@ -104,6 +111,8 @@ func (c Config) LogValue() slog.Value {
 	}
 	return slog.GroupValue(
 		slog.String("http_addr", c.HTTPAddr),
+		slog.Attr{Value: c.Auth.LogValue()},
+		slog.Attr{Value: c.HTTP.LogValue()},
 		slog.Attr{Value: c.Service.LogValue()},
 		slog.String("smtp_host", c.SMTPHost),
 		slog.Int("smtp_port", c.SMTPPort),

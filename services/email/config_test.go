@@ -7,6 +7,8 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -73,7 +75,7 @@ func TestLoadConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := loadConfig(func(k string) string { return tt.env[k] })
+			c, err := loadConfig(servicetest.Getenv(tt.env))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("loadConfig error = %v, want one naming %s", err, tt.wantErr)
@@ -90,9 +92,7 @@ func TestLoadConfig(t *testing.T) {
 
 func TestConfigLogValueMasksSecrets(t *testing.T) {
 	t.Parallel()
-	c, err := loadConfig(func(k string) string {
-		return map[string]string{"DATABASE_URL": "postgres://u:dbsecret@db/email", "SMTP_USERNAME": "u", "SMTP_PASSWORD": "smtpsecret"}[k]
-	})
+	c, err := loadConfig(servicetest.Getenv(map[string]string{"DATABASE_URL": "postgres://u:dbsecret@db/email", "SMTP_USERNAME": "u", "SMTP_PASSWORD": "smtpsecret"}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func TestOrderPlacedSendsReceipt(t *testing.T) {
 		t.Errorf("mails rows = %+v, want one sent row after 1 attempt", rows)
 	}
 
-	code, body := e.Get("/v1/mails?order_id=" + p.OrderID)
+	code, body := e.GetAs("/v1/mails?order_id="+p.OrderID, servicetest.Operator(t))
 	if code != http.StatusOK {
 		t.Fatalf("GET /v1/mails = %d %s", code, body)
 	}
@@ -107,7 +107,7 @@ func TestListMailsRejectsBadOrderID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, body := e.Get("/v1/mails" + tt.query)
+			code, body := e.GetAs("/v1/mails"+tt.query, servicetest.Operator(t))
 			if code != tt.want {
 				t.Errorf("GET /v1/mails%s = %d %s, want %d", tt.query, code, body, tt.want)
 			}

@@ -116,7 +116,7 @@ func TestReceiptAndApologyForOneOrder(t *testing.T) {
 		}
 	}
 
-	code, body := e.Get("/v1/mails?order_id=" + p.OrderID)
+	code, body := e.GetAs("/v1/mails?order_id="+p.OrderID, servicetest.Operator(t))
 	if code != http.StatusOK {
 		t.Fatalf("GET /v1/mails = %d %s", code, body)
 	}

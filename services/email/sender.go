@@ -145,7 +145,7 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 	}
 	if suppressed {
 		s.metrics.count(m.Kind, outcomeSuppressed)
-		log.Info("customer erased while the mail was sent; nothing recorded")
+		log.InfoContext(ctx, "customer erased while the mail was sent; nothing recorded")
 		return nil
 	}
 	if sendErr != nil {
@@ -173,7 +173,7 @@ func (s *mailSender) suppress(ctx context.Context, log *slog.Logger, eventID str
 		return pgdb.Classify(fmt.Errorf("record suppressed event %s: %w", eventID, err))
 	}
 	s.metrics.count(m.Kind, outcomeSuppressed)
-	log.Info("mail for an erased customer's order; not sent")
+	log.InfoContext(ctx, "mail for an erased customer's order; not sent")
 	return nil
 }
 

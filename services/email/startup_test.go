@@ -41,8 +41,9 @@ func TestStartsWhileNATSDown(t *testing.T) {
 		}
 		return true, ""
 	})
-	e.WaitReady(t)
+	// The test creates the streams another service manages, as admin.
 	_, e.js = natstest.Connect(t, srv)
+	e.WaitReady(t)
 	e.pub = natsjs.NewPublisher(e.js)
 	_, p := newOrderPlaced(t)
 	ev := newOrderRejected(t, p, "SKU-TEA")

@@ -9,9 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderbus/orderbus/pkg/auth"
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
+	"github.com/orderbus/orderbus/pkg/web"
 )
 
 // Config is the gdpr service's configuration, read from the environment.
@@ -23,17 +25,19 @@ type Config struct {
 	outbox.Settings
 
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8082"`
-	// Token is the bearer token the erasure endpoints require (a secret:
-	// masked when the configuration is logged).
-	Token string `env:"GDPR_TOKEN,required,notEmpty"`
+	// Auth holds the token keys (AUTH_JWT_KEY...).
+	Auth auth.Settings
+	// HTTP bounds the HTTP server (HTTP_READ_TIMEOUT...).
+	HTTP web.ServerSettings
+	// RateLimit holds RATE_LIMIT_WINDOW and RATE_LIMIT_IP_HEADER.
+	RateLimit web.RateLimitSettings
+	// RateLimitErasures is how many erasures one client may request per
+	// RATE_LIMIT_WINDOW; 0 turns the limit off.
+	RateLimitErasures int `env:"RATE_LIMIT_ERASURES" envDefault:"5"`
 	// Participants are the services that must each confirm an erasure,
 	// named as in their gdpr.erasure.completed.<service> subject.
 	Participants []string `env:"GDPR_PARTICIPANTS" envDefault:"order,email,sms,inventory" envSeparator:","`
 }
-
-// minTokenLength is the token length below which the service warns at
-// start: a short token can be guessed.
-const minTokenLength = 16
 
 // validParticipant is the shape of a participant's name: what a durable
 // and a subject token can hold without escaping.
@@ -46,6 +50,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err // names every variable that failed
 	}
+	cfg.Auth.Environment = cfg.Environment // ORDERBUS_ENV, read once by config.Service
 	for i, p := range cfg.Participants {
 		cfg.Participants[i] = strings.TrimSpace(p)
 	}
@@ -57,7 +62,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 
 // Validate returns an error naming every invalid setting.
 func (c Config) Validate() error {
-	errs := []error{c.Service.Validate(), c.ConsumerSettings.Validate(), c.Settings.Validate()}
+	errs := []error{c.Service.Validate(), c.ConsumerSettings.Validate(), c.Settings.Validate(), c.Auth.Validate(), c.HTTP.Validate(), c.RateLimit.Validate()}
+	if c.RateLimitErasures < 0 {
+		errs = append(errs, fmt.Errorf("RATE_LIMIT_ERASURES %d: want >= 0 (0 = off)", c.RateLimitErasures))
+	}
 	if len(c.Participants) == 0 {
 		errs = append(errs, errors.New("GDPR_PARTICIPANTS must name at least one service"))
 	}
@@ -80,15 +88,18 @@ func (Config) ackWait() time.Duration {
 	return max(natsjs.DefaultAckWait, answerTimeout+completeTimeout+5*time.Second)
 }
 
-// LogValue logs the configuration with the token masked and the
+// LogValue logs the configuration with the keys masked and the
 // credentials in the URLs redacted.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("http_addr", c.HTTPAddr),
+		slog.Attr{Value: c.Auth.LogValue()},
+		slog.Attr{Value: c.HTTP.LogValue()},
 		slog.Attr{Value: c.Service.LogValue()},
 		slog.Attr{Value: c.Settings.LogValue()},
 		slog.Attr{Value: c.ConsumerSettings.LogValue()},
-		slog.String("gdpr_token", config.Mask),
+		slog.Attr{Value: c.RateLimit.LogValue()},
+		slog.Int("rate_limit_erasures", c.RateLimitErasures),
 		slog.String("gdpr_participants", strings.Join(c.Participants, ",")),
 	)
 }

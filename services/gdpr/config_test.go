@@ -7,11 +7,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/orderbus/orderbus/pkg/auth"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 func TestLoadConfig(t *testing.T) {
 	t.Parallel()
-	base := map[string]string{"DATABASE_URL": "postgres://app:s3cret@db/gdpr", "GDPR_TOKEN": "tok"}
+	base := map[string]string{"DATABASE_URL": "postgres://app:s3cret@db/gdpr", "AUTH_JWT_KEY": servicetest.AuthKey}
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{}
 		for k, v := range base {
@@ -45,7 +48,9 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("participants = %v, want %v", c.Participants, want)
 			}
 		}},
-		{name: "no token", env: map[string]string{"DATABASE_URL": "postgres://db/gdpr"}, wantErrs: []string{"GDPR_TOKEN"}},
+		{name: "no key", env: map[string]string{"DATABASE_URL": "postgres://db/gdpr"}, wantErrs: []string{"AUTH_JWT_KEY"}},
+		{name: "development key outside development", env: with("AUTH_JWT_KEY", auth.DevelopmentKey), wantErrs: []string{"ORDERBUS_ENV=development"}},
+		{name: "negative erasure limit", env: with("RATE_LIMIT_ERASURES", "-1"), wantErrs: []string{"RATE_LIMIT_ERASURES"}},
 		{name: "participant not a name", env: with("GDPR_PARTICIPANTS", "order,Email.x"), wantErrs: []string{`"Email.x" is not a service name`}},
 		{name: "empty participant", env: with("GDPR_PARTICIPANTS", "order,,sms"), wantErrs: []string{`"" is not a service name`}},
 		{name: "participant twice", env: with("GDPR_PARTICIPANTS", "order,sms,order"), wantErrs: []string{`"order" is listed twice`}},
@@ -81,7 +86,7 @@ func TestLoadConfig(t *testing.T) {
 func TestConfigLogValueMasksSecrets(t *testing.T) {
 	t.Parallel()
 	c, err := loadConfig(func(k string) string {
-		return map[string]string{"DATABASE_URL": "postgres://app:s3cret@db/gdpr", "GDPR_TOKEN": "very-secret-token"}[k]
+		return map[string]string{"DATABASE_URL": "postgres://app:s3cret@db/gdpr", "AUTH_JWT_KEY": "very-secret-token-0123456789abcdef0123456789"}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +99,7 @@ func TestConfigLogValueMasksSecrets(t *testing.T) {
 			t.Errorf("logged config holds %q: %s", secret, out)
 		}
 	}
-	for _, want := range []string{`"gdpr_token":"xxxxx"`, `"database_url":"postgres://app:xxxxx@db/gdpr"`,
+	for _, want := range []string{`"auth_jwt_key":"xxxxx"`, `"database_url":"postgres://app:xxxxx@db/gdpr"`,
 		`"gdpr_participants":"order,email,sms,inventory"`, `"consumer_pause_after":5`, `"stream_max_age":"168h0m0s"`, `"http_addr":":8082"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("logged config lacks %s: %s", want, out)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -166,12 +167,17 @@ func TestAnswersDeadLettered(t *testing.T) {
 		name    string
 		edit    func(p *events.ErasureCompleted)
 		subject string // "" means the service's own
+		source  string // ce-source; "" means order's
+		reason  string // of the DLQ copy; "" means permanent
 	}{
 		{name: "unknown erasure", edit: func(p *events.ErasureCompleted) { p.ErasureID = uuid.NewString() }},
 		{name: "other customer", edit: func(p *events.ErasureCompleted) { p.CustomerID = uuid.NewString() }},
 		{name: "erasure id not a uuid", edit: func(p *events.ErasureCompleted) { p.ErasureID = "e-1" }},
 		{name: "no service", edit: func(p *events.ErasureCompleted) { p.Service = "" }, subject: events.ErasureCompletedSubject("order")},
-		{name: "another service's subject", edit: func(*events.ErasureCompleted) {}, subject: events.ErasureCompletedSubject("sms")},
+		{name: "another service's subject", edit: func(*events.ErasureCompleted) {}, subject: events.ErasureCompletedSubject("sms"),
+			source: events.SourceOf("sms")},
+		{name: "answer forged by another service", edit: func(*events.ErasureCompleted) {}, subject: events.ErasureCompletedSubject("sms"),
+			reason: "foreign_source"},
 		{name: "negative count", edit: func(p *events.ErasureCompleted) { p.Erased["orders"] = -1 }},
 	}
 	for _, tt := range tests {
@@ -179,7 +185,8 @@ func TestAnswersDeadLettered(t *testing.T) {
 			t.Parallel()
 			p := valid()
 			tt.edit(&p)
-			ev, err := events.New("/orderbus/order", events.TypeErasureCompleted, p.ErasureID, p)
+			source, reason := cmp.Or(tt.source, events.SourceOf("order")), cmp.Or(tt.reason, "permanent")
+			ev, err := events.New(source, events.TypeErasureCompleted, p.ErasureID, p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -197,8 +204,8 @@ func TestAnswersDeadLettered(t *testing.T) {
 				dlq = m.Subject + " " + m.Header.Get(natsjs.HeaderReason) + " " + m.Header.Get(natsjs.HeaderError)
 				return true, ""
 			})
-			if !strings.HasPrefix(dlq, events.DLQSubject(durableCompletions, subject)+" permanent ") {
-				t.Errorf("DLQ copy = %q, want a permanent one on %s", dlq, events.DLQSubject(durableCompletions, subject))
+			if !strings.HasPrefix(dlq, events.DLQSubject(durableCompletions, subject)+" "+reason+" ") {
+				t.Errorf("DLQ copy = %q, want a %s one on %s", dlq, reason, events.DLQSubject(durableCompletions, subject))
 			}
 			if n := e.count(t, "inbox", "message_id = $1", ev.ID); n != 0 {
 				t.Errorf("the dead-lettered answer is in the inbox")

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/orderbus/orderbus/pkg/auth"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/web"
@@ -28,16 +29,21 @@ type links struct {
 	Self string `json:"self"`
 }
 
+// erasureRequest is the body of POST /v1/erasures.
+type erasureRequest struct {
+	CustomerID string `json:"customer_id"`
+}
+
 // handleCreateErasure asks every participant to erase a customer: it
 // stores the erasure and its event in one transaction (requestErasure),
 // publishes the event at once (Relay.PublishNow) and answers 202 either
 // way. While the customer has an open erasure it answers that one with
-// 200. An invalid body is a 400 problem. See README "HTTP".
+// 200. An invalid body is a 400 problem. The caller (checked by the
+// router's auth.RequireCustomerOr) holds erasure:write, or is the customer
+// with a full customer token (an order token does not do: anyone can get
+// one); anyone else gets 403. See README "HTTP".
 func handleCreateErasure(logger *slog.Logger, store *Store, relay *outbox.Relay, m *metrics,
 	participants []string) http.Handler {
-	type request struct {
-		CustomerID string `json:"customer_id"`
-	}
 	type response struct {
 		ID           string    `json:"id"`
 		CustomerID   string    `json:"customer_id"`
@@ -47,7 +53,7 @@ func handleCreateErasure(logger *slog.Logger, store *Store, relay *outbox.Relay,
 		Links        links     `json:"links"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := web.Decode[request](w, r, maxBodyBytes)
+		req, err := web.Decode[erasureRequest](w, r, maxBodyBytes)
 		if err != nil {
 			web.WriteError(w, r, logger, err)
 			return
@@ -55,6 +61,10 @@ func handleCreateErasure(logger *slog.Logger, store *Store, relay *outbox.Relay,
 		customerID, err := parseCustomerID(req.CustomerID)
 		if err != nil {
 			web.WriteError(w, r, logger, err)
+			return
+		}
+		if c, _ := auth.CallerFrom(r.Context()); !c.Has(auth.RoleErasureWrite) && !c.CanRead(customerID.String()) {
+			auth.WriteForbidden(w, r, "A customer token may request the erasure of its own customer only.")
 			return
 		}
 		n, err := newErasureFor(customerID, participants)
@@ -173,7 +183,8 @@ func newErasureFor(customerID uuid.UUID, participants []string) (newErasure, err
 
 // handleGetErasure answers an erasure with each participant's state,
 // counts and verification, the purge, and the participants it waits for;
-// or a 404 problem when the id is unknown or not a UUID.
+// or a 404 problem when the id is unknown or not a UUID, or the caller is
+// another customer.
 func handleGetErasure(logger *slog.Logger, store *Store) http.Handler {
 	type participantJSON struct {
 		Service    string           `json:"service"`
@@ -222,6 +233,10 @@ func handleGetErasure(logger *slog.Logger, store *Store) http.Handler {
 		}
 		if err != nil {
 			web.WriteError(w, r, logger, err)
+			return
+		}
+		if c, _ := auth.CallerFrom(r.Context()); !c.Has(auth.RoleErasureWrite) && !c.CanRead(e.CustomerID.String()) {
+			web.WriteProblem(w, r, notFound) // another customer's erasure
 			return
 		}
 		resp := response{

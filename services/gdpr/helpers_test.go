@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/orderbus/orderbus/pkg/auth"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natstest"
 	"github.com/orderbus/orderbus/pkg/pgdb"
@@ -23,8 +24,15 @@ import (
 	"github.com/orderbus/orderbus/pkg/stack"
 )
 
-// testToken is the GDPR_TOKEN of every test service.
-const testToken = "test-token-7c1e0b5a9f3d4e2a8b6c"
+// testToken is an operator's token (erasure:write and operator:read),
+// signed with the AUTH_JWT_KEY servicetest.Start gives every test service.
+var testToken = func() string {
+	tok, err := auth.MustKeys(servicetest.AuthKey).Mint("ops-gdpr-test", 24*time.Hour, auth.RoleErasureWrite, auth.RoleOperatorRead)
+	if err != nil {
+		panic(err)
+	}
+	return tok
+}()
 
 // testEnv is one running gdpr service with its own nats-server and
 // database, plus the test's own connections to both.
@@ -55,15 +63,17 @@ func startService(t *testing.T, srv *stack.NATS, env map[string]string) *testEnv
 	dbURL := cluster.NewDatabase(t)
 	vars := map[string]string{
 		"DATABASE_URL":         dbURL,
-		"NATS_URL":             srv.URL(),
 		"LOG_LEVEL":            "debug",
 		"LOG_FORMAT":           "text",
 		"SHUTDOWN_TIMEOUT":     "10s",
 		"OUTBOX_INTERVAL":      "100ms",
 		"CONSUMER_CONCURRENCY": "4",
 		"CONSUMER_BACKOFF":     "50ms,100ms,200ms",
-		"GDPR_TOKEN":           testToken,
+		"RATE_LIMIT_ERASURES":  "0", // off; TestCreateErasureRateLimit turns it on
 	}
+	// The service connects as its own NATS identity, so its tests prove
+	// its permissions suffice.
+	maps.Copy(vars, natstest.ServiceEnv(srv, serviceName))
 	maps.Copy(vars, env)
 	e := &testEnv{Service: servicetest.Start(t, run, vars), nats: srv}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -69,10 +69,6 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		return err
 	}
 	defer tel.Stop(ctx, logger)
-	if len(cfg.Token) < minTokenLength {
-		logger.Warn("GDPR_TOKEN is short and can be guessed; use at least 32 random characters",
-			"length", len(cfg.Token))
-	}
 
 	sets, err := migrationSets()
 	if err != nil {
@@ -87,12 +83,13 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	defer pool.Close()
 	store := newStore(pool)
 
-	nc, js, err := natsjs.Dial(ctx, cfg.NATSURL, serviceName, logger)
+	nc, js, err := natsjs.Dial(ctx, cfg.NATSURL, serviceName, logger, natsjs.Auth(cfg.NATS)...)
 	if err != nil {
 		return err
 	}
 	defer nc.Close() // a no-op after the drain in shutdown
 	streams := natsjs.NewStreamSetup(js, logger, events.Streams(cfg.Retention)...)
+	streams.Manages = events.ManagedBy(serviceName) // waits for the others' streams
 
 	reg := web.NewRegistry()
 	m, err := newMetrics(reg, store)
@@ -109,17 +106,24 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
+	keys, err := cfg.Auth.Keys()
+	if err != nil {
+		return fmt.Errorf("auth keys: %w", err)
+	}
+	ready := web.NewReadiness(map[string]web.Check{
+		"postgres":  store.Ping,
+		"nats":      natsjs.ReadyCheck(nc, js, streams),
+		"consumers": natsjs.ConsumersCheck(consumers...),
+	}, web.DefaultReadinessInterval)
 	srv := newServer(logger, serverDeps{
-		store:    store,
-		relay:    relay,
-		metrics:  m,
-		registry: reg,
-		checks: map[string]web.Check{
-			"postgres":  store.Ping,
-			"nats":      natsjs.ReadyCheck(nc, js, streams),
-			"consumers": natsjs.ConsumersCheck(consumers...),
-		},
-		token:        cfg.Token,
+		store:        store,
+		relay:        relay,
+		metrics:      m,
+		registry:     reg,
+		ready:        ready,
+		keys:         keys,
+		rateLimit:    cfg.RateLimit,
+		erasureLimit: cfg.RateLimitErasures,
 		participants: cfg.Participants,
 	})
 
@@ -130,6 +134,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	defer background.Stop()
 	background.Go("stream setup", func(ctx context.Context) error { streams.Run(ctx); return nil })
 	background.Go("outbox relay", relay.Run)
+	background.Go("readiness", ready.Run)
 	background.Go("completion sweep", func(ctx context.Context) error { comp.run(ctx, sweepInterval); return nil })
 
 	// A part that fails stops them all.
@@ -138,7 +143,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		parts.Go("consumer "+subs[i].Durable, c.Run)
 	}
 	parts.Go("http", func(ctx context.Context) error {
-		return web.Serve(ctx, logger, cfg.HTTPAddr, tel.HTTPHandler(srv), cfg.ShutdownTimeout)
+		return web.ServeWith(ctx, logger, cfg.HTTPAddr, tel.HTTPHandler(srv), cfg.ShutdownTimeout, cfg.HTTP)
 	})
 
 	<-parts.Context().Done() // SIGTERM, or a part failed

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orderbus/orderbus/pkg/auth"
 	"github.com/orderbus/orderbus/pkg/pgtest"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 var cluster *pgtest.Cluster
@@ -21,8 +23,10 @@ func TestRunRefusesBadConfig(t *testing.T) {
 		env  map[string]string
 		want []string
 	}{
-		{name: "nothing set", env: map[string]string{}, want: []string{"DATABASE_URL", "GDPR_TOKEN"}},
-		{name: "no token", env: map[string]string{"DATABASE_URL": "postgres://db/gdpr"}, want: []string{"GDPR_TOKEN"}},
+		{name: "nothing set", env: map[string]string{}, want: []string{"DATABASE_URL", "AUTH_JWT_KEY"}},
+		{name: "no key", env: map[string]string{"DATABASE_URL": "postgres://db/gdpr"}, want: []string{"AUTH_JWT_KEY"}},
+		{name: "development key outside development", env: map[string]string{"DATABASE_URL": "postgres://db/gdpr",
+			"AUTH_JWT_KEY": auth.DevelopmentKey, "ORDERBUS_ENV": "production"}, want: []string{"ORDERBUS_ENV=development"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,10 +79,10 @@ func TestOperationalEndpointsAreOpen(t *testing.T) {
 		})
 	}
 	logs := e.Logs()
-	if strings.Contains(logs, testToken) {
-		t.Error("the service log holds GDPR_TOKEN")
+	if strings.Contains(logs, servicetest.AuthKey) {
+		t.Error("the service log holds AUTH_JWT_KEY")
 	}
-	if !strings.Contains(logs, "gdpr_token=xxxxx") {
-		t.Error("the logged config lacks the masked gdpr_token")
+	if !strings.Contains(logs, "auth_jwt_key=xxxxx") {
+		t.Error("the logged config lacks the masked auth_jwt_key")
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/orderbus/orderbus/pkg/auth"
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
+	"github.com/orderbus/orderbus/pkg/web"
 )
 
 // Config is the inventory service's configuration, read from the
@@ -20,6 +22,10 @@ type Config struct {
 	outbox.Settings
 
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8081"`
+	// Auth holds the token keys (AUTH_JWT_KEY...).
+	Auth auth.Settings
+	// HTTP bounds the HTTP server (HTTP_READ_TIMEOUT...).
+	HTTP web.ServerSettings
 }
 
 // loadConfig reads the configuration with getenv and validates it.
@@ -28,6 +34,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err // names the variable or field that failed
 	}
+	cfg.Auth.Environment = cfg.Environment // ORDERBUS_ENV, read once by config.Service
 	if err := cfg.Validate(); err != nil {
 		return Config{}, fmt.Errorf("invalid config: %w", err)
 	}
@@ -36,7 +43,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 
 // Validate returns an error naming every invalid setting.
 func (c Config) Validate() error {
-	return errors.Join(c.Service.Validate(), c.ConsumerSettings.Validate(), c.Settings.Validate())
+	return errors.Join(c.Service.Validate(), c.ConsumerSettings.Validate(), c.Settings.Validate(), c.Auth.Validate(), c.HTTP.Validate())
 }
 
 // ackWait is the consumers' AckWait: above the slowest handler, which runs
@@ -52,6 +59,8 @@ func (c Config) ackWait() time.Duration {
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("http_addr", c.HTTPAddr),
+		slog.Attr{Value: c.Auth.LogValue()},
+		slog.Attr{Value: c.HTTP.LogValue()},
 		slog.Attr{Value: c.Service.LogValue()},
 		slog.Attr{Value: c.Settings.LogValue()},
 		slog.Attr{Value: c.ConsumerSettings.LogValue()},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/orderbus/orderbus/pkg/config"
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -62,7 +63,7 @@ func TestLoadConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := loadConfig(func(k string) string { return tt.env[k] })
+			c, err := loadConfig(servicetest.Getenv(tt.env))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("loadConfig error = %v, want one naming %s", err, tt.wantErr)

@@ -86,7 +86,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, g
 			return nil
 		}
 		if res.Outcome == outcomeSuppressed {
-			log.Info("order of an erased customer; nothing reserved")
+			log.InfoContext(ctx, "order of an erased customer; nothing reserved")
 			return nil
 		}
 		published := relay.PublishNow(ctx, log, res.EventID)

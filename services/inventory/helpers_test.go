@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/orderbus/orderbus/pkg/auth"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natstest"
 	"github.com/orderbus/orderbus/pkg/pgdb"
@@ -54,7 +55,6 @@ func startService(t *testing.T, srv *stack.NATS, env map[string]string) *testEnv
 	dbURL := cluster.NewDatabase(t)
 	vars := map[string]string{
 		"DATABASE_URL":         dbURL,
-		"NATS_URL":             srv.URL(),
 		"LOG_LEVEL":            "debug",
 		"LOG_FORMAT":           "text",
 		"SHUTDOWN_TIMEOUT":     "10s",
@@ -62,6 +62,9 @@ func startService(t *testing.T, srv *stack.NATS, env map[string]string) *testEnv
 		"CONSUMER_CONCURRENCY": "4",
 		"CONSUMER_BACKOFF":     "50ms,100ms,200ms",
 	}
+	// The service connects as its own NATS identity, so its tests prove
+	// its permissions suffice.
+	maps.Copy(vars, natstest.ServiceEnv(srv, serviceName))
 	maps.Copy(vars, env)
 	e := &testEnv{Service: servicetest.Start(t, run, vars), nats: srv}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -74,16 +77,34 @@ func startService(t *testing.T, srv *stack.NATS, env map[string]string) *testEnv
 	return e
 }
 
-// do sends a request (a JSON body unless body is "") and returns the
-// status and body; status 0 and the error text when it cannot be sent.
-// Safe in any goroutine.
+// do sends a request as a stock:write operator (a JSON body unless body
+// is "") and returns the status and body; status 0 and the error text
+// when it cannot be sent. Safe in any goroutine.
 func (e *testEnv) do(method, path, body string) (int, string) {
+	return e.doAs(method, path, "Bearer "+stockWriter, body)
+}
+
+// stockWriter is a token with stock:write, signed with the AUTH_JWT_KEY
+// servicetest.Start gives every test service.
+var stockWriter = func() string {
+	tok, err := auth.MustKeys(servicetest.AuthKey).Mint("ops-inventory-test", 24*time.Hour, auth.RoleStockWrite)
+	if err != nil {
+		panic(err)
+	}
+	return tok
+}()
+
+// doAs is do with the Authorization header authorization (none when "").
+func (e *testEnv) doAs(method, path, authorization, body string) (int, string) {
 	req, err := http.NewRequest(method, e.URL+path, strings.NewReader(body))
 	if err != nil {
 		return 0, err.Error()
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	resp, err := client.Do(req)

@@ -82,12 +82,13 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	defer pool.Close()
 	store := newStore(pool)
 
-	nc, js, err := natsjs.Dial(ctx, cfg.NATSURL, serviceName, logger)
+	nc, js, err := natsjs.Dial(ctx, cfg.NATSURL, serviceName, logger, natsjs.Auth(cfg.NATS)...)
 	if err != nil {
 		return err
 	}
 	defer nc.Close() // a no-op after the drain in shutdown
 	streams := natsjs.NewStreamSetup(js, logger, events.Streams(cfg.Retention)...)
+	streams.Manages = events.ManagedBy(serviceName) // waits for the others' streams
 
 	reg := web.NewRegistry()
 	metrics, err := newReservationMetrics(reg)
@@ -108,14 +109,20 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
+	keys, err := cfg.Auth.Keys()
+	if err != nil {
+		return fmt.Errorf("auth keys: %w", err)
+	}
+	ready := web.NewReadiness(map[string]web.Check{
+		"postgres":  store.Ping,
+		"nats":      natsjs.ReadyCheck(nc, js, streams),
+		"consumers": natsjs.ConsumersCheck(consumers...),
+	}, web.DefaultReadinessInterval)
 	srv := newServer(logger, serverDeps{
 		store:    store,
 		registry: reg,
-		checks: map[string]web.Check{
-			"postgres":  store.Ping,
-			"nats":      natsjs.ReadyCheck(nc, js, streams),
-			"consumers": natsjs.ConsumersCheck(consumers...),
-		},
+		ready:    ready,
+		keys:     keys,
 	})
 
 	// The stream setup and the relay outlive the consumers, so that a
@@ -124,6 +131,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	defer background.Stop()
 	background.Go("stream setup", func(ctx context.Context) error { streams.Run(ctx); return nil })
 	background.Go("outbox relay", relay.Run)
+	background.Go("readiness", ready.Run)
 
 	// A part that fails stops them all.
 	parts := lifecycle.NewGroup(ctx)
@@ -131,7 +139,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		parts.Go("consumer "+subs[i].Durable, c.Run)
 	}
 	parts.Go("http", func(ctx context.Context) error {
-		return web.Serve(ctx, logger, cfg.HTTPAddr, tel.HTTPHandler(srv), cfg.ShutdownTimeout)
+		return web.ServeWith(ctx, logger, cfg.HTTPAddr, tel.HTTPHandler(srv), cfg.ShutdownTimeout, cfg.HTTP)
 	})
 
 	<-parts.Context().Done() // SIGTERM, or a part failed

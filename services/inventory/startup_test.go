@@ -41,8 +41,9 @@ func TestStartsWhileNATSDown(t *testing.T) {
 		}
 		return true, ""
 	})
-	e.WaitReady(t)
+	// The test creates the streams another service manages, as admin.
 	_, e.js = natstest.Connect(t, srv)
+	e.WaitReady(t)
 
 	ev, p := newOrderPlaced(t, events.Item{SKU: sku, Quantity: 2})
 	e.settled(t, e.mustPublish(t, ev, p.Customer.ID))

@@ -9,10 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orderbus/orderbus/pkg/auth"
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
+	"github.com/orderbus/orderbus/pkg/servicetest"
+	"github.com/orderbus/orderbus/pkg/web"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -37,6 +40,13 @@ func TestLoadConfig(t *testing.T) {
 				},
 				Settings: outbox.Settings{PublishTimeout: 2 * time.Second, Interval: time.Second},
 				HTTPAddr: ":8080",
+				Auth:     auth.Settings{JWTKey: servicetest.AuthKey},
+				HTTP: web.ServerSettings{ReadTimeout: 10 * time.Second, ReadHeaderTimeout: 5 * time.Second,
+					WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, RequestTimeout: 15 * time.Second,
+					MaxHeaderBytes: 65536, MaxBodyBytes: 1 << 20, MaxConns: 1024},
+				RateLimit:       web.RateLimitSettings{Window: time.Minute},
+				RateLimitOrders: 30,
+				OrderTokenTTL:   720 * time.Hour,
 			}
 			if !reflect.DeepEqual(c, want) {
 				t.Errorf("config = %+v, want %+v", c, want)
@@ -69,11 +79,23 @@ func TestLoadConfig(t *testing.T) {
 		{"zero pause after", map[string]string{"DATABASE_URL": "postgres://db/orders", "CONSUMER_PAUSE_AFTER": "0"}, "CONSUMER_PAUSE_AFTER", nil},
 		{"bad duration", map[string]string{"DATABASE_URL": "postgres://db/orders", "PUBLISH_TIMEOUT": "soon"}, "PublishTimeout", nil},
 		{"zero interval", map[string]string{"DATABASE_URL": "postgres://db/orders", "OUTBOX_INTERVAL": "0s"}, "OUTBOX_INTERVAL", nil},
+		{"development key outside development", map[string]string{"DATABASE_URL": "postgres://db/orders", "AUTH_JWT_KEY": auth.DevelopmentKey},
+			"ORDERBUS_ENV=development", nil},
+		{"development key in development", map[string]string{"DATABASE_URL": "postgres://db/orders", "AUTH_JWT_KEY": auth.DevelopmentKey,
+			"ORDERBUS_ENV": "development"}, "", func(t *testing.T, c Config) {}},
+		{"short key", map[string]string{"DATABASE_URL": "postgres://db/orders", "AUTH_JWT_KEY": "short"}, "AUTH_JWT_KEY", nil},
+		{"negative order limit", map[string]string{"DATABASE_URL": "postgres://db/orders", "RATE_LIMIT_ORDERS": "-1"}, "RATE_LIMIT_ORDERS", nil},
+		{"sub-second window", map[string]string{"DATABASE_URL": "postgres://db/orders", "RATE_LIMIT_WINDOW": "10ms"}, "RATE_LIMIT_WINDOW", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := loadConfig(func(k string) string { return tt.env[k] })
+			c, err := loadConfig(func(k string) string {
+				if v, ok := tt.env[k]; ok || k != "AUTH_JWT_KEY" {
+					return v
+				}
+				return servicetest.AuthKey
+			})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error = %v, want one naming %s", err, tt.wantErr)

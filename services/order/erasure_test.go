@@ -55,11 +55,11 @@ func TestErasureDeletesTheCustomersOrders(t *testing.T) {
 		t.Errorf("rows left of the erased customer: %v, want none", left)
 	}
 	for _, id := range adaOrders {
-		if r := e.do(t, http.MethodGet, "/v1/orders/"+id, nil, nil); r.status != http.StatusNotFound {
+		if r := e.do(t, http.MethodGet, "/v1/orders/"+id, asOperator(t), nil); r.status != http.StatusNotFound {
 			t.Errorf("GET erased order %s = %d, want 404", id, r.status)
 		}
 	}
-	if r := e.do(t, http.MethodGet, "/v1/orders?customer_id="+ada, nil, nil); !strings.Contains(string(r.body), `"orders":[]`) {
+	if r := e.do(t, http.MethodGet, "/v1/orders?customer_id="+ada, asOperator(t), nil); !strings.Contains(string(r.body), `"orders":[]`) {
 		t.Errorf("GET the erased customer's orders = %d %s, want none", r.status, r.body)
 	}
 	if got, want := e.rowsOf(t, bob, []string{bobOrder}), map[string]int{"orders": 1, "order_items": 2, "order_history": 1, "idempotency_keys": 0}; !maps.Equal(got, want) {

@@ -182,7 +182,8 @@ func TestInventoryResultsDeadLettered(t *testing.T) {
 	e := startEnv(t, nil)
 	tests := []struct {
 		name    string
-		pending bool // whether an order is placed, and must stay pending
+		pending bool   // whether an order is placed, and must stay pending
+		reason  string // Orderbus-Reason of the dead letter; "" means permanent
 		// event returns the message for the placed order (orderID is
 		// random when none was placed).
 		event func(orderID, customer string) *nats.Msg
@@ -205,6 +206,13 @@ func TestInventoryResultsDeadLettered(t *testing.T) {
 			h.Set("ce-type", "orderbus.inventory.reserved.v9")
 			return &nats.Msg{Subject: subject, Header: h, Data: ev.Data}
 		}},
+		{name: "reservation forged by another service", pending: true, reason: "foreign_source",
+			event: func(orderID, customer string) *nats.Msg {
+				subject, ev := inventoryReserved(t, orderID, customer)
+				h := ev.Header()
+				h.Set(events.HeaderSource, events.SourceOf(events.ServiceSMS))
+				return &nats.Msg{Subject: subject, Header: h, Data: ev.Data}
+			}},
 		{name: "payload of the wrong shape", pending: true, event: func(orderID, customer string) *nats.Msg {
 			subject, ev := inventoryRejected(t, orderID, customer)
 			return &nats.Msg{Subject: subject, Header: ev.Header(), Data: []byte(`{"order_id": 42}`)}
@@ -226,10 +234,14 @@ func TestInventoryResultsDeadLettered(t *testing.T) {
 				t.Fatalf("%d messages on %s, want 1", len(dead), dlqSubject)
 			}
 			h := dead[0].Header
-			if h.Get("Orderbus-Reason") != "permanent" || h.Get("Orderbus-Consumer") != durableOrderInventory ||
+			reason := tt.reason
+			if reason == "" {
+				reason = "permanent"
+			}
+			if h.Get("Orderbus-Reason") != reason || h.Get("Orderbus-Consumer") != durableOrderInventory ||
 				h.Get("ce-id") != msg.Header.Get("ce-id") || string(dead[0].Data) != string(msg.Data) {
-				t.Errorf("dead letter: reason %q, consumer %q, ce-id %q, body %s; want permanent, %s, the original",
-					h.Get("Orderbus-Reason"), h.Get("Orderbus-Consumer"), h.Get("ce-id"), dead[0].Data, durableOrderInventory)
+				t.Errorf("dead letter: reason %q, consumer %q, ce-id %q, body %s; want %s, %s, the original",
+					h.Get("Orderbus-Reason"), h.Get("Orderbus-Consumer"), h.Get("ce-id"), dead[0].Data, reason, durableOrderInventory)
 			}
 			for _, subject := range []string{events.OrderConfirmedSubject(customer), events.OrderRejectedSubject(customer)} {
 				if n := len(servicetest.StreamMsgs(t, e.js, events.StreamOrders, subject)); n != 0 {

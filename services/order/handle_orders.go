@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/orderbus/orderbus/pkg/auth"
 	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/outbox"
@@ -48,9 +49,15 @@ func itemsJSON(items []events.Item) []itemJSON {
 // transaction and publishes the event at once after the commit
 // (placeOrder). It answers 202 whether or not the publish
 // succeeded: the outbox relay publishes what is left. With an
-// Idempotency-Key, a retry with the same body gets the first answer again
-// (and creates nothing); a retry with another body gets a 422.
-func handleCreateOrder(logger *slog.Logger, store *Store, relay *outbox.Relay, m *metrics) http.Handler {
+// Idempotency-Key, a retry by the same customer with the same body gets
+// the first answer again (and creates nothing); a retry with another body
+// gets a 422. Keys are scoped to the order's customer: another customer's
+// use of the same key is another order. The answer holds an order token
+// (auth.Keys.MintOrder, valid for tokenTTL), with which the customer reads
+// this order; it is minted for each answer, never stored. The route is
+// open to guests; a request that carries a customer token may only order
+// for that customer (403 otherwise).
+func handleCreateOrder(logger *slog.Logger, store *Store, relay *outbox.Relay, m *metrics, keys *auth.Keys, tokenTTL time.Duration) http.Handler {
 	type response struct {
 		ID        string    `json:"id"`
 		Status    string    `json:"status"`
@@ -75,6 +82,10 @@ func handleCreateOrder(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 			return
 		}
 		o := p.Order
+		if c, ok := auth.CallerFrom(r.Context()); ok && len(c.Roles) == 0 && !c.IsCustomer(o.Customer.ID) {
+			auth.WriteForbidden(w, r, "A customer token may only place orders for its own customer id.")
+			return
+		}
 		answer, err := json.Marshal(response{
 			ID: o.ID.String(), Status: statusPending, CreatedAt: o.CreatedAt,
 			Links: links{Self: orderPath(o.ID)},
@@ -85,7 +96,7 @@ func handleCreateOrder(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 		}
 		answer = append(answer, '\n')
 		if key != "" {
-			p.Key = &idempotencyRecord{Key: key, RequestHash: body.Sum(), StatusCode: http.StatusAccepted, Body: answer, OrderID: o.ID}
+			p.Key = &idempotencyRecord{CustomerID: o.Customer.ID, Key: key, RequestHash: body.Sum(), StatusCode: http.StatusAccepted, Body: answer, OrderID: o.ID}
 		}
 
 		existing, published, err := placeOrder(r.Context(), logger, store, relay, p)
@@ -95,19 +106,43 @@ func handleCreateOrder(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 		}
 		if existing != nil {
 			logger.Debug("idempotency key reused", "order_id", existing.OrderID, "request_id", web.RequestID(r.Context()))
-			replay(w, r, existing, body.Sum())
+			replay(w, r, logger, existing, body.Sum(), keys, o.Customer.ID, tokenTTL)
 			return
 		}
 		m.ordersPlaced.Inc()
 		logger.InfoContext(r.Context(), "order placed", "order_id", o.ID, "event_id", p.Event.ID, "items", len(o.Items),
 			"published", published, "request_id", web.RequestID(r.Context()))
 
+		answer, err = withOrderToken(answer, keys, o.Customer.ID, o.ID, tokenTTL)
+		if err != nil {
+			web.WriteError(w, r, logger, err)
+			return
+		}
 		h := w.Header()
 		h.Set("Content-Type", "application/json")
 		h.Set("Location", orderPath(o.ID))
 		w.WriteHeader(http.StatusAccepted)
 		_, _ = w.Write(answer)
 	})
+}
+
+// withOrderToken returns the JSON object answer with a "token" member: an
+// order token of customerID for orderID.
+func withOrderToken(answer []byte, keys *auth.Keys, customerID string, orderID uuid.UUID, ttl time.Duration) ([]byte, error) {
+	token, err := keys.MintOrder(customerID, orderID.String(), ttl)
+	if err != nil {
+		return nil, fmt.Errorf("order token: %w", err)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(answer, &obj); err != nil {
+		return nil, fmt.Errorf("decode answer: %w", err)
+	}
+	obj["token"], _ = json.Marshal(token)
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return nil, fmt.Errorf("encode answer: %w", err)
+	}
+	return append(out, '\n'), nil
 }
 
 // placement is everything placeOrder writes in one transaction.

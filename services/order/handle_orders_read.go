@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
+	"github.com/orderbus/orderbus/pkg/auth"
 	"github.com/orderbus/orderbus/pkg/web"
 )
 
@@ -46,7 +47,9 @@ type historyJSON struct {
 }
 
 // handleGetOrder answers an order with its customer, items and status
-// history, or 404 when the id is unknown or not a UUID.
+// history, or 404 when the id is unknown or not a UUID, or when the
+// caller (auth.Require ran before) may not read it: another customer's
+// order looks exactly like one that does not exist.
 func handleGetOrder(logger *slog.Logger, store *Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		notFound := web.NewProblem(web.ProblemNotFound, http.StatusNotFound, "There is no order with this id.")
@@ -62,6 +65,10 @@ func handleGetOrder(logger *slog.Logger, store *Store) http.Handler {
 		}
 		if err != nil {
 			web.WriteError(w, r, logger, err)
+			return
+		}
+		if c, _ := auth.CallerFrom(r.Context()); !c.CanReadOrder(o.Customer.ID, o.ID.String()) {
+			web.WriteProblem(w, r, notFound)
 			return
 		}
 		resp := orderJSON{
@@ -82,6 +89,9 @@ func handleGetOrder(logger *slog.Logger, store *Store) http.Handler {
 // handleListOrders answers the orders of ?customer_id= (required), newest
 // first, at most ?limit= (default 50; values above 200 are lowered to 200).
 // The summaries leave out the customer's personal data and the history.
+// Only that customer (with a customer token, not an order token) or an
+// operator:read caller may list; anyone else gets 403, decided from the
+// token and the query alone, so it tells nothing about the data.
 func handleListOrders(logger *slog.Logger, store *Store) http.Handler {
 	type response struct {
 		Orders []orderJSON `json:"orders"`
@@ -90,6 +100,10 @@ func handleListOrders(logger *slog.Logger, store *Store) http.Handler {
 		customerID, limit, err := listParams(r)
 		if err != nil {
 			web.WriteError(w, r, logger, err)
+			return
+		}
+		if c, _ := auth.CallerFrom(r.Context()); !c.CanRead(customerID.String()) {
+			auth.WriteForbidden(w, r, "This token may list the orders of its own customer only.")
 			return
 		}
 		orders, err := store.OrdersByCustomer(r.Context(), customerID, limit)

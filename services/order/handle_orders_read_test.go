@@ -39,7 +39,8 @@ func TestGetOrder(t *testing.T) {
 	var placed createAnswer
 	decodeJSON(t, created, &placed)
 
-	resp := e.do(t, http.MethodGet, "/v1/orders/"+placed.ID, nil, nil)
+	// The owner reads it with the order token of the 202.
+	resp := e.do(t, http.MethodGet, "/v1/orders/"+placed.ID, as(placed.Token), nil)
 
 	if resp.status != http.StatusOK {
 		t.Fatalf("status %d, want 200; body %s", resp.status, resp.body)
@@ -63,7 +64,7 @@ func TestGetOrder(t *testing.T) {
 		"unknown id": "/v1/orders/" + uuid.NewString(),
 		"not a uuid": "/v1/orders/not-a-uuid",
 	} {
-		resp := e.do(t, http.MethodGet, path, nil, nil)
+		resp := e.do(t, http.MethodGet, path, asOperator(t), nil)
 		var p web.Problem
 		decodeJSON(t, resp, &p)
 		if resp.status != http.StatusNotFound || p.Type != web.ProblemNotFound ||
@@ -100,7 +101,7 @@ func TestListOrdersByCustomer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			resp := e.do(t, http.MethodGet, "/v1/orders"+tt.query, nil, nil)
+			resp := e.do(t, http.MethodGet, "/v1/orders"+tt.query, asOperator(t), nil)
 			if resp.status != http.StatusOK {
 				t.Fatalf("status %d, want 200; body %s", resp.status, resp.body)
 			}
@@ -123,7 +124,7 @@ func TestListOrdersByCustomer(t *testing.T) {
 	}
 
 	for _, query := range []string{"", "?customer_id=nope", "?customer_id=" + customer + "&limit=0", "?customer_id=" + customer + "&limit=x"} {
-		resp := e.do(t, http.MethodGet, "/v1/orders"+query, nil, nil)
+		resp := e.do(t, http.MethodGet, "/v1/orders"+query, asOperator(t), nil)
 		if resp.status != http.StatusBadRequest || resp.header.Get("Content-Type") != "application/problem+json" {
 			t.Errorf("GET /v1/orders%s: %d %s, want 400 problem", query, resp.status, resp.body)
 		}

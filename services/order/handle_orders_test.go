@@ -18,6 +18,7 @@ import (
 
 type createAnswer struct {
 	ID        string    `json:"id"`
+	Token     string    `json:"token"`
 	Status    string    `json:"status"`
 	CreatedAt time.Time `json:"created_at"`
 	Links     struct {

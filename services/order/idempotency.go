@@ -5,10 +5,13 @@ import (
 	"crypto/sha256"
 	"hash"
 	"io"
+	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/orderbus/orderbus/pkg/auth"
 	"github.com/orderbus/orderbus/pkg/web"
 )
 
@@ -26,6 +29,9 @@ const (
 // customer's details, so an erasure deletes the record with the order (see
 // eraseCustomer), and a retry with the key after that is a new order.
 type idempotencyRecord struct {
+	// CustomerID scopes Key: a key is unique per customer only, so that one
+	// client's key can neither collide with nor replay another's order.
+	CustomerID  string
 	Key         string
 	RequestHash []byte // SHA-256 of the request body
 	StatusCode  int
@@ -52,12 +58,18 @@ func idempotencyKey(r *http.Request) (string, error) {
 	return key, nil
 }
 
-// replay answers a retried request with the recorded first answer, or with
-// a 422 problem when the retry's body differs from the first request's.
-func replay(w http.ResponseWriter, r *http.Request, rec *idempotencyRecord, requestHash []byte) {
+// replay answers a retried request with the recorded first answer and a
+// fresh order token, or with a 422 problem when the retry's body differs
+// from the first request's.
+func replay(w http.ResponseWriter, r *http.Request, logger *slog.Logger, rec *idempotencyRecord, requestHash []byte, keys *auth.Keys, customerID string, ttl time.Duration) {
 	if !bytes.Equal(rec.RequestHash, requestHash) {
 		web.WriteProblem(w, r, web.NewProblem(web.ProblemConflict, http.StatusUnprocessableEntity,
 			"The Idempotency-Key was already used with a different request body."))
+		return
+	}
+	body, err := withOrderToken(rec.Body, keys, customerID, rec.OrderID, ttl)
+	if err != nil {
+		web.WriteError(w, r, logger, err)
 		return
 	}
 	h := w.Header()
@@ -65,7 +77,7 @@ func replay(w http.ResponseWriter, r *http.Request, rec *idempotencyRecord, requ
 	h.Set("Location", orderPath(rec.OrderID))
 	h.Set(headerIdempotentReplayed, "true")
 	w.WriteHeader(rec.StatusCode)
-	_, _ = w.Write(rec.Body)
+	_, _ = w.Write(body)
 }
 
 // bodyHasher wraps a request body and hashes every byte read through it.

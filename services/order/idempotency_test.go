@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"sync"
 	"testing"
@@ -14,7 +15,8 @@ import (
 func TestIdempotencyKeyReplaysFirstAnswer(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, nil)
-	body := orderBody(t, uuid.NewString(), "SKU-1")
+	customer := uuid.NewString()
+	body := orderBody(t, customer, "SKU-1")
 	key := "order-" + uuid.NewString()
 
 	first := e.postOrder(t, body, key)
@@ -23,7 +25,7 @@ func TestIdempotencyKeyReplaysFirstAnswer(t *testing.T) {
 	if first.status != http.StatusAccepted || second.status != http.StatusAccepted {
 		t.Fatalf("statuses %d, %d; want 202 twice; bodies %s / %s", first.status, second.status, first.body, second.body)
 	}
-	if !bytes.Equal(first.body, second.body) || first.header.Get("Location") != second.header.Get("Location") {
+	if !bytes.Equal(withoutToken(t, first), withoutToken(t, second)) || first.header.Get("Location") != second.header.Get("Location") {
 		t.Errorf("replay differs: %s %q vs %s %q", first.body, first.header.Get("Location"),
 			second.body, second.header.Get("Location"))
 	}
@@ -35,7 +37,7 @@ func TestIdempotencyKeyReplaysFirstAnswer(t *testing.T) {
 		t.Errorf("orders holds %d rows, want 1", n)
 	}
 
-	other := e.postOrder(t, orderBody(t, uuid.NewString(), "SKU-2"), key)
+	other := e.postOrder(t, orderBody(t, customer, "SKU-2"), key)
 	if other.status != http.StatusUnprocessableEntity || other.header.Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("other body: status %d %s, want 422 problem", other.status, other.body)
 	}
@@ -54,6 +56,50 @@ func TestIdempotencyKeyReplaysFirstAnswer(t *testing.T) {
 	}
 	if n := e.count(t, "orders"); n != 2 {
 		t.Errorf("orders holds %d rows, want 2", n)
+	}
+}
+
+// withoutToken returns the JSON body of a 202 without its order token,
+// which is minted for each answer; it fails the test when there is none.
+func withoutToken(t *testing.T, r response) []byte {
+	t.Helper()
+	var obj map[string]any
+	decodeJSON(t, r, &obj)
+	if tok, _ := obj["token"].(string); tok == "" {
+		t.Fatalf("answer %s has no token", r.body)
+	}
+	delete(obj, "token")
+	b, err := json.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestIdempotencyKeyIsScopedToTheCustomer: another customer's request
+// with the same key and the same items is its own order, and neither
+// replays nor reveals the first customer's.
+func TestIdempotencyKeyIsScopedToTheCustomer(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, nil)
+	const key = "checkout-1" // a guessable key, as clients pick them
+	var ada, bob createAnswer
+	first := e.postOrder(t, orderBody(t, uuid.NewString(), "SKU-1"), key)
+	decodeJSON(t, first, &ada)
+	second := e.postOrder(t, orderBody(t, uuid.NewString(), "SKU-1"), key)
+	decodeJSON(t, second, &bob)
+	if first.status != http.StatusAccepted || second.status != http.StatusAccepted {
+		t.Fatalf("statuses %d, %d; want 202 twice: %s / %s", first.status, second.status, first.body, second.body)
+	}
+	if ada.ID == bob.ID || second.header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("the second customer got the first's order %s back (replayed %q)", ada.ID, second.header.Get("Idempotent-Replayed"))
+	}
+	if n := e.count(t, "orders"); n != 2 {
+		t.Errorf("orders holds %d rows, want 2", n)
+	}
+	// Bob's order token does not read Ada's order.
+	if r := e.do(t, http.MethodGet, "/v1/orders/"+ada.ID, as(bob.Token), nil); r.status != http.StatusNotFound {
+		t.Errorf("bob reads ada's order: %d, want 404", r.status)
 	}
 }
 

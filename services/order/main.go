@@ -85,12 +85,13 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	defer pool.Close()
 	store := newStore(pool)
 
-	nc, js, err := natsjs.Dial(ctx, cfg.NATSURL, serviceName, logger)
+	nc, js, err := natsjs.Dial(ctx, cfg.NATSURL, serviceName, logger, natsjs.Auth(cfg.NATS)...)
 	if err != nil {
 		return err
 	}
 	defer nc.Close() // a no-op after the drain below
 	streams := natsjs.NewStreamSetup(js, logger, events.Streams(cfg.Retention)...)
+	streams.Manages = events.ManagedBy(serviceName) // waits for the others' streams
 
 	reg := web.NewRegistry()
 	m, err := newMetrics(reg)
@@ -110,16 +111,26 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	if err != nil {
 		return err
 	}
+	keys, err := cfg.Auth.Keys()
+	if err != nil {
+		return fmt.Errorf("auth keys: %w", err)
+	}
+	ready := web.NewReadiness(map[string]web.Check{
+		"postgres":  store.Ping,
+		"nats":      natsjs.ReadyCheck(nc, js, streams),
+		"consumers": natsjs.ConsumersCheck(consumers...),
+	}, web.DefaultReadinessInterval)
 	srv := newServer(logger, serverDeps{
 		store:    store,
 		relay:    relay,
 		metrics:  m,
 		registry: reg,
-		checks: map[string]web.Check{
-			"postgres":  store.Ping,
-			"nats":      natsjs.ReadyCheck(nc, js, streams),
-			"consumers": natsjs.ConsumersCheck(consumers...),
-		},
+		ready:    ready,
+		keys:     keys,
+
+		rateLimitOrders: cfg.RateLimitOrders,
+		rateLimit:       cfg.RateLimit,
+		orderTokenTTL:   cfg.OrderTokenTTL,
 	})
 
 	// The stream setup and the relay outlive HTTP and the consumers, so
@@ -129,6 +140,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	defer background.Stop()
 	background.Go("stream setup", func(ctx context.Context) error { streams.Run(ctx); return nil })
 	background.Go("outbox relay", relay.Run)
+	background.Go("readiness", ready.Run)
 
 	// A part that fails (a consumer whose connection closed for good)
 	// stops them all, for the supervisor to restart the service.
@@ -137,7 +149,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		parts.Go("consumer "+subs[i].Durable, c.Run)
 	}
 	parts.Go("http", func(ctx context.Context) error {
-		return web.Serve(ctx, logger, cfg.HTTPAddr, tel.HTTPHandler(srv), cfg.ShutdownTimeout)
+		return web.ServeWith(ctx, logger, cfg.HTTPAddr, tel.HTTPHandler(srv), cfg.ShutdownTimeout, cfg.HTTP)
 	})
 
 	parts.Go("debug", func(ctx context.Context) error {

@@ -49,8 +49,8 @@ func queueInsertOrder(b *pgx.Batch, o order) {
 
 // insertIdempotencySQL claims a key; without ON CONFLICT, so that a taken
 // key fails the statement (and the batch's implicit transaction).
-const insertIdempotencySQL = `INSERT INTO idempotency_keys (key, request_hash, status_code, response_body, order_id)
-		VALUES ($1, $2, $3, $4, $5)`
+const insertIdempotencySQL = `INSERT INTO idempotency_keys (customer_id, key, request_hash, status_code, response_body, order_id)
+		VALUES ($1, $2, $3, $4, $5, $6)`
 
 // uniqueViolation is PostgreSQL's SQLSTATE unique_violation.
 const uniqueViolation = "23505"
@@ -70,7 +70,7 @@ var errKeyTaken = errors.New("idempotency key taken")
 func placeFast(ctx context.Context, logger *slog.Logger, store *Store, relay *outbox.Relay, p placement) (bool, error) {
 	b := &pgx.Batch{}
 	if p.Key != nil {
-		b.Queue(insertIdempotencySQL, p.Key.Key, p.Key.RequestHash, p.Key.StatusCode, p.Key.Body, p.Key.OrderID)
+		b.Queue(insertIdempotencySQL, p.Key.CustomerID, p.Key.Key, p.Key.RequestHash, p.Key.StatusCode, p.Key.Body, p.Key.OrderID)
 	}
 	queueInsertOrder(b, p.Order)
 	if err := outbox.QueueEnqueue(ctx, b, p.Subject, p.Event); err != nil {
@@ -92,9 +92,9 @@ func placeFast(ctx context.Context, logger *slog.Logger, store *Store, relay *ou
 // transaction that inserted the same key and has not committed makes the
 // insert wait; if that transaction commits, its record is returned.
 func claimIdempotencyKey(ctx context.Context, tx pgx.Tx, rec idempotencyRecord) (*idempotencyRecord, error) {
-	tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (key, request_hash, status_code, response_body, order_id)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`,
-		rec.Key, rec.RequestHash, rec.StatusCode, rec.Body, rec.OrderID)
+	tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (customer_id, key, request_hash, status_code, response_body, order_id)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (customer_id, key) DO NOTHING`,
+		rec.CustomerID, rec.Key, rec.RequestHash, rec.StatusCode, rec.Body, rec.OrderID)
 	if err != nil {
 		return nil, fmt.Errorf("insert idempotency key: %w", err)
 	}
@@ -102,9 +102,9 @@ func claimIdempotencyKey(ctx context.Context, tx pgx.Tx, rec idempotencyRecord) 
 		return nil, nil
 	}
 	// A new statement sees the row committed by the transaction we waited for.
-	existing := idempotencyRecord{Key: rec.Key}
+	existing := idempotencyRecord{CustomerID: rec.CustomerID, Key: rec.Key}
 	err = tx.QueryRow(ctx, `SELECT request_hash, status_code, response_body, order_id
-		FROM idempotency_keys WHERE key = $1`, rec.Key).
+		FROM idempotency_keys WHERE customer_id = $1 AND key = $2`, rec.CustomerID, rec.Key).
 		Scan(&existing.RequestHash, &existing.StatusCode, &existing.Body, &existing.OrderID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Deleted between our insert and select; let the client retry.

@@ -7,10 +7,12 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/orderbus/orderbus/pkg/auth"
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/outbox"
+	"github.com/orderbus/orderbus/pkg/web"
 )
 
 // Config is the SMS service's configuration, read from the environment
@@ -21,6 +23,10 @@ type Config struct {
 	outbox.Settings
 
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:":8084"`
+	// Auth holds the token keys (AUTH_JWT_KEY...).
+	Auth auth.Settings
+	// HTTP bounds the HTTP server (HTTP_READ_TIMEOUT...).
+	HTTP web.ServerSettings
 
 	// SMSProvider is log (log each message, deliver nothing), webhook or
 	// twilio.
@@ -48,6 +54,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err // names the variable or field that failed
 	}
+	cfg.Auth.Environment = cfg.Environment // ORDERBUS_ENV, read once by config.Service
 	if err := cfg.Validate(); err != nil {
 		return Config{}, fmt.Errorf("invalid config: %w", err)
 	}
@@ -57,7 +64,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 // Validate returns an error naming every invalid setting, including the
 // settings the chosen SMS_PROVIDER needs.
 func (c Config) Validate() error {
-	errs := []error{c.Service.Validate(), c.validateProvider(), c.ConsumerSettings.Validate(), c.Settings.Validate()}
+	errs := []error{c.Service.Validate(), c.validateProvider(), c.ConsumerSettings.Validate(), c.Settings.Validate(), c.Auth.Validate(), c.HTTP.Validate()}
 	return errors.Join(errs...)
 }
 
@@ -128,6 +135,8 @@ func (c Config) LogValue() slog.Value {
 	}
 	return slog.GroupValue(
 		slog.String("http_addr", c.HTTPAddr),
+		slog.Attr{Value: c.Auth.LogValue()},
+		slog.Attr{Value: c.HTTP.LogValue()},
 		slog.Attr{Value: c.Service.LogValue()},
 		slog.String("sms_provider", c.SMSProvider),
 		slog.String("sms_webhook_url", config.Redact(c.WebhookURL)),

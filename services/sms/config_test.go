@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -61,7 +63,7 @@ func TestLoadConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := loadConfig(func(k string) string { return tt.env[k] })
+			c, err := loadConfig(servicetest.Getenv(tt.env))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("loadConfig error = %v, want one naming %s", err, tt.wantErr)
@@ -107,7 +109,7 @@ func TestProviderConfigValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := loadConfig(func(k string) string { return tt.env[k] })
+			_, err := loadConfig(servicetest.Getenv(tt.env))
 			if len(tt.wantErr) == 0 {
 				if err != nil {
 					t.Fatalf("loadConfig: %v", err)
@@ -132,7 +134,7 @@ func TestProviderConfigValidation(t *testing.T) {
 func TestRunRefusesInvalidProviderConfig(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"DATABASE_URL": "postgres://u:p@127.0.0.1:1/sms", "SMS_PROVIDER": "twilio"}
-	err := run(context.Background(), nil, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	err := run(context.Background(), nil, servicetest.Getenv(env), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "TWILIO_ACCOUNT_SID is required") {
 		t.Fatalf("run = %v, want a config error naming TWILIO_ACCOUNT_SID", err)
 	}
@@ -140,13 +142,11 @@ func TestRunRefusesInvalidProviderConfig(t *testing.T) {
 
 func TestConfigLogValueMasksSecrets(t *testing.T) {
 	t.Parallel()
-	c, err := loadConfig(func(k string) string {
-		return map[string]string{
-			"DATABASE_URL": "postgres://u:dbsecret@db/sms", "SMS_PROVIDER": "twilio",
-			"TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "twiliosecret", "TWILIO_FROM": "+15005550006",
-			"SMS_WEBHOOK_URL": "https://u:hooksecret@gw.example/sms?token=querysecret",
-		}[k]
-	})
+	c, err := loadConfig(servicetest.Getenv(map[string]string{
+		"DATABASE_URL": "postgres://u:dbsecret@db/sms", "SMS_PROVIDER": "twilio",
+		"TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "twiliosecret", "TWILIO_FROM": "+15005550006",
+		"SMS_WEBHOOK_URL": "https://u:hooksecret@gw.example/sms?token=querysecret",
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func TestErasure(t *testing.T) {
 	if n := e.messagesOf(t, ada); n != 0 {
 		t.Errorf("%d messages rows of Ada after the erasure, want none", n)
 	}
-	if code, body := e.Get("/v1/messages?to=" + url.QueryEscape(ada.Phone)); code != http.StatusOK || !strings.Contains(body, `"messages":[]`) {
+	if code, body := e.GetAs("/v1/messages?to="+url.QueryEscape(ada.Phone), servicetest.Operator(t)); code != http.StatusOK || !strings.Contains(body, `"messages":[]`) {
 		t.Errorf("GET /v1/messages for Ada's number = %d %s, want an empty list", code, body)
 	}
 	if n := e.messagesOf(t, bob); n != 1 {

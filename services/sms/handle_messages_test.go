@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/orderbus/orderbus/pkg/servicetest"
 	"github.com/orderbus/orderbus/pkg/web"
 )
 
@@ -56,7 +57,7 @@ func TestListMessages(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			code, body := e.Get("/v1/messages" + tt.query)
+			code, body := e.GetAs("/v1/messages"+tt.query, servicetest.Operator(t))
 			if code != http.StatusOK {
 				t.Fatalf("GET /v1/messages%s = %d %s", tt.query, code, body)
 			}
@@ -91,7 +92,7 @@ func TestListMessagesRejectsBadQuery(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			code, body := e.Get("/v1/messages" + tt.query)
+			code, body := e.GetAs("/v1/messages"+tt.query, servicetest.Operator(t))
 			if code != http.StatusBadRequest {
 				t.Fatalf("GET /v1/messages%s = %d %s, want 400", tt.query, code, body)
 			}

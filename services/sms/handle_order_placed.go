@@ -114,7 +114,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, guard *erasure.Guard, 
 		}
 		if suppressed {
 			metrics.count(name, outcomeSuppressed)
-			log.Info("customer erased while the sms was sent; nothing recorded", "provider", name)
+			log.InfoContext(ctx, "customer erased while the sms was sent; nothing recorded", "provider", name)
 			return nil
 		}
 		if !recorded {
@@ -149,7 +149,7 @@ func suppress(ctx context.Context, log *slog.Logger, store *Store, guard *erasur
 		return pgdb.Classify(fmt.Errorf("record suppressed event %s: %w", eventID, err))
 	}
 	metrics.count(provider, outcomeSuppressed)
-	log.Info("order of an erased customer; no sms sent")
+	log.InfoContext(ctx, "order of an erased customer; no sms sent")
 	return nil
 }
 

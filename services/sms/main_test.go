@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"maps"
 	"testing"
 	"time"
 
@@ -41,7 +42,6 @@ func startEnv(t *testing.T, env map[string]string) *testEnv {
 	dbURL := cluster.NewDatabase(t)
 	vars := map[string]string{
 		"DATABASE_URL":         dbURL,
-		"NATS_URL":             srv.URL(),
 		"LOG_LEVEL":            "debug",
 		"LOG_FORMAT":           "text",
 		"SHUTDOWN_TIMEOUT":     "10s",
@@ -50,6 +50,9 @@ func startEnv(t *testing.T, env map[string]string) *testEnv {
 		"CONSUMER_BACKOFF":     "50ms,100ms,200ms",
 		"OUTBOX_INTERVAL":      "100ms",
 	}
+	// The service connects as its own NATS identity, so its tests prove
+	// its permissions suffice.
+	maps.Copy(vars, natstest.ServiceEnv(srv, serviceName))
 	for k, v := range env {
 		vars[k] = v
 	}

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 // Twilio cannot run locally: these tests hold the provider to the
@@ -60,12 +62,10 @@ func (f *twilioFake) last() (*http.Request, string) {
 // the fake at baseURL.
 func newTestTwilio(t *testing.T, baseURL string, timeout time.Duration) smsProvider {
 	t.Helper()
-	cfg, err := loadConfig(func(k string) string {
-		return map[string]string{
-			"DATABASE_URL": "postgres://db/sms", "SMS_PROVIDER": "twilio", "TWILIO_BASE_URL": baseURL + "/",
-			"TWILIO_ACCOUNT_SID": testSID, "TWILIO_AUTH_TOKEN": testToken, "TWILIO_FROM": testFrom,
-		}[k]
-	})
+	cfg, err := loadConfig(servicetest.Getenv(map[string]string{
+		"DATABASE_URL": "postgres://db/sms", "SMS_PROVIDER": "twilio", "TWILIO_BASE_URL": baseURL + "/",
+		"TWILIO_ACCOUNT_SID": testSID, "TWILIO_AUTH_TOKEN": testToken, "TWILIO_FROM": testFrom,
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,18 +8,18 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
 // newTestWebhook returns the provider loadConfig and newProvider make for
 // the receiver at url.
 func newTestWebhook(t *testing.T, url string, timeout time.Duration) smsProvider {
 	t.Helper()
-	cfg, err := loadConfig(func(k string) string {
-		return map[string]string{
-			"DATABASE_URL": "postgres://db/sms", "SMS_PROVIDER": "webhook", "SMS_WEBHOOK_URL": url,
-			"SMS_WEBHOOK_TIMEOUT": timeout.String(),
-		}[k]
-	})
+	cfg, err := loadConfig(servicetest.Getenv(map[string]string{
+		"DATABASE_URL": "postgres://db/sms", "SMS_PROVIDER": "webhook", "SMS_WEBHOOK_URL": url,
+		"SMS_WEBHOOK_TIMEOUT": timeout.String(),
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/orderbus/orderbus/pkg/auth"
 	"github.com/orderbus/orderbus/pkg/web"
 )
 
@@ -14,7 +15,8 @@ import (
 type serverDeps struct {
 	store    *Store
 	registry *prometheus.Registry
-	checks   map[string]web.Check
+	ready    *web.Readiness
+	keys     *auth.Keys
 }
 
 // newServer returns the service's HTTP handler: every route, on the shared
@@ -25,11 +27,14 @@ func newServer(logger *slog.Logger, deps serverDeps) http.Handler {
 	return r
 }
 
-// addRoutes is the one place listing every route of the service.
+// addRoutes is the one place listing every route of the service. The
+// listing holds personal data (recipients) of every customer: it needs
+// operator:read. The operational routes stay open, for probes and
+// scrapers.
 func addRoutes(r chi.Router, logger *slog.Logger, deps serverDeps) {
-	r.Method(http.MethodGet, "/v1/messages", handleListMessages(logger, deps.store))
+	r.With(auth.Require(deps.keys, auth.RoleOperatorRead)).Method(http.MethodGet, "/v1/messages", handleListMessages(logger, deps.store))
 
 	r.Method(http.MethodGet, "/healthz", web.HandleHealthz())
-	r.Method(http.MethodGet, "/readyz", web.HandleReadyz(deps.checks))
+	r.Method(http.MethodGet, "/readyz", deps.ready)
 	r.Method(http.MethodGet, "/metrics", web.HandleMetrics(deps.registry))
 }

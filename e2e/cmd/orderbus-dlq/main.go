@@ -23,7 +23,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/dlq"
+	"github.com/orderbus/orderbus/pkg/natsjs"
 )
 
 // Exit codes; usage lists them.
@@ -65,6 +67,8 @@ filter F: ` + dlq.FilterSyntax + `
 global flags:
   -nats URL     NATS server(s), comma-separated (default $NATS_URL, else ` + defaultURL + `)
   -creds FILE   NATS credentials file (default $NATS_CREDS)
+  NATS_USER, NATS_PASSWORD  user and password (or in the URL: nats://user:password@host:4222);
+                the development users are reader (list, show) and admin (every command)
 
 exit codes:
   0  done
@@ -168,7 +172,11 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	nc, err := connect(*natsURL, *creds)
+	// A refused request gets no answer, only an asynchronous error: end
+	// the command with it at once rather than at a timeout.
+	ctx, refuse := context.WithCancelCause(ctx)
+	defer refuse(nil)
+	nc, err := connect(*natsURL, refuse, config.NATSAuth{User: getenv("NATS_USER"), Password: getenv("NATS_PASSWORD"), CredsFile: *creds})
 	if err != nil {
 		return err
 	}
@@ -184,14 +192,25 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	return act(ctx, q, stdout)
+	err = act(ctx, q, stdout)
+	if cause := context.Cause(ctx); err != nil && errors.Is(cause, nats.ErrPermissionViolation) {
+		return fmt.Errorf("%w (does this NATS user have the right? list and show need the reader, redrive and purge the admin)", cause)
+	}
+	return err
 }
 
-// connect dials NATS once, failing fast when no server answers.
-func connect(natsURL, creds string) (*nats.Conn, error) {
-	opts := []nats.Option{nats.Name("orderbus-dlq"), nats.Timeout(5 * time.Second)}
-	if creds != "" {
-		opts = append(opts, nats.UserCredentials(creds))
+// connect dials NATS once with auth's credentials (and the user's reply
+// inbox), failing fast when no server answers. A permissions violation
+// is passed to refused.
+func connect(natsURL string, refused func(error), auth config.NATSAuth) (*nats.Conn, error) {
+	opts := append([]nats.Option{nats.Name("orderbus-dlq"), nats.Timeout(5 * time.Second),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrPermissionViolation) {
+				refused(err)
+			}
+		})}, natsjs.Auth(auth)...)
+	if inbox := natsjs.InboxOption(natsURL, opts); inbox != nil {
+		opts = append(opts, inbox)
 	}
 	nc, err := nats.Connect(natsURL, opts...)
 	if err != nil {

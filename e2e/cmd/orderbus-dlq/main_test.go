@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/natsauth"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/natstest"
 )
@@ -21,7 +22,7 @@ import (
 // system is a nats-server with the orderbus streams and two dead letters
 // of one order: email's (permanent) and sms's (malformed).
 type system struct {
-	url               string
+	url, reader       string // admin and read-only URLs
 	js                jetstream.JetStream
 	emailSeq, smsSeq  uint64
 	orderID, customer string
@@ -31,7 +32,7 @@ func newSystem(t *testing.T) system {
 	t.Helper()
 	srv := natstest.Start(t)
 	_, js := natstest.Connect(t, srv)
-	s := system{url: srv.URL(), js: js, orderID: "0190a1b2-order", customer: "c-42"}
+	s := system{url: natstest.URL(srv), reader: srv.UserURL(natsauth.UserReader), js: js, orderID: "0190a1b2-order", customer: "c-42"}
 	e, err := events.New("orderbus/order", events.TypeOrderPlaced, s.orderID, events.OrderPlaced{
 		OrderID:  s.orderID,
 		Customer: events.Customer{ID: s.customer, Name: "Grace Hopper", Email: "grace@example.com", Phone: "+15550001111"},
@@ -121,7 +122,8 @@ func (r result) want(t *testing.T, code int) result {
 func TestList(t *testing.T) {
 	t.Parallel()
 	s := newSystem(t)
-	out := runDLQ(t, s.url, "list").want(t, exitOK).stdout
+	// As the read-only identity: listing needs no more.
+	out := runDLQ(t, s.reader, "list").want(t, exitOK).stdout
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 4 {
 		t.Fatalf("%d lines, want a header, 2 rows and a count:\n%s", len(lines), out)
@@ -179,7 +181,7 @@ func TestList(t *testing.T) {
 func TestShow(t *testing.T) {
 	t.Parallel()
 	s := newSystem(t)
-	out := runDLQ(t, s.url, "show", strconv.FormatUint(s.emailSeq, 10)).want(t, exitOK).stdout
+	out := runDLQ(t, s.reader, "show", strconv.FormatUint(s.emailSeq, 10)).want(t, exitOK).stdout
 	for _, want := range []string{"consumer:", "email", "smtp: 550 5.1.1 mailbox unavailable", "ce-type:", events.TypeOrderPlaced,
 		natsjs.HeaderStreamSeq + ":", "body:", `"order_id": "0190a1b2-order"`, "grace@example.com"} {
 		if !strings.Contains(out, want) {
@@ -272,6 +274,27 @@ func TestPurge(t *testing.T) {
 	runDLQ(t, s.url, "show", strconv.FormatUint(s.emailSeq, 10)).want(t, exitFailed)
 	if out := runDLQ(t, s.url, "purge", "-all", "-yes").want(t, exitOK).stdout; out != "deleted 1 dead letter\n" {
 		t.Errorf("purge -all -yes: %q", out)
+	}
+}
+
+// TestReaderCannotPurgeOrRedrive checks that the read-only identity lists
+// but is refused purging and redriving: the dead letters stay.
+func TestReaderCannotPurgeOrRedrive(t *testing.T) {
+	t.Parallel()
+	s := newSystem(t)
+	if _, err := s.js.CreateConsumer(t.Context(), events.StreamOrders, jetstream.ConsumerConfig{
+		Durable: "email", FilterSubject: events.FilterOrderPlaced, AckPolicy: jetstream.AckExplicitPolicy,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"purge", "-all", "-yes"}, {"redrive", strconv.FormatUint(s.emailSeq, 10), "-wait", "1s"}} {
+		if r := runDLQ(t, s.reader, args...).want(t, exitFailed); !strings.Contains(r.stderr, "ermissions violation") {
+			t.Errorf("%s as reader: stderr %q, want a permissions violation", args[0], r.stderr)
+		}
+	}
+	out := runDLQ(t, s.url, "list").want(t, exitOK).stdout
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 4 {
+		t.Errorf("after the reader's attempts the DLQ lists %d lines, want both dead letters still there:\n%s", len(lines), out)
 	}
 }
 

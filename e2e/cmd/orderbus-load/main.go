@@ -219,6 +219,7 @@ func setStock(ctx context.Context, client *http.Client, base, sku string, n int)
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+launcher.DevOperatorToken())
 	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("set stock of %s: %w", sku, err)

@@ -12,8 +12,9 @@
 //
 // Tracing is off unless a collector is given. -jaeger starts a Jaeger
 // built from the Go module proxy into the tools folder (on first use:
-// about 6 minutes; `make tools-jaeger` builds it up front), UI on
-// http://127.0.0.1:16686. Or name an OTLP/HTTP collector already running
+// about 6 minutes; `make tools-jaeger` builds it up front), its query API
+// on http://127.0.0.1:16686/api/traces (the Go module has no web UI
+// bundle: the page there is a placeholder). Or name an OTLP/HTTP collector already running
 // with -otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT: every service then
 // sends its spans there, and the trace UI (-trace-ui, ORDERBUS_TRACE_UI;
 // Jaeger's by default) is printed with the other URLs.
@@ -39,6 +40,7 @@ import (
 	"time"
 
 	"github.com/orderbus/orderbus/e2e/launcher"
+	"github.com/orderbus/orderbus/pkg/natsauth"
 	"github.com/orderbus/orderbus/pkg/stack"
 )
 
@@ -126,6 +128,7 @@ func run(ctx context.Context, stopSignals func(), args []string, getenv func(str
 		return err
 	}
 	printURLs(stdout, sys, *traceUI)
+	printCredentials(stdout, sys)
 	for _, name := range sys.Services() {
 		for _, inst := range sys.Instances(name) {
 			go reportExit(ctx, stderr, inst, sys.Process(inst))
@@ -169,6 +172,17 @@ func reportExit(ctx context.Context, stderr io.Writer, name string, p *stack.Pro
 	}
 }
 
+// redactPassword drops the password from a URL, which the printout gives
+// beside it, so the line stays readable.
+func redactPassword(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	u.User = url.User(u.User.Username())
+	return u.String()
+}
+
 // samplePhone is the number scripts/place-order.sh texts by default.
 const samplePhone = "+442071838750"
 
@@ -201,14 +215,17 @@ func printURLs(w io.Writer, sys *launcher.System, traceUI string) {
 	row("Mailpit API", sys.MailAPIURL()+"/api/v1/messages  (REST API; the web UI is in the Docker image only)")
 	row("Mailpit SMTP", fmt.Sprintf("%s:%d", sys.Mailpit().SMTPHost(), sys.Mailpit().SMTPPort()))
 	if ui := sys.TraceUIURL(); ui != "" {
-		traceUI = ui
-	}
-	if ep := sys.OTLPEndpoint(); ep != "" {
+		// The Go module ships no UI bundle: Jaeger serves a placeholder
+		// page, and the query API.
+		row("Traces API", ui+"/api/traces?service=order&limit=1  (Jaeger's query API; its web UI is in the Docker image only)")
+	} else if ep := sys.OTLPEndpoint(); ep != "" {
 		row("Traces", traceUI+"  (services send spans to "+ep+"; search by service order)")
 	} else {
 		row("Traces", "off: no collector given (see below)")
 	}
-	row("NATS", sys.NATS().URL())
+	row("NATS", sys.NATS().URL()+"  (no anonymous access; development users below)")
+	row("NATS admin", redactPassword(sys.NATSUserURL(natsauth.UserAdmin))+"  (password "+natsauth.DevPassword(natsauth.UserAdmin)+")")
+	row("NATS read-only", redactPassword(sys.NATSUserURL(natsauth.UserReader))+"  (password "+natsauth.DevPassword(natsauth.UserReader)+")")
 	row("NATS monitoring", sys.NATS().MonitorURL())
 	for i, db := range dbs {
 		label := ""
@@ -221,7 +238,7 @@ func printURLs(w io.Writer, sys *launcher.System, traceUI string) {
 	b.WriteString("Follow it:       scripts/order-status.sh <order id>\n")
 	b.WriteString("Read the mail:   curl " + sys.MailAPIURL() + "/api/v1/messages\n")
 	if sys.OTLPEndpoint() == "" {
-		b.WriteString("See its trace:   make run RUN_FLAGS=-jaeger   (builds Jaeger once: ~6 min; UI " + defaultTraceUI + ")\n" +
+		b.WriteString("See its trace:   make run RUN_FLAGS=-jaeger   (builds Jaeger once, ~6 min: its query API, no web UI)\n" +
 			"                 or any collector with an OTLP/HTTP receiver, e.g. docker compose up -d jaeger,\n" +
 			"                 then: OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 make run\n")
 	}
