@@ -72,6 +72,9 @@ func TestReplicatedOverlay(t *testing.T) {
 			if v.Data["STREAM_REPLICAS"] != "3" || strings.Count(v.Data["NATS_URL"], "nats://") != 3 {
 				t.Errorf("ConfigMap %s: STREAM_REPLICAS %q, NATS_URL %q; want 3 and three URLs", v.Name, v.Data["STREAM_REPLICAS"], v.Data["NATS_URL"])
 			}
+			if env, ok := v.Data["ORDERBUS_ENV"]; ok {
+				t.Errorf("ConfigMap %s: ORDERBUS_ENV=%s lets the services accept published credentials", v.Name, env)
+			}
 		case *appsv1.Deployment:
 			if *v.Spec.Replicas < 2 {
 				t.Errorf("Deployment %s: %d replicas, want 2", v.Name, *v.Spec.Replicas)
