@@ -66,12 +66,16 @@ down: ## Stop the Docker system and delete its volumes (databases, streams, mail
 	$(COMPOSE) down --volumes
 
 .PHONY: test
-test: tools lint test-packages fuzz e2e ## Everything CI runs: lint, unit + integration, fuzzing (briefly), end-to-end.
+test: tools lint test-packages k8s-check fuzz e2e ## Everything CI runs: lint, unit + integration, Kubernetes manifests, fuzzing (briefly), end-to-end.
 
 .PHONY: test-packages
 test-packages: ## Unit and integration tests of pkg and the services (race detector on).
 	$(GO) test -race $(GOTEST_FLAGS) ./pkg/... $(addprefix ./services/,$(addsuffix /...,$(SERVICES)))
 	cd deploy/docker/healthcheck && GOWORK=off $(GO) test $(GOTEST_FLAGS) ./...
+
+.PHONY: k8s-check
+k8s-check: ## Render each deploy/k8s overlay (kustomize, in-process) and validate every object strictly; no cluster needed.
+	cd deploy/k8s/validate && GOWORK=off $(GO) vet ./... && GOWORK=off $(GO) test $(GOTEST_FLAGS) ./... && GOWORK=off $(GO) run .
 
 # Each fuzz target, as package:target; the checked-in seed corpora are in
 # <package>/testdata/fuzz/<target>/ (and run with every go test). A crash
@@ -106,7 +110,7 @@ bench: tools ## Go benchmarks of the hot paths, then orderbus-bench: one table (
 
 .PHONY: lint
 lint: ## gofmt and go vet over every module; GOWORK=off builds of each service.
-	@out=$$(gofmt -l pkg services e2e); if [[ -n $$out ]]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l pkg services e2e deploy); if [[ -n $$out ]]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./pkg/... ./e2e/... $(addprefix ./services/,$(addsuffix /...,$(SERVICES)))
 	for s in $(SERVICES); do (cd services/$$s && GOWORK=off $(GO) build -o /dev/null ./...); done
 

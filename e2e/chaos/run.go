@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -43,6 +44,16 @@ type Options struct {
 	Binaries map[string]string
 	// Env adds environment per service, over the run's own settings.
 	Env map[string]map[string]string
+	// Instances and NATSCluster are launcher.Config's: several instances
+	// of a service (the schedule's faults and the supervisor act on the
+	// first), a three-node JetStream cluster with R3 streams.
+	Instances   map[string]int
+	NATSCluster bool
+	// During, when set, runs beside the load (from the first order) with
+	// the running system: faults the schedule has no kind for, such as
+	// killing one instance or the ORDERS leader of a cluster. Its error
+	// is a finding.
+	During func(ctx context.Context, sys *launcher.System) error
 	// Logger reports progress; nil discards it.
 	Logger *slog.Logger
 }
@@ -83,15 +94,20 @@ const (
 	oldBudget       = 5850 * time.Millisecond // 0.05+0.1+0.2+0.5+6*1 s less the last delay
 )
 
-// routes are the proxies of a chaos system.
-func routes() []launcher.Route {
-	return []launcher.Route{
+// routes are the proxies of a chaos system; on a NATS cluster only those
+// to PostgreSQL (a proxy forwards to one address, a cluster has three).
+func routes(natsCluster bool) []launcher.Route {
+	all := []launcher.Route{
 		{Service: "order", Dependency: launcher.DependencyPostgres},
 		{Service: "order", Dependency: launcher.DependencyNATS},
 		{Service: "inventory", Dependency: launcher.DependencyPostgres},
 		{Service: "email", Dependency: launcher.DependencyNATS},
 		{Service: "sms", Dependency: launcher.DependencyPostgres},
 	}
+	if natsCluster {
+		return slices.DeleteFunc(all, func(r launcher.Route) bool { return r.Dependency == launcher.DependencyNATS })
+	}
+	return all
 }
 
 // env is every service's environment in a chaos run: quick retries and
@@ -175,7 +191,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	log.Info("starting the system (own PostgreSQL with fsync on, NATS with sync_interval: always)")
 	sys, err := launcher.Start(ctx, launcher.Config{
-		Binaries: opts.Binaries, Routes: routes(), Env: env(opts.Env), Logger: log, ReadyTimeout: 90 * time.Second,
+		Binaries: opts.Binaries, Routes: routes(opts.NATSCluster), Env: env(opts.Env), Logger: log, ReadyTimeout: 90 * time.Second,
+		Instances: opts.Instances, NATSCluster: opts.NATSCluster,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("chaos: %w", err)
@@ -192,7 +209,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	d := durations{restartDelay: 2 * time.Second, infraDown: 2 * time.Second, mailDown: opts.MailDown,
 		netFault: opts.NetFault, pause: opts.Pause}
-	lanes := schedule(rng, window, opts.Faults, opts.Counts, sys.Services(), routes(), d)
+	lanes := schedule(rng, window, opts.Faults, opts.Counts, sys.Services(), routes(opts.NATSCluster), d)
 	res.Planned = lanes
 	for _, k := range opts.Faults {
 		res.Required[k] = opts.Counts[k]
@@ -208,6 +225,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	var wg sync.WaitGroup
 	for _, lane := range lanes {
 		wg.Go(func() { x.lane(ctx, lane) })
+	}
+	var duringErr error
+	if opts.During != nil {
+		wg.Go(func() { duringErr = opts.During(ctx, sys) })
 	}
 	l := &loader{base: sys.OrderURL(), rate: opts.Rate, clients: opts.Clients, timeout: 10 * time.Second, hc: hc}
 	log.Info("placing orders", "orders", opts.Orders, "rate", opts.Rate, "clients", opts.Clients)
@@ -232,6 +253,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	<-supervised
 	res.Faults, res.Unplanned = x.results()
 	res.audit(opts)
+	if duringErr != nil {
+		res.Findings = append(res.Findings, fmt.Sprintf("during the load: %v", duringErr))
+	}
 	if err != nil {
 		return res, err
 	}

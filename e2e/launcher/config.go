@@ -29,6 +29,17 @@ const (
 type Config struct {
 	// Services names the services to run; empty means DefaultServices.
 	Services []string
+	// Instances runs that many instances of a service (by name; absent or
+	// 1 means one): distinct ports, the same binary, database and durable
+	// consumers, so they compete for messages and outbox rows. The first
+	// keeps the service's name, the others are InstanceName(name, k).
+	Instances map[string]int
+	// NATSCluster starts three nats-servers as one JetStream cluster
+	// instead of one server (routes on loopback; under Fixed, clients on
+	// 4222-4224 and monitoring on 8222-8224), and the services create
+	// their streams with three replicas (STREAM_REPLICAS=3) and connect
+	// with all three URLs. Not with Infrastructure.
+	NATSCluster bool
 	// Binaries maps a service name to its binary (see Build). A service
 	// without one is built by Start into a temporary folder Close removes.
 	Binaries map[string]string
@@ -114,6 +125,15 @@ func (c *Config) Validate() error {
 		if !seen[name] {
 			errs = append(errs, fmt.Errorf("env for service %q, which is not started", name))
 		}
+	}
+	errs = append(errs, c.validateInstances(seen)...)
+	for _, r := range c.Routes {
+		if c.NATSCluster && r.Dependency == DependencyNATS {
+			errs = append(errs, fmt.Errorf("route %s: a proxy forwards to one server, not to a NATS cluster", r))
+		}
+	}
+	if c.NATSCluster && c.Infrastructure != nil {
+		errs = append(errs, errors.New("NATSCluster runs local nats-servers: not with Infrastructure"))
 	}
 	routed := map[Route]bool{}
 	for _, r := range c.Routes {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/orderbus/orderbus/pkg/config"
@@ -34,12 +35,17 @@ func natsEnv(service string) map[string]string {
 // nats.go must also use natsauth.InboxPrefix(user) as its inbox prefix
 // (natsjs.Connect does), since the user may subscribe to nothing else.
 func (s *System) NATSUserURL(user string) string {
-	u, err := url.Parse(s.nats.URL())
-	if err != nil {
-		return s.nats.URL()
+	// A cluster's URL is a comma list (NATSCluster): each gets the credentials.
+	parts := strings.Split(s.nats.URL(), ",")
+	for i, p := range parts {
+		u, err := url.Parse(p)
+		if err != nil {
+			continue
+		}
+		u.User = url.UserPassword(user, natsauth.DevPassword(user))
+		parts[i] = u.String()
 	}
-	u.User = url.UserPassword(user, natsauth.DevPassword(user))
-	return u.String()
+	return strings.Join(parts, ",")
 }
 
 // provisionStreams creates every stream as the admin identity before the
@@ -57,7 +63,7 @@ func (s *System) provisionStreams(ctx context.Context) error {
 	}
 	defer nc.Close()
 	for {
-		err := natsjs.EnsureStreams(ctx, js, events.Streams(events.DefaultRetention())...)
+		err := natsjs.EnsureStreams(ctx, js, events.Streams(s.streamRetention())...)
 		if err == nil {
 			return nil
 		}

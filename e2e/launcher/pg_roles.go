@@ -18,13 +18,13 @@ func DevDatabasePassword(service string) string { return service + "-dev-passwor
 
 // databaseRole returns the name of svc's role: <service>_svc as in
 // deploy/postgres, with the system's database prefix on a shared server.
-func (s *System) databaseRole(svc *service) string { return s.dbPrefix + svc.name + "_svc" }
+func (s *System) databaseRole(svc *service) string { return s.dbPrefix + svc.base + "_svc" }
 
 // createDatabase creates svc's database, owned by its own role where the
 // server allows.
 func (s *System) createDatabase(ctx context.Context, svc *service) error {
 	if rdb, ok := s.pg.(roleDatabase); ok {
-		return rdb.CreateServiceDatabase(ctx, svc.database, s.databaseRole(svc), DevDatabasePassword(svc.name))
+		return rdb.CreateServiceDatabase(ctx, svc.database, s.databaseRole(svc), DevDatabasePassword(svc.base))
 	}
 	return s.pg.CreateDatabase(ctx, svc.database)
 }
@@ -33,7 +33,7 @@ func (s *System) createDatabase(ctx context.Context, svc *service) error {
 // the superuser, where the server allows.
 func (s *System) databaseURL(svc *service) string {
 	if rdb, ok := s.pg.(roleDatabase); ok {
-		return rdb.RoleURL(svc.database, s.databaseRole(svc), DevDatabasePassword(svc.name))
+		return rdb.RoleURL(svc.database, s.databaseRole(svc), DevDatabasePassword(svc.base))
 	}
 	return s.pg.URL(svc.database)
 }

@@ -18,7 +18,8 @@ import (
 // service is one service of a System: its binary, port and database stay
 // the same across restarts.
 type service struct {
-	name     string
+	name     string // the instance's name (see InstanceName)
+	base     string // the service's name, the same for every instance
 	spec     serviceSpec
 	bin      string
 	port     int
@@ -178,25 +179,27 @@ func (s *System) Process(name string) *stack.Process {
 
 // env returns a service's complete environment: a few variables of the
 // launcher's own environment, then the common service variables (with
-// authEnv's), then the service's own, then Config.Env.
+// authEnv's), then the service's own, then Config.Env (the same for every
+// instance).
 func (s *System) env(svc *service) []string {
 	vars := map[string]string{
 		"HTTP_ADDR":    "127.0.0.1:" + strconv.Itoa(svc.port),
-		"DATABASE_URL": s.viaProxy(svc.name, DependencyPostgres, s.databaseURL(svc)),
-		"NATS_URL":     s.viaProxy(svc.name, DependencyNATS, s.nats.URL()),
+		"DATABASE_URL": s.viaProxy(svc.base, DependencyPostgres, s.databaseURL(svc)),
+		"NATS_URL":     s.viaProxy(svc.base, DependencyNATS, s.nats.URL()),
 		"LOG_LEVEL":    "info",
 		"LOG_FORMAT":   "text",
 	}
-	maps.Copy(vars, natsEnv(svc.name))
+	maps.Copy(vars, natsEnv(svc.base))
 	maps.Copy(vars, authEnv())
 	if s.cfg.OTLPEndpoint != "" {
 		vars["OTEL_EXPORTER_OTLP_ENDPOINT"] = s.cfg.OTLPEndpoint
 		vars["OTEL_BSP_SCHEDULE_DELAY"] = "200"
 	}
+	maps.Copy(vars, s.clusterEnv())
 	if svc.spec.env != nil {
 		maps.Copy(vars, svc.spec.env(s))
 	}
-	maps.Copy(vars, s.cfg.Env[svc.name])
+	maps.Copy(vars, s.cfg.Env[svc.base])
 	// Only these are inherited, so a DATABASE_URL or NATS_URL in the
 	// caller's shell cannot leak into a service.
 	var env []string

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 	"sync"
@@ -23,7 +24,8 @@ type System struct {
 	binDir   string // temporary folder of binaries Start built, if any
 	nats     Broker
 	mailpit  MailCatcher
-	jaeger   *stack.Jaeger // Config.Jaeger's, else nil
+	jaeger   *stack.Jaeger      // Config.Jaeger's, else nil
+	cluster  *stack.NATSCluster // Config.NATSCluster's, else nil (then nats is it)
 	services map[string]*service
 	proxies  *proxies
 
@@ -43,6 +45,18 @@ func Start(ctx context.Context, cfg Config) (*System, error) {
 		return nil, err
 	}
 	ports := append([]string{PortNATS, PortNATSMonitor, PortSMTP, PortMailpit}, cfg.Services...)
+	for _, name := range cfg.Services {
+		for k := 2; k <= cfg.instances(name); k++ {
+			if cfg.instancePort(name, k) != 0 {
+				cfg.Ports = maps.Clone(cfg.Ports)
+				if cfg.Ports == nil {
+					cfg.Ports = map[string]int{}
+				}
+				cfg.Ports[InstanceName(name, k)] = cfg.instancePort(name, k)
+				ports = append(ports, InstanceName(name, k))
+			}
+		}
+	}
 	if cfg.Postgres == nil {
 		ports = append(ports, PortPostgres)
 	}
@@ -89,7 +103,11 @@ func (s *System) start(ctx context.Context) error {
 			return err
 		}
 	} else {
-		if s.nats, err = stack.StartNATS(ctx, stack.NATSConfig{
+		if s.cfg.NATSCluster {
+			if err := s.startNATSCluster(ctx); err != nil {
+				return err
+			}
+		} else if s.nats, err = stack.StartNATS(ctx, stack.NATSConfig{
 			Port: s.cfg.port(PortNATS), MonitorPort: s.cfg.port(PortNATSMonitor),
 			SyncAlways: true, Auth: &stack.NATSAuth{}, Output: s.cfg.Output, Logger: log,
 		}); err != nil {
@@ -113,26 +131,45 @@ func (s *System) start(ctx context.Context) error {
 	}
 	known := catalog()
 	for _, name := range s.cfg.Services {
-		svc := &service{name: name, spec: known[name], bin: bins[name], port: s.cfg.port(name)}
-		svc.database = s.dbPrefix + svc.spec.database
-		if svc.port == 0 {
-			if svc.port, err = stack.FreePort(); err != nil {
-				return err
-			}
-		}
-		if err := s.createDatabase(ctx, svc); err != nil {
+		database := s.dbPrefix + known[name].database
+		first := &service{name: name, base: name, spec: known[name], database: database}
+		if err := s.createDatabase(ctx, first); err != nil {
 			return err
 		}
-		s.services[name] = svc
+		for k := 1; k <= s.cfg.instances(name); k++ {
+			svc := &service{name: InstanceName(name, k), base: name, spec: known[name], bin: bins[name],
+				port: s.cfg.instancePort(name, k), database: database}
+			if svc.port == 0 {
+				if svc.port, err = stack.FreePort(); err != nil {
+					return err
+				}
+			}
+			s.services[svc.name] = svc
+		}
 	}
-	// Start every service before waiting for any: they migrate and connect
-	// in parallel.
+	// Start every first instance before waiting for any: they migrate and
+	// connect in parallel. Further instances start once the first is ready,
+	// so that two processes never run one database's migrations at once.
 	for _, name := range s.cfg.Services {
 		if err := s.launch(ctx, s.services[name]); err != nil {
 			return err
 		}
 	}
 	for _, name := range s.cfg.Services {
+		if err := s.waitReady(ctx, s.services[name]); err != nil {
+			return err
+		}
+	}
+	var more []string
+	for _, name := range s.cfg.instanceNames() {
+		if s.services[name].base != name {
+			more = append(more, name)
+			if err := s.launch(ctx, s.services[name]); err != nil {
+				return err
+			}
+		}
+	}
+	for _, name := range more {
 		if err := s.waitReady(ctx, s.services[name]); err != nil {
 			return err
 		}
@@ -233,9 +270,10 @@ func (s *System) Close(ctx context.Context) error {
 	s.closed = true
 	s.mu.Unlock()
 
-	errs := make([]error, len(s.cfg.Services))
+	names := s.cfg.instanceNames()
+	errs := make([]error, len(names))
 	var wg sync.WaitGroup
-	for i, name := range s.cfg.Services {
+	for i, name := range names {
 		if svc := s.services[name]; svc != nil {
 			wg.Go(func() { errs[i] = svc.stop(ctx) })
 		}
@@ -289,7 +327,11 @@ func (s *System) Logs() string {
 	if s.ownPG != nil {
 		section("postgres", s.ownPG.Process(), 30)
 	}
-	if s.nats != nil {
+	if s.cluster != nil {
+		for _, n := range s.cluster.Nodes() {
+			section(n.Name(), n.Process(), 20)
+		}
+	} else if s.nats != nil {
 		infra("nats", s.nats, 30)
 	}
 	if s.mailpit != nil {
@@ -298,7 +340,7 @@ func (s *System) Logs() string {
 	if s.jaeger != nil {
 		section("jaeger", s.jaeger.Process(), 30)
 	}
-	for _, name := range s.cfg.Services {
+	for _, name := range s.cfg.instanceNames() {
 		svc := s.services[name]
 		if svc == nil {
 			continue

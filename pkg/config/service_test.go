@@ -44,13 +44,13 @@ func TestLoadEmbeddedService(t *testing.T) {
 			env: map[string]string{
 				"DATABASE_URL": "postgres://db/email", "NATS_URL": "nats://n1:4222", "LOG_LEVEL": "debug",
 				"LOG_FORMAT": "text", "SHUTDOWN_TIMEOUT": "5s", "HTTP_ADDR": ":9000", "OWN_TIMEOUT": "1m",
-				"STREAM_MAX_AGE": "24h", "DLQ_MAX_AGE": "48h", "DLQ_MAX_BYTES": "1048576",
+				"STREAM_MAX_AGE": "24h", "DLQ_MAX_AGE": "48h", "DLQ_MAX_BYTES": "1048576", "STREAM_REPLICAS": "3",
 				"DB_STATEMENT_TIMEOUT": "2s", "DB_ACQUIRE_TIMEOUT": "750ms",
 			},
 			want: func(c *embeddingConfig) {
 				c.DBStatementTimeout, c.DBAcquireTimeout = 2*time.Second, 750*time.Millisecond
 				c.NATSURL, c.LogLevel, c.LogFormat, c.ShutdownTimeout = "nats://n1:4222", "debug", "text", 5*time.Second
-				c.Retention = events.Retention{MaxAge: 24 * time.Hour, DLQMaxAge: 48 * time.Hour, DLQMaxBytes: 1 << 20}
+				c.Retention = events.Retention{MaxAge: 24 * time.Hour, DLQMaxAge: 48 * time.Hour, DLQMaxBytes: 1 << 20, Replicas: 3}
 				c.HTTPAddr, c.Timeout = ":9000", time.Minute
 			},
 		},
@@ -69,7 +69,7 @@ func TestLoadEmbeddedService(t *testing.T) {
 			wantAsked := []string{"DATABASE_URL", "DB_STATEMENT_TIMEOUT", "DB_ACQUIRE_TIMEOUT", "NATS_URL",
 				"NATS_USER", "NATS_PASSWORD", "NATS_CREDS", "NATS_NKEY_SEED", "NATS_TLS_CA", "NATS_TLS_CERT", "NATS_TLS_KEY",
 				"ORDERBUS_ENV", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT",
-				"STREAM_MAX_AGE", "DLQ_MAX_AGE", "DLQ_MAX_BYTES", "HTTP_ADDR", "OWN_TIMEOUT"}
+				"STREAM_MAX_AGE", "DLQ_MAX_AGE", "DLQ_MAX_BYTES", "STREAM_REPLICAS", "HTTP_ADDR", "OWN_TIMEOUT"}
 			if !slices.Equal(asked, wantAsked) {
 				t.Errorf("getenv asked for %v, want %v", asked, wantAsked)
 			}
@@ -138,7 +138,7 @@ func TestServiceValidate(t *testing.T) {
 			name:   "every bad setting at once",
 			modify: func(s *Service) { *s = Service{Retention: events.Retention{MaxAge: time.Minute}} },
 			want: []string{"SHUTDOWN_TIMEOUT", "DB_STATEMENT_TIMEOUT", "DB_ACQUIRE_TIMEOUT",
-				"STREAM_MAX_AGE", "DLQ_MAX_AGE", "DLQ_MAX_BYTES"},
+				"STREAM_MAX_AGE", "DLQ_MAX_AGE", "DLQ_MAX_BYTES", "STREAM_REPLICAS"},
 		},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -35,6 +36,7 @@ type NATSConfig struct {
 // NATS is a nats-server process started by StartNATS. It can be stopped
 // and started again on the same ports and store, as a broker outage would.
 type NATS struct {
+	name     string // a cluster member's server_name (nats_cluster.go); "" alone
 	cfg      NATSConfig
 	tempDir  bool
 	bin      string
@@ -99,7 +101,7 @@ jetstream {
 // Start starts the server again after Stop, on the same ports and store.
 func (n *NATS) Start(ctx context.Context) error {
 	proc, err := StartProcess(ctx, ProcessConfig{
-		Name: "nats", Path: n.bin, Args: []string{"-c", n.confFile}, Env: n.env, Output: n.cfg.Output,
+		Name: cmp.Or(n.name, "nats"), Path: n.bin, Args: []string{"-c", n.confFile}, Env: n.env, Output: n.cfg.Output,
 	})
 	if err != nil {
 		return fmt.Errorf("nats: %w", err)

@@ -72,6 +72,10 @@ func run(ctx context.Context, stopSignals func(), args []string, getenv func(str
 	services := fs.String("services", strings.Join(launcher.AvailableServices(root), ","),
 		"comma-separated services to run (known: "+strings.Join(launcher.KnownServices(), ", ")+")")
 	fs.IntVar(&pgPort, "postgres-port", pgPort, "PostgreSQL port (also $ORDERBUS_POSTGRES_PORT); change it when 5432 is taken")
+	instances := fs.String("instances", "",
+		"instances per service: a count for every service (2) or name=count pairs (order=2,email=2); "+
+			"further instances listen on the service's port plus 100 (email-2 on 8183)")
+	nats := fs.String("nats", "single", "single: one nats-server; cluster: three as one JetStream cluster (R3 streams)")
 	logLevel := fs.String("log-level", "info", "LOG_LEVEL of the services: debug, info, warn, error")
 	otlp := fs.String("otlp-endpoint", getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),
 		"OTLP/HTTP collector the services send their spans to, such as Jaeger's http://127.0.0.1:4318 (also $OTEL_EXPORTER_OTLP_ENDPOINT); empty: tracing off")
@@ -92,8 +96,18 @@ func run(ctx context.Context, stopSignals func(), args []string, getenv func(str
 			return fmt.Errorf("-otlp-endpoint %q: want the base URL of an OTLP/HTTP receiver, such as http://127.0.0.1:4318", *otlp)
 		}
 	}
+	names := strings.Split(*services, ",")
+	counts, err := launcher.ParseInstances(*instances, names)
+	if err != nil {
+		return fmt.Errorf("-instances: %w", err)
+	}
+	if *nats != "single" && *nats != "cluster" {
+		return fmt.Errorf("-nats %q: want single or cluster", *nats)
+	}
 	cfg := launcher.Config{
-		Services:     strings.Split(*services, ","),
+		Services:     names,
+		Instances:    counts,
+		NATSCluster:  *nats == "cluster",
 		Fixed:        true,
 		OTLPEndpoint: *otlp,
 		Jaeger:       *jaeger,
@@ -116,7 +130,9 @@ func run(ctx context.Context, stopSignals func(), args []string, getenv func(str
 	printURLs(stdout, sys, *traceUI)
 	printCredentials(stdout, sys)
 	for _, name := range sys.Services() {
-		go reportExit(ctx, stderr, name, sys.Process(name))
+		for _, inst := range sys.Instances(name) {
+			go reportExit(ctx, stderr, inst, sys.Process(inst))
+		}
 	}
 
 	<-ctx.Done()
@@ -191,7 +207,9 @@ func printURLs(w io.Writer, sys *launcher.System, traceUI string) {
 	}
 	var dbs []string
 	for _, name := range sys.Services() {
-		row(name+" service", sys.ServiceURL(name)+"  (/healthz /readyz /metrics)")
+		for _, inst := range sys.Instances(name) {
+			row(inst+" service", sys.ServiceURL(inst)+"  (/healthz /readyz /metrics)")
+		}
 		dbs = append(dbs, sys.DatabaseURL(name))
 	}
 	row("Mailpit API", sys.MailAPIURL()+"/api/v1/messages  (REST API; the web UI is in the Docker image only)")
