@@ -3,7 +3,7 @@
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 GO ?= go
-SERVICES := order email sms inventory gdpr
+SERVICES := order email sms inventory gdpr console
 # Test timeouts are ceilings, not expectations: the suite takes minutes.
 GOTEST_FLAGS ?= -count=1 -timeout=15m
 
@@ -12,7 +12,7 @@ help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 .PHONY: tools
-tools: ## Build the pinned nats-server and Mailpit into .tools/bin.
+tools: ## Build the pinned nats-server and Mailpit (with its web UI when npm is installed) into .tools/bin.
 	$(GO) run ./e2e/cmd/orderbus-tools nats-server mailpit
 
 .PHONY: build
@@ -56,6 +56,7 @@ up: ## Build and start the system in Docker, wait until every service is healthy
 	@echo "gdpr       http://127.0.0.1:8082/v1/erasures"
 	@echo "email      http://127.0.0.1:8083/v1/mails?order_id=<id>"
 	@echo "sms        http://127.0.0.1:8084/v1/messages?to=<E.164>"
+	@echo "console    http://127.0.0.1:8085   (live orders, consumers, dead letters)"
 	@echo "mail UI    http://127.0.0.1:8025"
 	@echo "traces     http://127.0.0.1:16686   (Jaeger: service order, one trace per order)"
 	@echo "NATS       nats://127.0.0.1:4222 (users: admin / orderbus-dev-nats-admin, reader / orderbus-dev-nats-reader), monitoring http://127.0.0.1:8222/jsz?consumers=true"
@@ -66,7 +67,21 @@ down: ## Stop the Docker system and delete its volumes (databases, streams, mail
 	$(COMPOSE) down --volumes
 
 .PHONY: test
-test: tools lint test-packages k8s-check fuzz e2e ## Everything CI runs: lint, unit + integration, Kubernetes manifests, fuzzing (briefly), end-to-end.
+test: tools browser lint test-packages k8s-check fuzz e2e ## Everything CI runs: lint, unit + integration, Kubernetes manifests, fuzzing (briefly), end-to-end (browser tests included).
+
+# The browser tests (e2e/browser) drive Debian's chromium headless. Run as
+# root (CI), this installs it when it is missing; otherwise it says how.
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: browser
+browser: ## Make sure headless Chromium is there for the browser tests (apt-get install chromium as root).
+	@if [[ -x $(CHROMIUM) ]]; then exit 0; fi; \
+	if [[ $$(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then \
+		echo "installing chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	else \
+		echo "no $(CHROMIUM): the browser tests skip locally (and fail with CI=true); install Debian's chromium package"; \
+	fi
 
 .PHONY: test-packages
 test-packages: ## Unit and integration tests of pkg and the services (race detector on).
@@ -97,7 +112,7 @@ token: ## Print a development token: make -s token [ARGS="-customer <id>" | ARGS
 	@.tools/bin/orderbus-token $(ARGS)
 
 .PHONY: e2e
-e2e: tools ## End-to-end tests against the real system, started by the launcher.
+e2e: tools browser ## End-to-end tests against the real system, started by the launcher (browser tests included).
 	$(GO) test $(GOTEST_FLAGS) ./e2e/...
 
 # BENCH_FLAGS are orderbus-bench's: -quick (under two minutes), -orders N,

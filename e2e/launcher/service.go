@@ -183,11 +183,13 @@ func (s *System) Process(name string) *stack.Process {
 // instance).
 func (s *System) env(svc *service) []string {
 	vars := map[string]string{
-		"HTTP_ADDR":    "127.0.0.1:" + strconv.Itoa(svc.port),
-		"DATABASE_URL": s.viaProxy(svc.base, DependencyPostgres, s.databaseURL(svc)),
-		"NATS_URL":     s.viaProxy(svc.base, DependencyNATS, s.nats.URL()),
-		"LOG_LEVEL":    "info",
-		"LOG_FORMAT":   "text",
+		"HTTP_ADDR":  "127.0.0.1:" + strconv.Itoa(svc.port),
+		"NATS_URL":   s.viaProxy(svc.base, DependencyNATS, s.nats.URL()),
+		"LOG_LEVEL":  "info",
+		"LOG_FORMAT": "text",
+	}
+	if svc.database != "" {
+		vars["DATABASE_URL"] = s.viaProxy(svc.base, DependencyPostgres, s.databaseURL(svc))
 	}
 	maps.Copy(vars, natsEnv(svc.base))
 	maps.Copy(vars, authEnv())

@@ -9,13 +9,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/orderbus/orderbus/pkg/natsauth"
 )
 
 // serviceSpec is what the launcher knows about one service.
 type serviceSpec struct {
 	// port is the service's HTTP port under Config.Fixed (as in DESIGN.md).
 	port int
-	// database is the name of the database the service owns.
+	// database is the name of the database the service owns; "" for a
+	// service without one (the console).
 	database string
 	// env returns the variables the service needs beyond the common ones
 	// (HTTP_ADDR, DATABASE_URL, NATS_URL, LOG_LEVEL, LOG_FORMAT).
@@ -33,6 +36,35 @@ func catalog() map[string]serviceSpec {
 		"gdpr":      {order: 3, port: 8082, database: "gdpr", env: gdprEnv},
 		"email":     {order: 4, port: 8083, database: "email", env: smtpEnv},
 		"sms":       {order: 5, port: 8084, database: "sms", env: smsEnv},
+		"console":   {order: 6, port: 8085, env: consoleEnv},
+	}
+}
+
+// consoleEnv points the console at the /metrics of the system's other
+// services; its redrive takes OperatorToken (AUTH_JWT_KEY comes with every
+// service's authEnv).
+func consoleEnv(s *System) map[string]string {
+	var targets []string
+	for _, name := range s.cfg.Services {
+		if name != "console" {
+			targets = append(targets, name+"="+s.ServiceURL(name))
+		}
+	}
+	var participants []string
+	for _, p := range gdprParticipants() {
+		if slices.Contains(s.cfg.Services, p) {
+			participants = append(participants, p)
+		}
+	}
+	return map[string]string{
+		"CONSOLE_SERVICES":             strings.Join(targets, ","),
+		"CONSOLE_ERASURE_PARTICIPANTS": strings.Join(participants, ","),
+		// The read-only identity: the page needs no more. A redrive
+		// connects apart, as the operator identity.
+		"NATS_USER":                     natsauth.UserReader,
+		"NATS_PASSWORD":                 natsauth.DevPassword(natsauth.UserReader),
+		"CONSOLE_REDRIVE_NATS_USER":     natsauth.UserAdmin,
+		"CONSOLE_REDRIVE_NATS_PASSWORD": natsauth.DevPassword(natsauth.UserAdmin),
 	}
 }
 

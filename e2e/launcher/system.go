@@ -131,10 +131,13 @@ func (s *System) start(ctx context.Context) error {
 	}
 	known := catalog()
 	for _, name := range s.cfg.Services {
-		database := s.dbPrefix + known[name].database
-		first := &service{name: name, base: name, spec: known[name], database: database}
-		if err := s.createDatabase(ctx, first); err != nil {
-			return err
+		var database string
+		if spec := known[name]; spec.database != "" {
+			database = s.dbPrefix + spec.database
+			first := &service{name: name, base: name, spec: spec, database: database}
+			if err := s.createDatabase(ctx, first); err != nil {
+				return err
+			}
 		}
 		for k := 1; k <= s.cfg.instances(name); k++ {
 			svc := &service{name: InstanceName(name, k), base: name, spec: known[name], bin: bins[name],
@@ -247,10 +250,10 @@ func (s *System) LocalPostgres() *stack.Postgres { return s.ownPG }
 
 // DatabaseURL returns the URL of a service's database as the service's own
 // role (on a server the system can create roles on), or "" if the system
-// does not run that service.
+// does not run that service or the service has no database (the console).
 func (s *System) DatabaseURL(name string) string {
 	svc, ok := s.services[name]
-	if !ok {
+	if !ok || svc.database == "" {
 		return ""
 	}
 	return s.databaseURL(svc)

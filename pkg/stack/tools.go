@@ -43,8 +43,12 @@ func pinnedTool(name string) (tool, bool) {
 }
 
 // Tool returns the path of the pinned tool binary name ("nats-server",
-// "mailpit", "nats" or "jaeger"), building it with `go install` into the tools folder
-// when it is missing or was built at another version. Concurrent callers,
+// "mailpit", "nats" or "jaeger"), building it with `go install` into the
+// tools folder when it is missing or was built at another version. Mailpit
+// is built with its web UI bundle (see buildMailpitUI; stamped
+// <version>+ui) when npm is on $PATH; without npm, or when that build
+// fails, Tool says so on stderr and builds the REST-API-only binary.
+// Concurrent callers,
 // in this process or others, build a tool once: a file lock serialises them.
 //
 // The tools folder is $ORDERBUS_TOOLS_DIR, else .tools/bin in the
@@ -64,7 +68,8 @@ func Tool(ctx context.Context, name string) (string, error) {
 	}
 	bin := filepath.Join(dir, name)
 	stamp := bin + ".version"
-	if current(bin, stamp, t.version) {
+	want := wantVersion(dir, name, t)
+	if current(bin, stamp, want) {
 		return bin, nil
 	}
 
@@ -73,10 +78,26 @@ func Tool(ctx context.Context, name string) (string, error) {
 		return "", fmt.Errorf("tool %s: %w", name, err)
 	}
 	defer unlock()
-	if current(bin, stamp, t.version) { // built by whoever held the lock
+	if current(bin, stamp, want) { // built by whoever held the lock
 		return bin, nil
 	}
 
+	if strings.HasSuffix(want, uiSuffix) {
+		err := buildMailpitUI(ctx, t, bin)
+		if err == nil {
+			return bin, writeStamp(name, stamp, want)
+		}
+		// The API-only binary still serves every test; the UI is for people.
+		fmt.Fprintf(os.Stderr, "orderbus tools: building Mailpit's web UI failed, building it without (REST API only); "+
+			"delete %s to try again: %v\n", uiFailedMark(dir), err)
+		if err := os.WriteFile(uiFailedMark(dir), []byte(t.version+"\n"), 0o644); err != nil {
+			return "", fmt.Errorf("tool %s: %w", name, err)
+		}
+		want = t.version
+	} else if name == "mailpit" {
+		fmt.Fprintln(os.Stderr, "orderbus tools: npm is not installed: building Mailpit without its web UI "+
+			"(http://127.0.0.1:8025 serves only the REST API /api/v1); install Node.js with npm and run make tools for the UI")
+	}
 	if t.module != "" {
 		if err := buildFromSource(ctx, t, bin); err != nil {
 			return "", fmt.Errorf("tool %s: %w", name, err)
@@ -89,8 +110,8 @@ func Tool(ctx context.Context, name string) (string, error) {
 			return "", fmt.Errorf("tool %s: go install %s@%s: %w\n%s", name, t.pkg, t.version, err, out)
 		}
 	}
-	if err := os.WriteFile(stamp, []byte(t.version+"\n"), 0o644); err != nil {
-		return "", fmt.Errorf("tool %s: %w", name, err)
+	if err := writeStamp(name, stamp, want); err != nil {
+		return "", err
 	}
 	return bin, nil
 }
@@ -166,7 +187,14 @@ func current(bin, stamp, version string) bool {
 		return false
 	}
 	b, err := os.ReadFile(stamp)
-	return err == nil && strings.TrimSpace(string(b)) == version
+	return err == nil && acceptable(strings.TrimSpace(string(b)), version)
+}
+
+func writeStamp(name, stamp, version string) error {
+	if err := os.WriteFile(stamp, []byte(version+"\n"), 0o644); err != nil {
+		return fmt.Errorf("tool %s: %w", name, err)
+	}
+	return nil
 }
 
 // lockFile takes an exclusive flock on path and returns its release.

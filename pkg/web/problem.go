@@ -35,6 +35,9 @@ const (
 	// ProblemRateLimited (429): the client sent too many requests; the
 	// Retry-After header says when to try again.
 	ProblemRateLimited = "https://orderbus.dev/problems/rate-limited"
+	// ProblemUnavailable (503): the operation is not available on this
+	// server (not configured, or a dependency is down); the detail says why.
+	ProblemUnavailable = "https://orderbus.dev/problems/unavailable"
 	// ProblemInternal (500): the server failed; details are only in its log.
 	ProblemInternal = "https://orderbus.dev/problems/internal"
 )
@@ -63,6 +66,8 @@ func problemTitle(typ string) string {
 		return "Request timeout"
 	case ProblemRateLimited:
 		return "Too many requests"
+	case ProblemUnavailable:
+		return "Service unavailable"
 	case ProblemInternal:
 		return "Internal server error"
 	}

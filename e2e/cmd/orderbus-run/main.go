@@ -196,6 +196,9 @@ func printURLs(w io.Writer, sys *launcher.System, traceUI string) {
 	if url := sys.OrderURL(); url != "" {
 		row("Orders API", url+"/v1/orders  (GET /v1/orders/{id}: status and history)")
 	}
+	if url := sys.ServiceURL("console"); url != "" {
+		row("Console", url+"  (live orders, consumers, dead letters; a redrive takes the token of: make -s token)")
+	}
 	if url := sys.ServiceURL("inventory"); url != "" {
 		row("Inventory API", url+"/v1/stock  (GET/PUT /v1/stock/{sku})")
 	}
@@ -210,9 +213,15 @@ func printURLs(w io.Writer, sys *launcher.System, traceUI string) {
 		for _, inst := range sys.Instances(name) {
 			row(inst+" service", sys.ServiceURL(inst)+"  (/healthz /readyz /metrics)")
 		}
-		dbs = append(dbs, sys.DatabaseURL(name))
+		if db := sys.DatabaseURL(name); db != "" {
+			dbs = append(dbs, db)
+		}
 	}
-	row("Mailpit API", sys.MailAPIURL()+"/api/v1/messages  (REST API; the web UI is in the Docker image only)")
+	if stack.MailpitHasUI() {
+		row("Mail (web UI)", sys.MailAPIURL()+"  (every mail sent; REST API under /api/v1)")
+	} else {
+		row("Mailpit API", sys.MailAPIURL()+"/api/v1/messages  (REST API only: npm was missing when make tools built Mailpit)")
+	}
 	row("Mailpit SMTP", fmt.Sprintf("%s:%d", sys.Mailpit().SMTPHost(), sys.Mailpit().SMTPPort()))
 	if ui := sys.TraceUIURL(); ui != "" {
 		// The Go module ships no UI bundle: Jaeger serves a placeholder

@@ -1,6 +1,6 @@
 // Command orderbus-tools builds the pinned tool binaries (nats-server,
-// Mailpit, the nats CLI) into the git-ignored tools folder and prints their
-// paths. Tests and the launcher build what they need on first use; this
+// Mailpit with its web UI when npm is installed, the nats CLI) into the
+// git-ignored tools folder and prints their paths. Tests and the launcher build what they need on first use; this
 // command lets `make tools` do it up front.
 package main
 
@@ -33,6 +33,9 @@ func run(ctx context.Context, names []string, stdout io.Writer) error {
 			return err
 		}
 		fmt.Fprintln(stdout, path)
+		if name == "mailpit" && !stack.MailpitHasUI() {
+			fmt.Fprintln(stdout, "  (Mailpit without its web UI: REST API only; install npm and run make tools again for the UI)")
+		}
 	}
 	return nil
 }
