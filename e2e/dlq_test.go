@@ -121,12 +121,20 @@ func TestRedrivePermanentRefusal(t *testing.T) {
 // the containers' mail catcher, has no such API.
 func newChaosSystem(t *testing.T) *launcher.System {
 	t.Helper()
+	return newChaosSystemOf(t, nil)
+}
+
+// newChaosSystemOf is newChaosSystem running services (nil: the default
+// ones); a service without a binary of the run's is built.
+func newChaosSystemOf(t *testing.T, services []string) *launcher.System {
+	t.Helper()
 	if skipAll != "" {
 		t.Skip(skipAll) // only E2E_INFRA=docker with no Docker engine sets it
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	sys, err := launcher.Start(ctx, launcher.Config{Postgres: cluster, Infrastructure: chaosInfra{}, Binaries: binaries})
+	sys, err := launcher.Start(ctx, launcher.Config{Postgres: cluster, Infrastructure: chaosInfra{},
+		Binaries: binaries, Services: services})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +158,7 @@ func newChaosSystem(t *testing.T) *launcher.System {
 type chaosInfra struct{}
 
 func (chaosInfra) StartBroker(ctx context.Context) (launcher.Broker, error) {
-	return stack.StartNATS(ctx, stack.NATSConfig{SyncAlways: true})
+	return stack.StartNATS(ctx, stack.NATSConfig{SyncAlways: true, Auth: &stack.NATSAuth{}})
 }
 
 func (chaosInfra) StartMailCatcher(ctx context.Context) (launcher.MailCatcher, error) {
