@@ -51,6 +51,8 @@ func run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		sort.Strings(overlays)
+		// The NATS namespace's accounts ConfigMap (and the demo's passwords).
+		overlays = append(overlays, filepath.Join(*root, "nats", "auth"), filepath.Join(*root, "nats", "auth-demo"))
 	}
 	failed := 0
 	for file, replicas := range map[string]int{"values.yaml": 3, "values-demo.yaml": 1} {

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
+
+	corev1 "k8s.io/api/core/v1"
 
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
@@ -18,6 +23,12 @@ type NATSValues struct {
 		Cluster struct {
 			Enabled  bool `json:"enabled"`
 			Replicas int  `json:"replicas,omitempty"`
+			// RouteURLs authorises the routes; the password is set at
+			// install, never in the file.
+			RouteURLs struct {
+				User     string `json:"user"`
+				Password string `json:"password,omitempty"`
+			} `json:"routeURLs"`
 		} `json:"cluster"`
 		JetStream struct {
 			Enabled   bool `json:"enabled"`
@@ -35,25 +46,122 @@ type NATSValues struct {
 			Enabled bool `json:"enabled"`
 			Port    int  `json:"port"`
 		} `json:"monitor"`
+		// Merge is added to the server's configuration; $include names
+		// the accounts file.
+		Merge map[string]any `json:"merge,omitempty"`
 	} `json:"config"`
 	Container struct {
 		Image struct {
 			Tag string `json:"tag"`
 		} `json:"image"`
+		// Env is the chart's map of extra variables; each must come from
+		// a Secret (a literal value fails to decode).
+		Env map[string]struct {
+			ValueFrom corev1.EnvVarSource `json:"valueFrom"`
+		} `json:"env,omitempty"`
 		Merge map[string]any `json:"merge,omitempty"`
+		Patch []PatchOp      `json:"patch,omitempty"`
 	} `json:"container"`
 	PodDisruptionBudget struct {
 		Enabled bool `json:"enabled"`
 	} `json:"podDisruptionBudget"`
-	PodTemplate map[string]any `json:"podTemplate,omitempty"`
-	NatsBox     struct {
+	PodTemplate struct {
+		TopologySpreadConstraints map[string]any `json:"topologySpreadConstraints,omitempty"`
+		Patch                     []PatchOp      `json:"patch,omitempty"`
+	} `json:"podTemplate"`
+	NatsBox struct {
 		Enabled bool `json:"enabled"`
 	} `json:"natsBox"`
+}
+
+// PatchOp is one JSON patch operation of the chart's patch lists.
+type PatchOp struct {
+	Op    string          `json:"op"`
+	Path  string          `json:"path"`
+	Value json.RawMessage `json:"value"`
+}
+
+// AccountsInclude is where the values include the accounts file from (the
+// ConfigMap nats-accounts mounted at /etc/nats-accounts).
+const AccountsInclude = "../nats-accounts/accounts.conf"
+
+// AccountUsers returns the users of an accounts.conf, each with the
+// variable its password is read from.
+func AccountUsers(conf []byte) map[string]string {
+	users := map[string]string{}
+	re := regexp.MustCompile(`user: "([a-z0-9_-]+)"\s+password: \$(NATS_PASSWORD_[A-Z0-9_]+)`)
+	for _, m := range re.FindAllSubmatch(conf, -1) {
+		users[string(m[1])] = string(m[2])
+	}
+	return users
+}
+
+// checkNATSAuth: the accounts file included and mounted from the
+// ConfigMap, every user's password variable from the Secret
+// nats-passwords, no other authorisation, and routes authorised.
+func checkNATSAuth(v NATSValues, users map[string]string, replicas int) []error {
+	var errs []error
+	if v.Config.Merge["$include"] != AccountsInclude {
+		errs = append(errs, fmt.Errorf("want config.merge.$include: %s", AccountsInclude))
+	}
+	for _, k := range []string{"no_auth_user", "authorization", "accounts", "include"} {
+		if _, ok := v.Config.Merge[k]; ok {
+			errs = append(errs, fmt.Errorf("config.merge.%s: the users come from the accounts file only", k))
+		}
+	}
+	if len(users) == 0 {
+		errs = append(errs, errors.New("no users in the accounts file"))
+	}
+	for u, env := range users {
+		e, ok := v.Container.Env[env]
+		ref := e.ValueFrom.SecretKeyRef
+		if !ok || ref == nil || ref.Name != "nats-passwords" || ref.Key != env {
+			errs = append(errs, fmt.Errorf("user %s: want container.env.%s from Secret nats-passwords key %s", u, env, env))
+		}
+	}
+	mounted := false
+	for _, p := range v.Container.Patch {
+		var m corev1.VolumeMount
+		if p.Op == "add" && p.Path == "/volumeMounts/-" && strictJSON(p.Value, &m) == nil &&
+			m.Name == "nats-accounts" && m.MountPath == "/etc/nats-accounts" {
+			mounted = true
+		}
+	}
+	volume := false
+	for _, p := range v.PodTemplate.Patch {
+		var vol corev1.Volume
+		if p.Op == "add" && p.Path == "/spec/volumes/-" && strictJSON(p.Value, &vol) == nil &&
+			vol.Name == "nats-accounts" && vol.ConfigMap != nil && vol.ConfigMap.Name == "nats-accounts" {
+			volume = true
+		}
+	}
+	if !mounted || !volume {
+		errs = append(errs, errors.New("want the ConfigMap nats-accounts as volume nats-accounts mounted at /etc/nats-accounts (container.patch, podTemplate.patch)"))
+	}
+	if replicas > 1 {
+		if v.Config.Cluster.RouteURLs.User == "" {
+			errs = append(errs, errors.New("want config.cluster.routeURLs.user: routes must authenticate"))
+		}
+		if v.Config.Cluster.RouteURLs.Password != "" {
+			errs = append(errs, errors.New("config.cluster.routeURLs.password is set at install, not in the file"))
+		}
+	}
+	return errs
+}
+
+func strictJSON(j []byte, v any) error {
+	strict, err := sigsjson.UnmarshalStrict(j, v, sigsjson.DisallowUnknownFields, sigsjson.DisallowDuplicateFields)
+	if err == nil && len(strict) > 0 {
+		err = errors.Join(strict...)
+	}
+	return err
 }
 
 // CheckNATSValues decodes a values file strictly and checks what the
 // system relies on: JetStream on file storage, sync_interval always, a
 // PDB, and (when replicas > 1) a cluster of exactly that many servers.
+//
+// The accounts file is nats/auth/accounts.conf beside the values file.
 func CheckNATSValues(path string, replicas int) (NATSValues, error) {
 	var v NATSValues
 	y, err := os.ReadFile(path)
@@ -85,6 +193,11 @@ func CheckNATSValues(path string, replicas int) (NATSValues, error) {
 	if replicas > 1 && (!v.Config.Cluster.Enabled || v.Config.Cluster.Replicas != replicas) {
 		errs = append(errs, fmt.Errorf("want config.cluster enabled with %d replicas", replicas))
 	}
+	conf, err := os.ReadFile(filepath.Join(filepath.Dir(path), "auth", "accounts.conf"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("read accounts file: %w", err))
+	}
+	errs = append(errs, checkNATSAuth(v, AccountUsers(conf), replicas)...)
 	if err := errors.Join(errs...); err != nil {
 		return v, fmt.Errorf("%s: %w", path, err)
 	}
