@@ -31,8 +31,18 @@ func TestNATSClusterSurvivesEachNode(t *testing.T) {
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"}, Replicas: 3, Storage: jetstream.FileStorage}); err != nil {
-		t.Fatal(err)
+	// A JetStream API request sent while the new cluster settles may get
+	// no answer at all: ask again, each attempt bounded, until the deadline.
+	for {
+		actx, acancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := js.CreateOrUpdateStream(actx, jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"}, Replicas: 3, Storage: jetstream.FileStorage})
+		acancel()
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("create the R3 stream: %v", err)
+		}
 	}
 	// Each phase publishes until 20 more messages are acknowledged: with
 	// one node down (and a new stream leader to elect when it led) the
