@@ -57,7 +57,7 @@ func (b *outputBuffer) String() string {
 func newSystemOutput(t *testing.T, env map[string]map[string]string, out *outputBuffer) *launcher.System {
 	t.Helper()
 	if skipAll != "" {
-		t.Skip(skipAll)
+		t.Skip(skipAll) // only E2E_INFRA=docker with no Docker engine sets it
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
