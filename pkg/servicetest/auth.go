@@ -1,8 +1,12 @@
 package servicetest
 
 import (
+	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/orderbus/orderbus/pkg/auth"
 )
@@ -39,5 +43,31 @@ func Getenv(env map[string]string) func(string) string {
 			return v
 		}
 		return AuthKey
+	}
+}
+
+// CheckOperatorRead checks that GET path on s, a listing that holds every
+// customer's data, answers 401 without a credential and with a bad token,
+// 403 to a customer and to an operator without auth.RoleOperatorRead, each
+// as a problem+json, and 200 to an operator with that role.
+func CheckOperatorRead(tb testing.TB, s *Service, path string) {
+	tb.Helper()
+	for _, tt := range []struct {
+		name, authorization string
+		want                int
+	}{
+		{"no credential", "", http.StatusUnauthorized},
+		{"bad token", "Bearer x.y.z", http.StatusUnauthorized},
+		{"a customer", Token(tb, uuid.NewString()), http.StatusForbidden},
+		{"stock:write", Token(tb, "ops", auth.RoleStockWrite), http.StatusForbidden},
+		{"operator:read", Token(tb, "ops", auth.RoleOperatorRead), http.StatusOK},
+	} {
+		code, body := s.GetAs(path, tt.authorization)
+		if code != tt.want {
+			tb.Errorf("GET %s as %s: %d, want %d: %s", path, tt.name, code, tt.want, body)
+		}
+		if tt.want != http.StatusOK && !strings.Contains(body, "problems/") {
+			tb.Errorf("GET %s as %s: not a problem: %s", path, tt.name, body)
+		}
 	}
 }
