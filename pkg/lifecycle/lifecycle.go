@@ -2,8 +2,9 @@
 // server, its consumers, its outbox relay) together: the first part to
 // fail stops the others, and the service waits for them, within its
 // shutdown timeout, before it closes what they use. The order of the
-// shutdown stays in the service's run: one Group per stage, stopped and
-// waited for in turn.
+// shutdown stays in the service's run, as the list of stages it hands to
+// Shutdown: one Group per stage of parts (HTTP and consumers, then the
+// relay that publishes what they stored), then the connections they used.
 package lifecycle
 
 import (

@@ -23,7 +23,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -125,7 +124,9 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	})
 
 	<-parts.Context().Done() // SIGTERM, or a part failed
-	return shutdown(ctx, logger, cfg, parts, nc)
+	return lifecycle.Shutdown(ctx, logger, cfg.ShutdownTimeout,
+		parts.Stage("http, watchers and poll"),
+		natsjs.DrainStage(nc))
 }
 
 // natsReady passes while the NATS connection is up.
@@ -136,17 +137,4 @@ func natsReady(nc *nats.Conn) web.Check {
 		}
 		return nil
 	}
-}
-
-// shutdown waits for the parts within SHUTDOWN_TIMEOUT and drains NATS.
-func shutdown(ctx context.Context, logger *slog.Logger, cfg Config, parts *lifecycle.Group, nc *nats.Conn) error {
-	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-	defer cancel()
-	errs := []error{parts.Wait(ctx), natsjs.Drain(nc, cfg.ShutdownTimeout)}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	logger.Info("stopped")
-	return nil
 }

@@ -10,15 +10,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/nats-io/nats.go"
 
 	"github.com/orderbus/orderbus/pkg/config"
 	"github.com/orderbus/orderbus/pkg/erasure"
@@ -157,28 +153,8 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	})
 
 	<-parts.Context().Done() // SIGTERM, or a part failed
-	return shutdown(ctx, logger, cfg, parts, background, nc)
-}
-
-// shutdown stops the service in order, within SHUTDOWN_TIMEOUT: HTTP and
-// the consumers finish (parts), then the relay publishes their last
-// events and stops (background), then NATS drains; run's deferred
-// pool.Close comes last. It returns every failure, joined.
-func shutdown(ctx context.Context, logger *slog.Logger, cfg Config, parts, background *lifecycle.Group, nc *nats.Conn) error {
-	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-	defer cancel()
-	errs := []error{parts.Wait(ctx)}
-	background.Stop()
-	if err := background.Wait(ctx); err != nil {
-		errs = append(errs, err)
-	} else {
-		logger.Info("outbox relay stopped")
-	}
-	errs = append(errs, natsjs.Drain(nc, cfg.ShutdownTimeout))
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	logger.Info("stopped")
-	return nil
+	return lifecycle.Shutdown(ctx, logger, cfg.ShutdownTimeout,
+		parts.Stage("http and consumers"),
+		background.Stage("outbox relay"), // publishes the events they stored
+		natsjs.DrainStage(nc))
 }
