@@ -51,6 +51,14 @@ type Options struct {
 	// statements that took the most time, with their calls per order.
 	// Off by default: the extension costs a little on every statement.
 	Statements int
+	// ProfileDir, when set, has every service of the whole system serve
+	// Go's profiles (DEBUG_ADDR, loopback) and receives a CPU profile of
+	// each, <service>.pprof, taken over the first ProfileTime of the
+	// whole system's closed loop (default 10s): where each process spends
+	// its time under load (go tool pprof -top).
+	ProfileDir string
+	// ProfileTime is how long each CPU profile of ProfileDir runs.
+	ProfileTime time.Duration
 	// Binaries are prebuilt service binaries (launcher.Build); missing
 	// ones are built first.
 	Binaries map[string]string
@@ -100,6 +108,9 @@ func (o *Options) validate() error {
 	}
 	if o.SMTPDelay < 0 {
 		errs = append(errs, errors.New("the SMTP delay must not be negative"))
+	}
+	if o.ProfileTime < 0 {
+		errs = append(errs, errors.New("the profile time must not be negative"))
 	}
 	return errors.Join(errs...)
 }

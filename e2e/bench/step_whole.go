@@ -2,9 +2,11 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -33,10 +35,20 @@ func (b *bencher) wholeSystem(ctx context.Context) error {
 		return err
 	}
 	defer proxy.Close()
+	env := map[string]map[string]string{"email": {"SMTP_PORT": strconv.Itoa(proxy.Port())}}
+	var debugAddrs map[string]string
+	if b.opts.ProfileDir != "" {
+		if err := os.MkdirAll(b.opts.ProfileDir, 0o755); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		if debugAddrs, err = debugEnv(env); err != nil {
+			return err
+		}
+	}
 	sys, err := launcher.Start(ctx, launcher.Config{
 		Postgres: b.pg, Binaries: b.bins, Logger: b.opts.Logger,
 		Ports: map[string]int{launcher.PortSMTP: smtpPort},
-		Env:   map[string]map[string]string{"email": {"SMTP_PORT": strconv.Itoa(proxy.Port())}},
+		Env:   env,
 	})
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
@@ -50,7 +62,7 @@ func (b *bencher) wholeSystem(ctx context.Context) error {
 		return err
 	}
 	defer fx.close()
-	w := &whole{bencher: b, sys: sys, fx: fx, proxy: proxy, procs: b.procs(sys)}
+	w := &whole{bencher: b, sys: sys, fx: fx, proxy: proxy, procs: b.procs(sys), debugAddrs: debugAddrs}
 	for _, step := range []func(context.Context) error{w.closed, w.latency, w.slowSMTP} {
 		if err := step(ctx); err != nil {
 			return err
@@ -66,6 +78,9 @@ type whole struct {
 	fx    *effects
 	proxy *DelayProxy
 	procs []Proc
+	// debugAddrs are the services' debug listeners, by name, when
+	// Options.ProfileDir asks for profiles.
+	debugAddrs map[string]string
 	// fastP99 is the fast-SMTP open loop's accept p99, in ms.
 	fastP99 float64
 	// latencyRate is the rate of both open loops, asked that rate when
@@ -101,6 +116,10 @@ func (w *whole) closed(ctx context.Context) error {
 	if err := w.resetStatements(ctx); err != nil {
 		return err
 	}
+	var profiles *profiling
+	if w.debugAddrs != nil {
+		profiles = startProfiles(ctx, w.debugAddrs, w.opts.ProfileDir, cmp.Or(w.opts.ProfileTime, defaultProfileTime))
+	}
 	before, machineBefore := cpuSnapshot(w.procs), machineNow()
 	load := closedLoop(ctx, newPoster(w.sys.OrderURL(), w.prog.Counter()), w.opts.Clients, w.opts.Orders, 0, next)
 	accepted := load.Accepted()
@@ -115,6 +134,13 @@ func (w *whole) closed(ctx context.Context) error {
 	peak := rss.Reset()
 	if err != nil {
 		return err
+	}
+	if profiles != nil {
+		if err := profiles.wait(); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		w.prog.Logf("CPU profiles of the first %s of the closed loop: %s/<service>.pprof",
+			cmp.Or(w.opts.ProfileTime, defaultProfileTime), w.opts.ProfileDir)
 	}
 	last, err := w.fx.lastEffect(ctx)
 	if err != nil {

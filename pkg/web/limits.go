@@ -47,6 +47,10 @@ type ServerSettings struct {
 	// MaxConns caps the connections served at once; more wait in the
 	// listen backlog.
 	MaxConns int `env:"HTTP_MAX_CONNS" envDefault:"1024"`
+	// DebugAddr, when set, is where the service serves Go's pprof
+	// profiles (ServeDebug); it must be a loopback address such as
+	// 127.0.0.1:6060 (CheckDebugAddr). Empty: off.
+	DebugAddr string `env:"DEBUG_ADDR"`
 }
 
 // withDefaults fills zero fields with their defaults.
@@ -73,9 +77,9 @@ func (s ServerSettings) withDefaults() ServerSettings {
 	return s
 }
 
-// Validate returns an error naming each setting that is negative, or a
+// Validate returns an error naming each setting that is negative, a
 // request deadline that outlasts the write timeout (its answer could not
-// be written).
+// be written), or a debug address that is not loopback-only.
 func (s ServerSettings) Validate() error {
 	var errs []error
 	for name, d := range map[string]time.Duration{
@@ -92,6 +96,9 @@ func (s ServerSettings) Validate() error {
 	if d := s.withDefaults(); d.RequestTimeout >= d.WriteTimeout {
 		errs = append(errs, fmt.Errorf("HTTP_REQUEST_TIMEOUT %s: want below HTTP_WRITE_TIMEOUT %s", d.RequestTimeout, d.WriteTimeout))
 	}
+	if err := CheckDebugAddr(s.DebugAddr); err != nil {
+		errs = append(errs, fmt.Errorf("DEBUG_ADDR: %w", err))
+	}
 	return errors.Join(errs...)
 }
 
@@ -107,6 +114,7 @@ func (s ServerSettings) LogValue() slog.Value {
 		slog.Int("http_max_header_bytes", s.MaxHeaderBytes),
 		slog.Int64("http_max_body_bytes", s.MaxBodyBytes),
 		slog.Int("http_max_conns", s.MaxConns),
+		slog.String("debug_addr", s.DebugAddr),
 	)
 }
 

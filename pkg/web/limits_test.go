@@ -180,4 +180,10 @@ func TestServerSettingsValidate(t *testing.T) {
 	if err := (ServerSettings{RequestTimeout: time.Minute, WriteTimeout: time.Second}).Validate(); err == nil {
 		t.Error("request timeout above write timeout accepted")
 	}
+	if err := (ServerSettings{DebugAddr: "127.0.0.1:6060"}).Validate(); err != nil {
+		t.Errorf("loopback DEBUG_ADDR: %v", err)
+	}
+	if err := (ServerSettings{DebugAddr: "0.0.0.0:6060"}).Validate(); err == nil || !strings.Contains(err.Error(), "DEBUG_ADDR") {
+		t.Errorf("DEBUG_ADDR on every interface: %v, want an error naming it", err)
+	}
 }

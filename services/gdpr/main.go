@@ -142,6 +142,10 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		return web.ServeWith(ctx, logger, cfg.HTTPAddr, tel.HTTPHandler(srv), cfg.ShutdownTimeout, cfg.HTTP)
 	})
 
+	parts.Go("debug", func(ctx context.Context) error {
+		return web.ServeDebug(ctx, logger, cfg.HTTP.DebugAddr)
+	})
+
 	<-parts.Context().Done() // SIGTERM, or a part failed
 	return lifecycle.Shutdown(ctx, logger, cfg.ShutdownTimeout,
 		parts.Stage("http and consumer"),

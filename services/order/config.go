@@ -34,9 +34,6 @@ type Config struct {
 	RateLimitOrders int `env:"RATE_LIMIT_ORDERS" envDefault:"30"`
 	// OrderTokenTTL is how long the order token of a 202 stays valid.
 	OrderTokenTTL time.Duration `env:"ORDER_TOKEN_TTL" envDefault:"720h"`
-	// DebugAddr, when set, serves net/http/pprof there (web.ServeDebug);
-	// it must be a loopback address such as 127.0.0.1:6060. Empty: off.
-	DebugAddr string `env:"DEBUG_ADDR"`
 }
 
 // loadConfig reads the configuration with getenv and validates it.
@@ -55,7 +52,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 // Validate returns an error naming every invalid setting.
 func (c Config) Validate() error {
 	errs := []error{c.Service.Validate(), c.ConsumerSettings.Validate(), c.Settings.Validate(),
-		web.CheckDebugAddr(c.DebugAddr), c.Auth.Validate(), c.HTTP.Validate(), c.RateLimit.Validate()}
+		c.Auth.Validate(), c.HTTP.Validate(), c.RateLimit.Validate()}
 	if c.RateLimitOrders < 0 {
 		errs = append(errs, fmt.Errorf("RATE_LIMIT_ORDERS %d: want >= 0 (0 = off)", c.RateLimitOrders))
 	}
@@ -78,7 +75,6 @@ func (c Config) ackWait() time.Duration {
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("http_addr", c.HTTPAddr),
-		slog.String("debug_addr", c.DebugAddr),
 		slog.Attr{Value: c.Service.LogValue()},
 		slog.Attr{Value: c.Settings.LogValue()},
 		slog.Attr{Value: c.ConsumerSettings.LogValue()},

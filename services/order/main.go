@@ -147,9 +147,8 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	parts.Go("http", func(ctx context.Context) error {
 		return web.ServeWith(ctx, logger, cfg.HTTPAddr, tel.HTTPHandler(srv), cfg.ShutdownTimeout, cfg.HTTP)
 	})
-
 	parts.Go("debug", func(ctx context.Context) error {
-		return web.ServeDebug(ctx, logger, cfg.DebugAddr)
+		return web.ServeDebug(ctx, logger, cfg.HTTP.DebugAddr)
 	})
 
 	<-parts.Context().Done() // SIGTERM, or a part failed

@@ -82,6 +82,8 @@ func run(ctx context.Context, stopSignals func(), args []string, getenv func(str
 	jaeger := fs.Bool("jaeger", false, "start a Jaeger (built into the tools folder on first use: minutes) and send the traces there")
 	traceUI := fs.String("trace-ui", cmp.Or(getenv("ORDERBUS_TRACE_UI"), defaultTraceUI),
 		"the collector's trace UI, printed with the URLs (also $ORDERBUS_TRACE_UI)")
+	pprof := fs.Bool("pprof", false, "serve each service's Go profiles (DEBUG_ADDR) on 127.0.0.1, ports from "+
+		strconv.Itoa(pprofBasePort)+" in start order (one instance per service)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -119,6 +121,12 @@ func run(ctx context.Context, stopSignals func(), args []string, getenv func(str
 	for _, name := range cfg.Services {
 		cfg.Env[name] = map[string]string{"LOG_LEVEL": *logLevel}
 	}
+	var pprofURLs []string
+	if *pprof {
+		if pprofURLs, err = debugAddrs(cfg); err != nil {
+			return err
+		}
+	}
 
 	sys, err := launcher.Start(ctx, cfg)
 	if busy, ok := errors.AsType[*launcher.PortsInUseError](err); ok {
@@ -128,6 +136,9 @@ func run(ctx context.Context, stopSignals func(), args []string, getenv func(str
 		return err
 	}
 	printURLs(stdout, sys, *traceUI)
+	for _, u := range pprofURLs {
+		fmt.Fprintf(stdout, "  %-18s %s\n", "Go profiles", u)
+	}
 	printCredentials(stdout, sys)
 	for _, name := range sys.Services() {
 		for _, inst := range sys.Instances(name) {
@@ -145,6 +156,31 @@ func run(ctx context.Context, stopSignals func(), args []string, getenv func(str
 	}
 	fmt.Fprintln(stderr, "orderbus-run: stopped")
 	return nil
+}
+
+// pprofBasePort is the debug port of the first service -pprof serves.
+const pprofBasePort = 6060
+
+// debugAddrs sets DEBUG_ADDR in cfg.Env for each service (but the console,
+// which has no debug listener), on 127.0.0.1 from pprofBasePort up, and
+// returns the profiles' URLs. It refuses several instances of a service:
+// they would share the port.
+func debugAddrs(cfg launcher.Config) ([]string, error) {
+	var urls []string
+	port := pprofBasePort
+	for _, name := range cfg.Services {
+		if name == "console" {
+			continue
+		}
+		if cfg.Instances[name] > 1 {
+			return nil, fmt.Errorf("-pprof with %d instances of %s: they would share one debug port; run one", cfg.Instances[name], name)
+		}
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		cfg.Env[name]["DEBUG_ADDR"] = addr
+		urls = append(urls, fmt.Sprintf("http://%s/debug/pprof/  (%s)", addr, name))
+		port++
+	}
+	return urls, nil
 }
 
 // portsHint explains how to get around ports that are taken.
