@@ -20,6 +20,7 @@ import (
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natstest"
 	"github.com/orderbus/orderbus/pkg/pgdb"
+	"github.com/orderbus/orderbus/pkg/pgtest"
 	"github.com/orderbus/orderbus/pkg/servicetest"
 	"github.com/orderbus/orderbus/pkg/stack"
 )
@@ -364,15 +365,7 @@ func (e *testEnv) deadLettered(t *testing.T, subject, eventID string) *jetstream
 // count returns the number of rows of table matching where ("" for all).
 func (e *testEnv) count(t *testing.T, table, where string, args ...any) int {
 	t.Helper()
-	q := "SELECT count(*) FROM " + table
-	if where != "" {
-		q += " WHERE " + where
-	}
-	var n int
-	if err := e.db.QueryRow(context.Background(), q, args...).Scan(&n); err != nil {
-		t.Fatalf("count %s: %v", table, err)
-	}
-	return n
+	return pgtest.Count(t, e.db, table, where, args...)
 }
 
 // metric returns the value of the /metrics sample series, e.g.

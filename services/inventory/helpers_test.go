@@ -22,6 +22,7 @@ import (
 	"github.com/orderbus/orderbus/pkg/events"
 	"github.com/orderbus/orderbus/pkg/natstest"
 	"github.com/orderbus/orderbus/pkg/pgdb"
+	"github.com/orderbus/orderbus/pkg/pgtest"
 	"github.com/orderbus/orderbus/pkg/servicetest"
 	"github.com/orderbus/orderbus/pkg/stack"
 )
@@ -182,11 +183,7 @@ func (e *testEnv) settled(t *testing.T, seq uint64) {
 // count returns the number of rows in table.
 func (e *testEnv) count(t *testing.T, table string) int {
 	t.Helper()
-	var n int
-	if err := e.db.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
-		t.Fatalf("count %s: %v", table, err)
-	}
-	return n
+	return pgtest.Count(t, e.db, table, "")
 }
 
 // setStock sets sku's level through the API.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/orderbus/orderbus/pkg/erasure/erasuretest"
 	"github.com/orderbus/orderbus/pkg/events"
+	"github.com/orderbus/orderbus/pkg/pgtest"
 	"github.com/orderbus/orderbus/pkg/servicetest"
 )
 
@@ -91,7 +92,7 @@ func TestErasure(t *testing.T) {
 	if a := answers[1]; a.ErasureID != laterID || !maps.Equal(a.Erased, map[string]int64{"messages": 0, "outbox": 0}) {
 		t.Errorf("second answer = %+v, want one for the later erasure with nothing erased", a)
 	}
-	if n := e.count(t, `SELECT count(*) FROM outbox`); n != 0 {
+	if n := pgtest.Count(t, e.db, "outbox", ""); n != 0 {
 		t.Errorf("%d events left in the outbox, want none", n)
 	}
 }
@@ -119,17 +120,7 @@ func (e *testEnv) erasureAnswers(t *testing.T, seq uint64, n int) []events.Erasu
 // messagesOf counts the messages rows that name c, by customer id or number.
 func (e *testEnv) messagesOf(t *testing.T, c events.Customer) int {
 	t.Helper()
-	return e.count(t, `SELECT count(*) FROM messages WHERE customer_id = $1 OR to_number = $2`, c.ID, c.Phone)
-}
-
-// count runs a count(*) query on the service's database.
-func (e *testEnv) count(t *testing.T, query string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := e.db.QueryRow(t.Context(), query, args...).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return pgtest.Count(t, e.db, "messages", "customer_id = $1 OR to_number = $2", c.ID, c.Phone)
 }
 
 // TestErasureTombstone: after Ada's erasure, an order of hers placed
