@@ -55,15 +55,16 @@ func repoRoot(t *testing.T) string {
 }
 
 // loadProject loads docker-compose.yml as `docker compose` would, with env
-// as the only environment (so the caller's shell cannot change the result).
-func loadProject(t *testing.T, env map[string]string) *types.Project {
+// as the only environment (so the caller's shell cannot change the result)
+// and the loader options given (such as loader.WithProfiles).
+func loadProject(t *testing.T, env map[string]string, options ...func(*loader.Options)) *types.Project {
 	t.Helper()
 	root := repoRoot(t)
 	p, err := loader.LoadWithContext(context.Background(), types.ConfigDetails{
 		WorkingDir:  root,
 		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(root, "docker-compose.yml")}},
 		Environment: env,
-	})
+	}, options...)
 	if err != nil {
 		t.Fatalf("load docker-compose.yml: %v", err)
 	}
@@ -435,4 +436,42 @@ func expandRange(t *testing.T, published string) []string {
 		out = append(out, fmt.Sprint(p))
 	}
 	return out
+}
+
+// TestContainersRunWithLeastPrivilege checks that the six services and the
+// infrastructure they use (NATS, the three NATS servers of the cluster
+// profile included, PostgreSQL, the mail catcher) run on a read-only root
+// file system, with every capability dropped (PostgreSQL adds back the
+// ones its entrypoint needs) and no privilege to gain.
+func TestContainersRunWithLeastPrivilege(t *testing.T) {
+	t.Parallel()
+	p := loadProject(t, nil, loader.WithProfiles([]string{"cluster"}))
+	names := []string{natsService, postgresService, mailService}
+	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
+		if strings.HasPrefix(name, natsService+"-") {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 3 {
+		t.Errorf("no NATS cluster members (%s-1, ...) in docker-compose.yml", natsService)
+	}
+	for _, s := range goServices(t, p) {
+		names = append(names, s.name)
+	}
+	for _, name := range names {
+		svc, ok := p.Services[name]
+		if !ok {
+			t.Errorf("no service %q in docker-compose.yml", name)
+			continue
+		}
+		if !svc.ReadOnly {
+			t.Errorf("%s: read_only is not true", name)
+		}
+		if !slices.Contains(svc.CapDrop, "ALL") {
+			t.Errorf("%s: cap_drop %q, want [ALL]", name, svc.CapDrop)
+		}
+		if !slices.Contains(svc.SecurityOpt, "no-new-privileges:true") {
+			t.Errorf("%s: security_opt %q, want no-new-privileges:true", name, svc.SecurityOpt)
+		}
+	}
 }

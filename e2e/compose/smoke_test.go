@@ -24,7 +24,7 @@ import (
 // --build --wait`, an order placed with scripts/place-order.sh (curl), its
 // receipt in the mail catcher, `docker compose down -v`. It needs a Docker
 // engine with Compose v2.24 or later and skips without one; it builds the
-// five images, so it takes minutes (skipped with -short).
+// six service images, so it takes minutes (skipped with -short).
 //
 // The stack runs as its own project, with every published port moved to a
 // free one (an override file), so neither a running `make up` nor
