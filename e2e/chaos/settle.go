@@ -11,6 +11,11 @@ import (
 	"github.com/orderbus/orderbus/e2e/launcher"
 )
 
+// collectTimeout bounds one reading of the system: a JetStream API
+// request that gets no answer (a cluster electing a leader may drop one)
+// fails that reading, and the next one asks again.
+const collectTimeout = 30 * time.Second
+
 // settle checks the system every two seconds until two checks in a row
 // pass or limit passes, and returns the last report and whether it
 // settled. Reading the system failing past the limit is an error.
@@ -23,7 +28,9 @@ func settle(ctx context.Context, sys *launcher.System, exp Expectation, limit ti
 	)
 	for {
 		var snap Snapshot
-		snap, err = Collect(ctx, sys)
+		cctx, cancel := context.WithTimeout(ctx, collectTimeout)
+		snap, err = Collect(cctx, sys)
+		cancel()
 		if err == nil {
 			last = Check(exp, snap)
 			if last.OK() && lastOK {
