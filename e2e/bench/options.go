@@ -54,7 +54,7 @@ type Options struct {
 	// ProfileDir, when set, has every service of the whole system serve
 	// Go's profiles (DEBUG_ADDR, loopback) and receives a CPU profile of
 	// each, <service>.pprof, taken over the first ProfileTime of the
-	// whole system's closed loop (default 10s): where each process spends
+	// whole system's closed loop: where each process spends
 	// its time under load (go tool pprof -top).
 	ProfileDir string
 	// ProfileTime is how long each CPU profile of ProfileDir runs.
@@ -79,7 +79,7 @@ func DefaultOptions() Options {
 		Orders:      10000,
 		LatencyRate: 200, LatencyTime: 15 * time.Second, SMTPDelay: 500 * time.Millisecond,
 		BaselineRate: 20, BaselineTime: 10 * time.Second,
-		Settle: 5 * time.Minute, Seed: 1,
+		Settle: 5 * time.Minute, Seed: 1, ProfileTime: 10 * time.Second,
 	}
 }
 
@@ -109,8 +109,8 @@ func (o *Options) validate() error {
 	if o.SMTPDelay < 0 {
 		errs = append(errs, errors.New("the SMTP delay must not be negative"))
 	}
-	if o.ProfileTime < 0 {
-		errs = append(errs, errors.New("the profile time must not be negative"))
+	if o.ProfileDir != "" && o.ProfileTime <= 0 {
+		errs = append(errs, errors.New("the profile time must be positive"))
 	}
 	return errors.Join(errs...)
 }

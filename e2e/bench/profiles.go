@@ -4,28 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/orderbus/orderbus/e2e/launcher"
 	"github.com/orderbus/orderbus/pkg/stack"
 )
 
-// defaultProfileTime is Options.ProfileTime when zero.
-const defaultProfileTime = 10 * time.Second
-
-// profiled are the services with a debug listener (the console has none).
-var profiled = []string{"order", "inventory", "gdpr", "email", "sms"}
-
-// debugEnv adds DEBUG_ADDR on a free loopback port to env for each
-// profiled service, and returns the addresses by service.
+// debugEnv adds DEBUG_ADDR on a free loopback port to env for each of
+// the system's services that has a debug listener, and returns the
+// addresses by service.
 func debugEnv(env map[string]map[string]string) (map[string]string, error) {
 	addrs := map[string]string{}
-	for _, name := range profiled {
+	for _, name := range launcher.DefaultServices() {
+		if !launcher.HasDebugListener(name) {
+			continue
+		}
 		port, err := stack.FreePort()
 		if err != nil {
 			return nil, fmt.Errorf("bench: debug port: %w", err)
@@ -73,26 +70,9 @@ func (p *profiling) wait() error {
 func fetchProfile(ctx context.Context, addr, path string, d time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
 	defer cancel()
-	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, max(1, int(d.Seconds())))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	profile, err := stack.Get(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, max(1, int(d.Seconds()))))
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
+	return os.WriteFile(path, profile, 0o644)
 }

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -118,7 +117,7 @@ func (w *whole) closed(ctx context.Context) error {
 	}
 	var profiles *profiling
 	if w.debugAddrs != nil {
-		profiles = startProfiles(ctx, w.debugAddrs, w.opts.ProfileDir, cmp.Or(w.opts.ProfileTime, defaultProfileTime))
+		profiles = startProfiles(ctx, w.debugAddrs, w.opts.ProfileDir, w.opts.ProfileTime)
 	}
 	before, machineBefore := cpuSnapshot(w.procs), machineNow()
 	load := closedLoop(ctx, newPoster(w.sys.OrderURL(), w.prog.Counter()), w.opts.Clients, w.opts.Orders, 0, next)
@@ -140,7 +139,7 @@ func (w *whole) closed(ctx context.Context) error {
 			return fmt.Errorf("bench: %w", err)
 		}
 		w.prog.Logf("CPU profiles of the first %s of the closed loop: %s/<service>.pprof",
-			cmp.Or(w.opts.ProfileTime, defaultProfileTime), w.opts.ProfileDir)
+			w.opts.ProfileTime, w.opts.ProfileDir)
 	}
 	last, err := w.fx.lastEffect(ctx)
 	if err != nil {

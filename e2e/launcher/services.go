@@ -25,17 +25,20 @@ type serviceSpec struct {
 	env func(s *System) map[string]string
 	// order ranks services for starting and listing: lower first.
 	order int
+	// debug is whether the service serves Go's pprof on DEBUG_ADDR
+	// (web.ServerSettings).
+	debug bool
 }
 
 // catalog lists every service the launcher can run, by binary name. A new
 // service is one line here; it takes part once services/<name> exists.
 func catalog() map[string]serviceSpec {
 	return map[string]serviceSpec{
-		"order":     {order: 1, port: 8080, database: "orders"},
-		"inventory": {order: 2, port: 8081, database: "inventory"},
-		"gdpr":      {order: 3, port: 8082, database: "gdpr", env: gdprEnv},
-		"email":     {order: 4, port: 8083, database: "email", env: smtpEnv},
-		"sms":       {order: 5, port: 8084, database: "sms", env: smsEnv},
+		"order":     {order: 1, port: 8080, database: "orders", debug: true},
+		"inventory": {order: 2, port: 8081, database: "inventory", debug: true},
+		"gdpr":      {order: 3, port: 8082, database: "gdpr", debug: true, env: gdprEnv},
+		"email":     {order: 4, port: 8083, database: "email", debug: true, env: smtpEnv},
+		"sms":       {order: 5, port: 8084, database: "sms", debug: true, env: smsEnv},
 		"console":   {order: 6, port: 8085, env: consoleEnv},
 	}
 }
@@ -102,6 +105,10 @@ func gdprEnv(s *System) map[string]string {
 func smsEnv(*System) map[string]string {
 	return map[string]string{"SMS_PROVIDER": "log"}
 }
+
+// HasDebugListener reports whether the service name serves Go's pprof
+// profiles on DEBUG_ADDR: every service but the console.
+func HasDebugListener(name string) bool { return catalog()[name].debug }
 
 // DefaultServices are the services Start runs when Config.Services is
 // empty, in start order: every service of the system.

@@ -63,7 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the orders")
 	fs.IntVar(&o.Statements, "statements", o.Statements, "load pg_stat_statements and log the N statements that took the most time in the whole system's closed loop, with calls per order (0: off; the extension costs a little)")
 	fs.StringVar(&o.ProfileDir, "profiles", o.ProfileDir, "write a CPU profile of each service, over the first -profile-time of the whole system's closed loop, to this folder (<service>.pprof, go tool pprof -top)")
-	fs.DurationVar(&o.ProfileTime, "profile-time", o.ProfileTime, "how long each -profiles CPU profile runs (default 10s)")
+	fs.DurationVar(&o.ProfileTime, "profile-time", o.ProfileTime, "how long each -profiles CPU profile runs")
 	out := fs.String("out", "bench-results", "folder for the run's folder (result.json, latency.png, table.txt)")
 	verbose := fs.Bool("v", false, "log the launcher's progress to stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write the bench tool's own CPU profile to this file (go tool pprof), to see what the load generator and checker cost")

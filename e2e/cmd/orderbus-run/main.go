@@ -161,15 +161,15 @@ func run(ctx context.Context, stopSignals func(), args []string, getenv func(str
 // pprofBasePort is the debug port of the first service -pprof serves.
 const pprofBasePort = 6060
 
-// debugAddrs sets DEBUG_ADDR in cfg.Env for each service (but the console,
-// which has no debug listener), on 127.0.0.1 from pprofBasePort up, and
+// debugAddrs sets DEBUG_ADDR in cfg.Env for each service with a debug
+// listener (launcher.HasDebugListener), on 127.0.0.1 from pprofBasePort up, and
 // returns the profiles' URLs. It refuses several instances of a service:
 // they would share the port.
 func debugAddrs(cfg launcher.Config) ([]string, error) {
 	var urls []string
 	port := pprofBasePort
 	for _, name := range cfg.Services {
-		if name == "console" {
+		if !launcher.HasDebugListener(name) {
 			continue
 		}
 		if cfg.Instances[name] > 1 {
