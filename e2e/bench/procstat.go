@@ -82,17 +82,42 @@ func CPUTime(pid int, children bool) (time.Duration, error) {
 
 // processCPU is CPUTime split into user and system time.
 func processCPU(pid int, children bool) (cpuTimes, error) {
-	t, err := readStat(pid)
+	return treeCPU(pid, children, readStat, childPIDs)
+}
+
+// treeReadAttempts bounds how often treeCPU reads a process tree again
+// because a child was reaped while it read.
+const treeReadAttempts = 5
+
+// treeCPU adds up the CPU of pid, read with stat, and with children that
+// of its children (found by kids) and of those it has reaped. A child
+// that exits and is reaped between the reading of the parent and that of
+// the children would count nowhere (not yet in the parent's reaped
+// times, no longer in the process table), so the parent is read again
+// after the children: when its reaped times moved, the tree is read once
+// more, up to treeReadAttempts times (the last reading counts then).
+func treeCPU(pid int, children bool, stat func(int) (procTimes, error), kids func(int) []int) (cpuTimes, error) {
+	t, err := stat(pid)
 	if err != nil {
 		return cpuTimes{}, fmt.Errorf("cpu time of %d: %w", pid, err)
 	}
 	user, sys := t.UTime, t.STime
 	if children {
-		user, sys = user+t.CUTime, sys+t.CSTime
-		for _, child := range childPIDs(pid) {
-			if c, err := readStat(child); err == nil { // a child may exit meanwhile
-				user, sys = user+c.UTime+c.CUTime, sys+c.STime+c.CSTime
+		for range treeReadAttempts {
+			user, sys = t.UTime+t.CUTime, t.STime+t.CSTime
+			for _, child := range kids(pid) {
+				if c, err := stat(child); err == nil { // a child may exit meanwhile
+					user, sys = user+c.UTime+c.CUTime, sys+c.STime+c.CSTime
+				}
 			}
+			again, err := stat(pid)
+			if err != nil {
+				return cpuTimes{}, fmt.Errorf("cpu time of %d: %w", pid, err)
+			}
+			if again.CUTime == t.CUTime && again.CSTime == t.CSTime {
+				break
+			}
+			t = again
 		}
 	}
 	return cpuTimes{User: time.Duration(user) * clockTick, System: time.Duration(sys) * clockTick}, nil

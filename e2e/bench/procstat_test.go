@@ -130,3 +130,47 @@ func TestParseMachineStat(t *testing.T) {
 		t.Errorf("readMachine: %v", err)
 	}
 }
+
+// A child reaped while the tree is read (after its parent, before the
+// children) is counted once: treeCPU reads the tree again when the
+// parent's reaped times moved. A child alive throughout counts once too.
+func TestTreeCPUChildReapedWhileRead(t *testing.T) {
+	t.Parallel()
+	const parent, child = 1, 2
+	parentReads := 0
+	stat := func(pid int) (procTimes, error) {
+		if pid == child {
+			return procTimes{}, os.ErrNotExist // gone by the time it is read
+		}
+		parentReads++
+		if parentReads == 1 { // before the reap
+			return procTimes{UTime: 10, STime: 1}, nil
+		}
+		return procTimes{UTime: 10, STime: 1, CUTime: 300, CSTime: 30}, nil // child reaped
+	}
+	kids := func(int) []int { return []int{child} }
+	got, err := treeCPU(parent, true, stat, kids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (cpuTimes{User: 310 * clockTick, System: 31 * clockTick}); got != want {
+		t.Errorf("treeCPU with a child reaped while read = %v, want %v (the child counted once)", got, want)
+	}
+
+	alive := func(pid int) (procTimes, error) {
+		if pid == child {
+			return procTimes{UTime: 50, STime: 5}, nil
+		}
+		return procTimes{UTime: 10, STime: 1, CUTime: 7}, nil
+	}
+	got, err = treeCPU(parent, true, alive, kids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (cpuTimes{User: 67 * clockTick, System: 6 * clockTick}); got != want {
+		t.Errorf("treeCPU with a live child = %v, want %v", got, want)
+	}
+	if got, _ := treeCPU(parent, false, alive, kids); got != (cpuTimes{User: 10 * clockTick, System: clockTick}) {
+		t.Errorf("treeCPU without children = %v, want the parent's own times", got)
+	}
+}
