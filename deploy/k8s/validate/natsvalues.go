@@ -9,6 +9,7 @@ import (
 	"regexp"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
@@ -38,7 +39,15 @@ type NATSValues struct {
 					Enabled bool   `json:"enabled"`
 					Size    string `json:"size"`
 				} `json:"pvc"`
+				// MaxSize is the server's max_file_store; the chart
+				// defaults it to PVC.Size.
+				MaxSize string `json:"maxSize,omitempty"`
 			} `json:"fileStore"`
+			// MemoryStore off makes the chart write max_memory_store: 0.
+			MemoryStore struct {
+				Enabled bool   `json:"enabled"`
+				MaxSize string `json:"maxSize,omitempty"`
+			} `json:"memoryStore"`
 			// Merge is added to the server's jetstream block as is.
 			Merge map[string]any `json:"merge,omitempty"`
 		} `json:"jetstream"`
@@ -198,8 +207,49 @@ func CheckNATSValues(path string, replicas int) (NATSValues, error) {
 		errs = append(errs, fmt.Errorf("read accounts file: %w", err))
 	}
 	errs = append(errs, checkNATSAuth(v, AccountUsers(conf), replicas)...)
+	errs = append(errs, checkNATSLimits(v, conf)...)
 	if err := errors.Join(errs...); err != nil {
 		return v, fmt.Errorf("%s: %w", path, err)
 	}
 	return v, nil
+}
+
+// accountLimit matches a JetStream limit of an account in accounts.conf.
+var accountLimit = regexp.MustCompile(`(max_memory|max_file):\s*(\d+)`)
+
+// checkNATSLimits: the server's JetStream limits, as the chart writes
+// them (max_memory_store: memoryStore.maxSize, or 0 with the memory store
+// off; max_file_store: fileStore.maxSize, else the volume's size), hold
+// every account's limits in the accounts file. A server refuses to start
+// JetStream for an account whose limits exceed its own ("insufficient
+// memory resources available").
+func checkNATSLimits(v NATSValues, conf []byte) []error {
+	js := v.Config.JetStream
+	server := map[string]string{"max_memory": "0", "max_file": js.FileStore.PVC.Size}
+	if js.MemoryStore.Enabled {
+		server["max_memory"] = js.MemoryStore.MaxSize
+	}
+	if js.FileStore.MaxSize != "" {
+		server["max_file"] = js.FileStore.MaxSize
+	}
+	keys := map[string]string{"max_memory": "config.jetstream.memoryStore", "max_file": "config.jetstream.fileStore"}
+	var errs []error
+	for _, m := range accountLimit.FindAllSubmatch(conf, -1) {
+		limit, key := string(m[2]), string(m[1])
+		want, err := resource.ParseQuantity(limit)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("accounts file: %s %s: %w", key, limit, err))
+			continue
+		}
+		have, err := resource.ParseQuantity(server[key])
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: size %q: %w", keys[key], server[key], err))
+			continue
+		}
+		if have.Cmp(want) < 0 {
+			errs = append(errs, fmt.Errorf("%s gives the server %s, below an account's %s of %s bytes: JetStream would not start",
+				keys[key], have.String(), key, limit))
+		}
+	}
+	return errs
 }

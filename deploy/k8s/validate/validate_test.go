@@ -159,6 +159,8 @@ func TestNATSValues(t *testing.T) {
 		{"../nats/values-demo.yaml", 1, ""},
 		{"../nats/values-demo.yaml", 3, "want config.cluster enabled with 3 replicas"},
 		{"testdata/nats/values-misspelt.yaml", 3, `unknown field "config.cluster.replica"`},
+		{"testdata/nats/values-small-store.yaml", 1, "config.jetstream.memoryStore gives the server 0, below an account's max_memory"},
+		{"testdata/nats/values-small-store.yaml", 1, "config.jetstream.fileStore gives the server 2Gi, below an account's max_file"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
