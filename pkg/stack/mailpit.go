@@ -42,9 +42,6 @@ func StartMailpit(ctx context.Context, cfg MailpitConfig) (*Mailpit, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := freePorts(&cfg.SMTPPort, &cfg.HTTPPort); err != nil {
-		return nil, err
-	}
 	bin, err := Tool(ctx, "mailpit")
 	if err != nil {
 		return nil, err
@@ -57,7 +54,8 @@ func StartMailpit(ctx context.Context, cfg MailpitConfig) (*Mailpit, error) {
 		}
 		m.cfg.Dir, m.tempDir = dir, true
 	}
-	if err := m.Start(ctx); err != nil {
+	err = startOnFreePorts([]*int{&m.cfg.SMTPPort, &m.cfg.HTTPPort}, func() error { return m.Start(ctx) })
+	if err != nil {
 		m.removeTemp()
 		return nil, err
 	}

@@ -52,9 +52,6 @@ func StartNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := freePorts(&cfg.Port, &cfg.MonitorPort); err != nil {
-		return nil, err
-	}
 	bin, err := Tool(ctx, "nats-server")
 	if err != nil {
 		return nil, err
@@ -67,8 +64,35 @@ func StartNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
 		}
 		n.cfg.StoreDir, n.tempDir = dir, true
 	}
+	include := ""
+	if cfg.Auth != nil {
+		var env []string
+		include, env, err = cfg.Auth.writeAccounts(n.cfg.StoreDir)
+		if err != nil {
+			n.removeTemp()
+			return nil, err
+		}
+		n.env = env
+	}
+	n.confFile = filepath.Join(n.cfg.StoreDir, "nats-server.conf")
+	err = startOnFreePorts([]*int{&n.cfg.Port, &n.cfg.MonitorPort}, func() error {
+		if err := n.writeConf(include); err != nil {
+			return err
+		}
+		return n.Start(ctx)
+	})
+	if err != nil {
+		n.removeTemp()
+		return nil, err
+	}
+	return n, nil
+}
+
+// writeConf writes the server's configuration file for its ports and
+// store, with include (the accounts, or "") at its end.
+func (n *NATS) writeConf(include string) error {
 	sync := ""
-	if cfg.SyncAlways {
+	if n.cfg.SyncAlways {
 		sync = "\n  sync_interval: always"
 	}
 	conf := fmt.Sprintf(`server_name: orderbus
@@ -78,24 +102,10 @@ jetstream {
   store_dir: %q%s
 }
 `, n.cfg.Port, n.cfg.MonitorPort, filepath.Join(n.cfg.StoreDir, "jetstream"), sync)
-	if cfg.Auth != nil {
-		include, env, err := cfg.Auth.writeAccounts(n.cfg.StoreDir)
-		if err != nil {
-			n.removeTemp()
-			return nil, err
-		}
-		conf, n.env = conf+include, env
+	if err := os.WriteFile(n.confFile, []byte(conf+include), 0o644); err != nil {
+		return fmt.Errorf("nats: %w", err)
 	}
-	n.confFile = filepath.Join(n.cfg.StoreDir, "nats-server.conf")
-	if err := os.WriteFile(n.confFile, []byte(conf), 0o644); err != nil {
-		n.removeTemp()
-		return nil, fmt.Errorf("nats: %w", err)
-	}
-	if err := n.Start(ctx); err != nil {
-		n.removeTemp()
-		return nil, err
-	}
-	return n, nil
+	return nil
 }
 
 // Start starts the server again after Stop, on the same ports and store.

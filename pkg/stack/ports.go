@@ -3,6 +3,7 @@ package stack
 import (
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 )
 
@@ -51,4 +52,40 @@ func freePorts(ports ...*int) error {
 		*p = free
 	}
 	return nil
+}
+
+// portAttempts bounds how often startOnFreePorts starts a server.
+const portAttempts = 3
+
+// startOnFreePorts fills every zero in ports with a free port and calls
+// start. When start fails because another process bound one of those
+// ports in the meantime (FreePort's window: an outgoing connection of a
+// parallel test package may take it as its source port), it picks new
+// ones and calls start again, at most portAttempts times in all. Ports
+// the caller gave are kept: a clash on them is the caller's error.
+func startOnFreePorts(ports []*int, start func() error) error {
+	var picked []*int
+	for _, p := range ports {
+		if *p == 0 {
+			picked = append(picked, p)
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		for _, p := range picked {
+			*p = 0
+		}
+		if err := freePorts(ports...); err != nil {
+			return err
+		}
+		err := start()
+		if err == nil || len(picked) == 0 || attempt == portAttempts || !portTaken(err) {
+			return err
+		}
+	}
+}
+
+// portTaken reports whether err says a server could not bind its port
+// (nats-server, Mailpit and PostgreSQL all print the system's message).
+func portTaken(err error) bool {
+	return strings.Contains(strings.ToLower(err.Error()), "address already in use")
 }

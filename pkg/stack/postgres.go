@@ -62,9 +62,6 @@ func StartPostgres(ctx context.Context, cfg PostgresConfig) (*Postgres, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := freePorts(&cfg.Port); err != nil {
-		return nil, err
-	}
 	bin, err := postgresBinDir(cfg.BinDir)
 	if err != nil {
 		return nil, err
@@ -98,7 +95,7 @@ func StartPostgres(ctx context.Context, cfg PostgresConfig) (*Postgres, error) {
 		}
 	}
 
-	if err := pg.Start(ctx); err != nil {
+	if err := startOnFreePorts([]*int{&pg.cfg.Port}, func() error { return pg.Start(ctx) }); err != nil {
 		pg.removeTemp()
 		return nil, err
 	}
