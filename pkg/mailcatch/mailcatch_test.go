@@ -1,13 +1,13 @@
 package mailcatch
 
 import (
-	"net"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/orderbus/orderbus/pkg/stack"
 )
 
 func TestNew(t *testing.T) {
@@ -18,7 +18,12 @@ func TestNew(t *testing.T) {
 	t.Cleanup(other.Close)
 	notJSON := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("<html>")) }))
 	t.Cleanup(notJSON.Close)
-	closed := "http://" + refusingAddr(t)
+	port, release, err := stack.RefusingPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	closed := fmt.Sprintf("http://127.0.0.1:%d", port)
 
 	tests := []struct {
 		name     string
@@ -59,25 +64,4 @@ func TestNew(t *testing.T) {
 			}
 		})
 	}
-}
-
-// refusingAddr returns a loopback address that refuses connections for
-// the test's duration: a TCP socket bound to it that never listens. The
-// port stays this test's, so no parallel test's listener can take it, as
-// it could a port closed after use.
-func refusingAddr(t *testing.T) string {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(sa.(*syscall.SockaddrInet4).Port))
 }

@@ -93,10 +93,11 @@ func TestConnectRejects(t *testing.T) {
 func TestDial(t *testing.T) {
 	t.Parallel()
 	srv := natstest.Start(t)
-	port, err := stack.FreePort()
+	port, release, err := stack.RefusingPort() // nothing listens there
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(release)
 	tests := []struct {
 		name          string
 		url           string

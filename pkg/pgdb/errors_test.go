@@ -89,10 +89,11 @@ func TestClassify(t *testing.T) {
 func TestIsUnavailableFromServer(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	port, err := stack.FreePort()
+	port, release, err := stack.RefusingPort() // nothing listens there
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(release)
 	_, err = pgdb.Open(ctx, fmt.Sprintf("postgres://postgres@127.0.0.1:%d/x?sslmode=disable", port), pgdb.Limits{})
 	if !pgdb.IsUnavailable(err) {
 		t.Errorf("connection refused: IsUnavailable(%v) = false", err)

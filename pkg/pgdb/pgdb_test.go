@@ -22,10 +22,11 @@ func TestMain(m *testing.M) { pgtest.Main(m, &cluster) }
 
 func TestOpen(t *testing.T) {
 	t.Parallel()
-	port, err := stack.FreePort()
+	port, release, err := stack.RefusingPort() // nothing listens there
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(release)
 	tests := []struct {
 		name    string
 		url     string

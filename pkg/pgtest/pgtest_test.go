@@ -110,10 +110,11 @@ func TestNewPoolAppliesMigrations(t *testing.T) {
 // exist must fail the package, not skip it.
 func TestMainWithServerURL(t *testing.T) {
 	t.Parallel()
-	port, err := stack.FreePort()
+	port, release, err := stack.RefusingPort() // nothing listens there
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(release)
 	tests := []struct {
 		name       string
 		url        string

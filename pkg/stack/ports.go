@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // handedOut remembers every port FreePort returned in this process. A
@@ -37,6 +38,29 @@ func FreePort() (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("find free port: the kernel kept offering ports already handed out")
+}
+
+// RefusingPort returns a port on 127.0.0.1 that refuses connections
+// until release is called: a TCP socket is bound to it and never listens.
+// Unlike a port closed after use, no other listener (another test's, in
+// this process or another) can be given it meanwhile, so a check of
+// "nothing listening there" cannot reach someone else's server.
+func RefusingPort() (port int, release func(), err error) {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, nil, fmt.Errorf("refusing port: %w", err)
+	}
+	release = func() { _ = syscall.Close(fd) }
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		release()
+		return 0, nil, fmt.Errorf("refusing port: bind: %w", err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		release()
+		return 0, nil, fmt.Errorf("refusing port: %w", err)
+	}
+	return sa.(*syscall.SockaddrInet4).Port, release, nil
 }
 
 // freePorts fills every zero in ports with a free port.

@@ -2,6 +2,9 @@ package stack
 
 import (
 	"errors"
+	"net"
+	"strconv"
+	"syscall"
 	"testing"
 )
 
@@ -43,4 +46,31 @@ func TestStartOnFreePorts(t *testing.T) {
 	if !errors.Is(err, taken) || calls != portAttempts {
 		t.Errorf("port always taken: err %v after %d starts; want the error after %d", err, calls, portAttempts)
 	}
+}
+
+// A refusing port refuses connections while held, and is free again once
+// released.
+func TestRefusingPort(t *testing.T) {
+	t.Parallel()
+	port, release, err := RefusingPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Fatalf("dial %s while held: connected, want refused", addr)
+	} else if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("dial %s while held: %v, want connection refused", addr, err)
+	}
+	if ln, err := net.Listen("tcp", addr); err == nil {
+		ln.Close()
+		t.Errorf("listen on %s while held: want it taken", addr)
+	}
+	release()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen on %s after release: %v", addr, err)
+	}
+	ln.Close()
 }

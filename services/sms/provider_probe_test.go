@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/orderbus/orderbus/pkg/stack"
 )
 
 // The probes run against real HTTP servers: the request each sends is
@@ -51,9 +53,13 @@ func TestWebhookProbe(t *testing.T) {
 	}
 	t.Run("no answer", func(t *testing.T) {
 		t.Parallel()
-		closed := httptest.NewServer(http.NotFoundHandler())
-		closed.Close()
-		if err := newTestWebhook(t, closed.URL, time.Second).Probe(context.Background()); err == nil {
+		port, release, err := stack.RefusingPort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(release)
+		closed := fmt.Sprintf("http://127.0.0.1:%d", port)
+		if err := newTestWebhook(t, closed, time.Second).Probe(context.Background()); err == nil {
 			t.Error("Probe of a closed port passed")
 		}
 	})
