@@ -64,19 +64,8 @@ func StartNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
 		}
 		n.cfg.StoreDir, n.tempDir = dir, true
 	}
-	include := ""
-	if cfg.Auth != nil {
-		var env []string
-		include, env, err = cfg.Auth.writeAccounts(n.cfg.StoreDir)
-		if err != nil {
-			n.removeTemp()
-			return nil, err
-		}
-		n.env = env
-	}
-	n.confFile = filepath.Join(n.cfg.StoreDir, "nats-server.conf")
 	err = startOnFreePorts([]*int{&n.cfg.Port, &n.cfg.MonitorPort}, func() error {
-		if err := n.writeConf(include); err != nil {
+		if err := n.writeConf(""); err != nil {
 			return err
 		}
 		return n.Start(ctx)
@@ -88,21 +77,33 @@ func StartNATS(ctx context.Context, cfg NATSConfig) (*NATS, error) {
 	return n, nil
 }
 
-// writeConf writes the server's configuration file for its ports and
-// store, with include (the accounts, or "") at its end.
-func (n *NATS) writeConf(include string) error {
+// writeConf writes the server's configuration file: its name, ports and
+// store, then extra (a cluster block, or ""), then the accounts when
+// NATSConfig.Auth is set.
+func (n *NATS) writeConf(extra string) error {
+	if err := os.MkdirAll(n.cfg.StoreDir, 0o755); err != nil {
+		return fmt.Errorf("nats: %w", err)
+	}
 	sync := ""
 	if n.cfg.SyncAlways {
 		sync = "\n  sync_interval: always"
 	}
-	conf := fmt.Sprintf(`server_name: orderbus
+	conf := fmt.Sprintf(`server_name: %s
 listen: "127.0.0.1:%d"
 http: "127.0.0.1:%d"
 jetstream {
   store_dir: %q%s
 }
-`, n.cfg.Port, n.cfg.MonitorPort, filepath.Join(n.cfg.StoreDir, "jetstream"), sync)
-	if err := os.WriteFile(n.confFile, []byte(conf+include), 0o644); err != nil {
+`, n.Name(), n.cfg.Port, n.cfg.MonitorPort, filepath.Join(n.cfg.StoreDir, "jetstream"), sync) + extra
+	if n.cfg.Auth != nil {
+		include, env, err := n.cfg.Auth.writeAccounts(n.cfg.StoreDir)
+		if err != nil {
+			return err
+		}
+		conf, n.env = conf+include, env
+	}
+	n.confFile = filepath.Join(n.cfg.StoreDir, "nats-server.conf")
+	if err := os.WriteFile(n.confFile, []byte(conf), 0o644); err != nil {
 		return fmt.Errorf("nats: %w", err)
 	}
 	return nil

@@ -75,23 +75,29 @@ func StartNATSCluster(ctx context.Context, cfg NATSClusterConfig) (*NATSCluster,
 		if i < len(cfg.MonitorPorts) {
 			n.cfg.MonitorPort = cfg.MonitorPorts[i]
 		}
-		if err := freePorts(&n.cfg.Port, &n.cfg.MonitorPort, &routes[i]); err != nil {
-			c.removeTemp()
-			return nil, err
-		}
 		c.nodes = append(c.nodes, n)
 	}
-	var routeURLs []string
-	for _, p := range routes {
-		routeURLs = append(routeURLs, fmt.Sprintf("nats-route://127.0.0.1:%d", p))
-	}
+	var ports []*int
 	for i, n := range c.nodes {
-		if err := n.writeClusterConf(routes[i], routeURLs); err != nil {
-			c.removeTemp()
-			return nil, err
-		}
+		ports = append(ports, &n.cfg.Port, &n.cfg.MonitorPort, &routes[i])
 	}
-	if err := c.Start(ctx); err != nil {
+	err = startOnFreePorts(ports, func() error {
+		var routeURLs []string
+		for _, p := range routes {
+			routeURLs = append(routeURLs, fmt.Sprintf("nats-route://127.0.0.1:%d", p))
+		}
+		for i, n := range c.nodes {
+			if err := n.writeConf(clusterBlock(routes[i], routeURLs)); err != nil {
+				return err
+			}
+		}
+		err := c.Start(ctx)
+		if err != nil { // a second attempt starts every server on its new ports
+			_ = c.Stop(context.WithoutCancel(ctx))
+		}
+		return err
+	})
+	if err != nil {
 		_ = c.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
@@ -99,39 +105,15 @@ func StartNATSCluster(ctx context.Context, cfg NATSClusterConfig) (*NATSCluster,
 	return c, nil
 }
 
-func (n *NATS) writeClusterConf(routePort int, routes []string) error {
-	if err := os.MkdirAll(n.cfg.StoreDir, 0o755); err != nil {
-		return fmt.Errorf("nats cluster: %w", err)
-	}
-	sync := ""
-	if n.cfg.SyncAlways {
-		sync = "\n  sync_interval: always"
-	}
-	conf := fmt.Sprintf(`server_name: %s
-listen: "127.0.0.1:%d"
-http: "127.0.0.1:%d"
-jetstream {
-  store_dir: %q%s
-}
-cluster {
+// clusterBlock is the cluster section of a member's configuration: its
+// route port and every member's route URL.
+func clusterBlock(routePort int, routes []string) string {
+	return fmt.Sprintf(`cluster {
   name: orderbus
   listen: "127.0.0.1:%d"
   routes: [%s]
 }
-`, n.name, n.cfg.Port, n.cfg.MonitorPort, filepath.Join(n.cfg.StoreDir, "jetstream"), sync,
-		routePort, strings.Join(quoteAll(routes), ", "))
-	if n.cfg.Auth != nil {
-		include, env, err := n.cfg.Auth.writeAccounts(n.cfg.StoreDir)
-		if err != nil {
-			return err
-		}
-		conf, n.env = conf+include, env
-	}
-	n.confFile = filepath.Join(n.cfg.StoreDir, "nats-server.conf")
-	if err := os.WriteFile(n.confFile, []byte(conf), 0o644); err != nil {
-		return fmt.Errorf("nats cluster: %w", err)
-	}
-	return nil
+`, routePort, strings.Join(quoteAll(routes), ", "))
 }
 
 func quoteAll(s []string) []string {
