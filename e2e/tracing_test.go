@@ -175,7 +175,7 @@ func waitOrderTrace(t *testing.T, rcv *oteltest.Receiver, what string) string {
 		p := find(spans, svc, "process "+events.TypeOrderPlaced)
 		parent, ok := published[p.ParentID]
 		if !ok || p.Kind != "consumer" {
-			t.Errorf("%s's process span: parent %s, kind %s; want a consumer child of a publish of the order's event %v", svc, p.ParentID, p.Kind, keysOf(published))
+			t.Errorf("%s's process span: parent %s, kind %s; want a consumer child of a publish of the order's event %v", svc, p.ParentID, p.Kind, keys(published))
 		}
 		if p.Start.Before(parent.Start) {
 			t.Errorf("%s's process span starts at %s, before its publish at %s", svc, p.Start, parent.Start)
@@ -195,10 +195,10 @@ func waitOrderTrace(t *testing.T, rcv *oteltest.Receiver, what string) string {
 	changes := spansNamed(spans, "order", "process "+events.TypeInventoryReserved)
 	confirmed := find(spans, "order", "publish "+events.TypeOrderConfirmed)
 	if _, ok := results[change.ParentID]; !ok {
-		t.Errorf("status change: process parent %s, want one of inventory's publishes %v", change.ParentID, keysOf(results))
+		t.Errorf("status change: process parent %s, want one of inventory's publishes %v", change.ParentID, keys(results))
 	}
 	if _, ok := changes[confirmed.ParentID]; !ok {
-		t.Errorf("status change: confirmed publish parent %s, want one of order's process spans %v", confirmed.ParentID, keysOf(changes))
+		t.Errorf("status change: confirmed publish parent %s, want one of order's process spans %v", confirmed.ParentID, keys(changes))
 	}
 	return traceID
 }
@@ -212,7 +212,8 @@ func names(spans []oteltest.Span) map[string]bool {
 	return out
 }
 
-func keys(m map[string]bool) []string {
+// keys returns m's keys, sorted.
+func keys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
@@ -246,16 +247,6 @@ func spansNamed(spans []oteltest.Span, service, name string) map[string]oteltest
 			out[s.SpanID] = s
 		}
 	}
-	return out
-}
-
-// keysOf returns m's keys, sorted.
-func keysOf(m map[string]oteltest.Span) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
 
