@@ -3,11 +3,12 @@ package pgdb
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/orderbus/orderbus/pkg/group"
 )
 
 // MaxGroup is the most calls one TxGroup transaction holds: twice a
@@ -21,10 +22,8 @@ const MaxGroup = 16
 // for the same rows (the inventory service's stock levels, locked until
 // COMMIT), that turns a queue of flushes into one.
 //
-// The first caller with no group running leads: it runs a group of every
-// call waiting (itself first, at most MaxGroup), then hands the lead to
-// the first call that arrived meanwhile (at most MaxGroup calls a group).
-// A lone call runs at once, alone.
+// Calls are grouped by a group.Group of at most MaxGroup: a lone call
+// runs at once, alone; calls that arrive while a group runs form the next.
 // Each call's work runs under a savepoint, so a failing one is rolled back
 // to it and fails alone; if COMMIT fails, every call of the group fails
 // and nothing of it is stored. A call returns only once its group has
@@ -36,24 +35,21 @@ const MaxGroup = 16
 type TxGroup struct {
 	pool    *pgxpool.Pool
 	timeout time.Duration // of a whole group transaction
-
-	mu      sync.Mutex
-	pending []*groupCall
-	running bool // a leader is running a group
+	calls   *group.Group[groupCall, error]
 }
 
-// groupCall is one caller's work and where its result goes.
+// groupCall is one caller's work.
 type groupCall struct {
-	ctx  context.Context
-	fn   func(ctx context.Context, tx pgx.Tx) error
-	done chan error    // buffered: the result, exactly once
-	lead chan struct{} // buffered: this call leads the next group
+	ctx context.Context
+	fn  func(ctx context.Context, tx pgx.Tx) error
 }
 
 // NewTxGroup returns a TxGroup on pool whose transactions, each a whole
 // group, last at most timeout.
 func NewTxGroup(pool *pgxpool.Pool, timeout time.Duration) *TxGroup {
-	return &TxGroup{pool: pool, timeout: timeout}
+	g := &TxGroup{pool: pool, timeout: timeout}
+	g.calls = group.New(MaxGroup, g.run)
+	return g
 }
 
 // Do runs fn in a transaction shared with concurrent calls and returns
@@ -62,67 +58,36 @@ func NewTxGroup(pool *pgxpool.Pool, timeout time.Duration) *TxGroup {
 // cancellation, under the group's deadline; it may run on another
 // caller's goroutine.
 func (g *TxGroup) Do(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
-	c := &groupCall{ctx: ctx, fn: fn, done: make(chan error, 1), lead: make(chan struct{}, 1)}
-	g.mu.Lock()
-	g.pending = append(g.pending, c)
-	leader := !g.running
-	g.running = true
-	g.mu.Unlock()
-	if !leader {
-		select {
-		case err := <-c.done:
-			return err
-		case <-c.lead:
-		}
-	}
-	// Leading: c is the first pending call.
-	g.mu.Lock()
-	n := min(len(g.pending), MaxGroup)
-	group := make([]*groupCall, n)
-	copy(group, g.pending)
-	g.pending = append(g.pending[:0], g.pending[n:]...)
-	g.mu.Unlock()
-
-	g.run(group)
-
-	g.mu.Lock()
-	if len(g.pending) > 0 {
-		g.pending[0].lead <- struct{}{}
-	} else {
-		g.running = false
-	}
-	g.mu.Unlock()
-	return <-c.done
+	return g.calls.Do(groupCall{ctx: ctx, fn: fn})
 }
 
-// run runs group in one transaction and answers every call of it.
-func (g *TxGroup) run(group []*groupCall) {
+// run runs calls in one transaction and returns each call's error.
+func (g *TxGroup) run(calls []groupCall) []error {
 	ctx, cancel := context.WithTimeout(context.Background(), g.timeout)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
-	results := make([]error, len(group))
-	answer := func(common error) {
-		for i, c := range group {
+	results := make([]error, len(calls))
+	// answer gives common to every call without an error of its own.
+	answer := func(common error) []error {
+		for i := range results {
 			if results[i] == nil {
 				results[i] = common
 			}
-			c.done <- results[i]
 		}
+		return results
 	}
 	tx, err := g.pool.Begin(ctx)
 	if err != nil {
-		answer(fmt.Errorf("begin: %w", err))
-		return
+		return answer(fmt.Errorf("begin: %w", err))
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }() // a no-op after COMMIT
 	ok := 0
-	for i, c := range group {
+	for i, c := range calls {
 		cctx, ccancel := context.WithDeadline(context.WithoutCancel(c.ctx), deadline)
-		if len(group) > 1 {
+		if len(calls) > 1 {
 			if _, err := tx.Exec(ctx, "SAVEPOINT group_call"); err != nil {
 				ccancel()
-				answer(fmt.Errorf("savepoint: %w", err))
-				return
+				return answer(fmt.Errorf("savepoint: %w", err))
 			}
 		}
 		results[i] = callSafely(cctx, tx, c.fn)
@@ -131,24 +96,20 @@ func (g *TxGroup) run(group []*groupCall) {
 			ok++
 			continue
 		}
-		if len(group) == 1 {
-			answer(nil)
-			return
+		if len(calls) == 1 {
+			return answer(nil)
 		}
 		if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT group_call"); err != nil {
-			answer(fmt.Errorf("rollback to savepoint: %w", err))
-			return
+			return answer(fmt.Errorf("rollback to savepoint: %w", err))
 		}
 	}
 	if ok == 0 {
-		answer(nil)
-		return
+		return answer(nil)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		answer(fmt.Errorf("commit: %w", err))
-		return
+		return answer(fmt.Errorf("commit: %w", err))
 	}
-	answer(nil)
+	return answer(nil)
 }
 
 // callSafely calls fn, turning a panic into an error: the leader runs

@@ -1,0 +1,110 @@
+package group_test
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/orderbus/orderbus/pkg/group"
+)
+
+// TestGroupAnswersEachCallWithItsResult holds the first group open until
+// every other call waits, so that they must share groups: each call gets
+// its own item's result, no group exceeds the size, and the waiting calls
+// ran in fewer groups than calls.
+func TestGroupAnswersEachCallWithItsResult(t *testing.T) {
+	t.Parallel()
+	const calls, size = 40, 8
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var sizes []int
+	waiting := sync.WaitGroup{}
+	waiting.Add(calls - 1)
+	g := group.New(size, func(items []int) []int {
+		mu.Lock()
+		first := len(sizes) == 0
+		sizes = append(sizes, len(items))
+		mu.Unlock()
+		if first {
+			<-release // the lone first call: the others queue meanwhile
+		}
+		out := make([]int, len(items))
+		for i, n := range items {
+			out[i] = n * n
+		}
+		return out
+	})
+	results := make([]int, calls)
+	var wg sync.WaitGroup
+	wg.Go(func() { results[0] = g.Do(0) })
+	for i := 1; i < calls; i++ {
+		wg.Go(func() {
+			waiting.Done()
+			results[i] = g.Do(i)
+		})
+	}
+	waiting.Wait()
+	close(release)
+	wg.Wait()
+	for i, r := range results {
+		if r != i*i {
+			t.Errorf("call %d got %d, want %d", i, r, i*i)
+		}
+	}
+	total := 0
+	for _, n := range sizes {
+		total += n
+		if n > size {
+			t.Errorf("a group of %d items, want at most %d", n, size)
+		}
+	}
+	if total != calls {
+		t.Errorf("groups held %d items, want %d", total, calls)
+	}
+	if sizes[0] != 1 {
+		t.Errorf("first group held %d items, want the lone first call", sizes[0])
+	}
+	t.Logf("group sizes %v", sizes)
+	if len(sizes) >= calls {
+		t.Errorf("%d groups for %d calls: no call shared one", len(sizes), calls)
+	}
+}
+
+// TestGroupPanicReachesItsCallersOnly makes run panic for a group holding
+// the item -1: the call with it panics with run's value, and a later call
+// still gets its result (the lead was handed on).
+func TestGroupPanicReachesItsCallersOnly(t *testing.T) {
+	t.Parallel()
+	g := group.New(4, func(items []int) []int {
+		for _, n := range items {
+			if n < 0 {
+				panic("negative")
+			}
+		}
+		return items
+	})
+	func() {
+		defer func() {
+			if p := recover(); p != "negative" {
+				t.Errorf("panic %v, want run's value", p)
+			}
+		}()
+		g.Do(-1)
+		t.Error("Do returned; want it to panic")
+	}()
+	if got := g.Do(5); got != 5 {
+		t.Errorf("after a panic, Do(5) = %d", got)
+	}
+}
+
+// TestGroupCountMismatchPanics makes run return one result too few: the
+// call panics instead of waiting forever.
+func TestGroupCountMismatchPanics(t *testing.T) {
+	t.Parallel()
+	g := group.New(4, func(items []int) []int { return items[1:] })
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic for a short result")
+		}
+	}()
+	g.Do(1)
+}
