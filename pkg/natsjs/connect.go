@@ -88,6 +88,11 @@ func Connect(ctx context.Context, url, name string, logger *slog.Logger, opts ..
 	return nc, nil
 }
 
+// asyncAckTimeout ends the wait of a Publisher.PublishAsync whose PubAck
+// never comes, so that its bookkeeping does not grow without bound; the
+// callers wait less (Pending.Wait's context).
+const asyncAckTimeout = 30 * time.Second
+
 // Dial is Connect followed by jetstream.New: it returns the connection
 // and its JetStream handle, which is what a service publishing or
 // consuming events starts with. Like Connect it does not wait for the
@@ -99,7 +104,7 @@ func Dial(ctx context.Context, url, name string, logger *slog.Logger, opts ...na
 	if err != nil {
 		return nil, nil, err
 	}
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(asyncAckTimeout))
 	if err != nil {
 		nc.Close()
 		return nil, nil, fmt.Errorf("jetstream context for %s: %w", config.MaskUserInfo(url), err)

@@ -88,3 +88,73 @@ func TestPublisher(t *testing.T) {
 		}
 	})
 }
+
+// TestPublishAsyncKeepsOrder sends a batch pipelined: every Wait is nil,
+// the stream holds the events in the order sent, once each (the repeated
+// first one is dropped by its Nats-Msg-Id), and a send to a subject
+// without a stream fails its Wait with the subject named.
+func TestPublishAsyncKeepsOrder(t *testing.T) {
+	t.Parallel()
+	srv := natstest.Start(t)
+	_, js := natstest.Connect(t, srv)
+	pub := natsjs.NewPublisher(js)
+	subject := events.OrderPlacedSubject("c-async")
+	var evs []events.Event
+	for range 20 {
+		evs = append(evs, newEvent(t, "c-async"))
+	}
+	var pending []*natsjs.Pending
+	for _, ev := range append(evs, evs[0]) {
+		p, err := pub.PublishAsync(subject, ev)
+		if err != nil {
+			t.Fatalf("PublishAsync: %v", err)
+		}
+		pending = append(pending, p)
+	}
+	for i, p := range pending {
+		if err := p.Wait(ctxT(t)); err != nil {
+			t.Fatalf("Wait %d: %v", i, err)
+		}
+	}
+	s, err := js.Stream(ctxT(t), events.StreamOrders)
+	if err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	info, err := s.Info(ctxT(t), jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		t.Fatalf("stream info: %v", err)
+	}
+	if n := info.State.Subjects[subject]; n != uint64(len(evs)) {
+		t.Fatalf("stored %d messages, want %d", n, len(evs))
+	}
+	c, err := s.OrderedConsumer(ctxT(t), jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+	if err != nil {
+		t.Fatalf("consumer: %v", err)
+	}
+	batch, err := c.Fetch(len(evs), jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatalf("fetch: %v", err)
+	}
+	var got []string
+	for m := range batch.Messages() {
+		got = append(got, m.Headers().Get("Nats-Msg-Id"))
+	}
+	if len(got) != len(evs) {
+		t.Fatalf("fetched %d messages, want %d", len(got), len(evs))
+	}
+	for i, id := range got {
+		if id != evs[i].ID {
+			t.Fatalf("message %d is %s, want %s (the order sent)", i, id, evs[i].ID)
+		}
+	}
+
+	p, err := pub.PublishAsync("nowhere.c-async", newEvent(t, "c-async"))
+	if err != nil {
+		t.Fatalf("PublishAsync: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(ctxT(t), 3*time.Second)
+	defer cancel()
+	if err := p.Wait(ctx); err == nil || !strings.Contains(err.Error(), "nowhere.c-async") {
+		t.Errorf("Wait for a subject without a stream = %v, want an error naming it", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/telemetry"
@@ -110,6 +111,10 @@ const (
 	selectOldest = selectColumns + ` ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`
 )
 
+// ackWait bounds the wait for PubAcks when ctx has no deadline:
+// JetStream's default timeout of a synchronous publish.
+const ackWait = 5 * time.Second
+
 // deleteTimeout bounds the delete and commit that follow PubAcks; they run
 // even when ctx ends, so that acked events are not published again.
 const deleteTimeout = 10 * time.Second
@@ -117,9 +122,10 @@ const deleteTimeout = 10 * time.Second
 // Publish publishes the events with the given ids that are still waiting,
 // in the order they were enqueued, and deletes each one acked. Ids that are
 // unknown (already published) or locked by another relay that is publishing
-// them are skipped. It stops at the first failure and returns it; the
-// failed event and those after it stay in the outbox for Run. Without a
-// deadline in ctx, each publish waits up to JetStream's default timeout.
+// them are skipped. The events are sent pipelined; it returns the first
+// failure, and the failed event and those after it stay in the outbox for
+// Run. Without a deadline in ctx, the PubAcks are awaited up to 5 s
+// (JetStream's default timeout).
 func (r *Relay) Publish(ctx context.Context, eventIDs ...string) error {
 	if len(eventIDs) == 0 {
 		return nil
@@ -172,24 +178,53 @@ func queueLock(b *pgx.Batch, query string, arg any) {
 	b.Queue(query, arg)
 }
 
-// publishLocked publishes entries, locked by conn's open transaction, in
-// order until one fails, then deletes the acked ones and commits, or rolls
+// publishLocked publishes entries, locked by conn's open transaction,
+// then deletes those acked before the first failure and commits, or rolls
 // back when none was acked. It returns how many it published and the
-// first error.
+// first error. The entries are sent pipelined (every one before the
+// first PubAck is awaited), so a batch costs one round trip to NATS, not
+// one per event; they reach the stream in order. An entry sent after a
+// failed one may be stored too: it stays in the outbox and its next
+// publish is a duplicate JetStream drops (Nats-Msg-Id).
 func (r *Relay) publishLocked(ctx context.Context, conn *pgxpool.Conn, entries []entry) (int, error) {
 	rollback := func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK") }
-	var acked []string
+	type sent struct {
+		pending *natsjs.Pending
+		span    trace.Span
+	}
+	inFlight := make([]sent, 0, len(entries))
 	var pubErr error
 	for _, e := range entries {
 		ev, span := r.cfg.Telemetry.StartPublish(ctx, e.subject, e.event)
-		err := r.cfg.Publisher.Publish(ctx, e.subject, ev)
-		telemetry.EndSpan(span, err)
+		p, err := r.cfg.Publisher.PublishAsync(e.subject, ev)
 		if err != nil {
-			r.metrics.publishFailed()
+			telemetry.EndSpan(span, err)
 			pubErr = fmt.Errorf("outbox: %w", err)
 			break
 		}
-		acked = append(acked, e.event.ID)
+		inFlight = append(inFlight, sent{pending: p, span: span})
+	}
+	wctx := ctx
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		wctx, cancel = context.WithTimeout(ctx, ackWait)
+		defer cancel()
+	}
+	var acked []string
+	failed := pubErr != nil
+	for i, s := range inFlight {
+		err := s.pending.Wait(wctx)
+		telemetry.EndSpan(s.span, err)
+		if err != nil && !failed {
+			failed = true
+			pubErr = fmt.Errorf("outbox: %w", err)
+		}
+		if !failed {
+			acked = append(acked, entries[i].event.ID)
+		}
+	}
+	if failed {
+		r.metrics.publishFailed()
 	}
 	if len(acked) == 0 {
 		rollback()
