@@ -20,8 +20,8 @@ import (
 // errors only (their callbacks are not run).
 //
 // committed reports whether change committed; err is the first error of
-// change's statements or of the commit (then nothing was stored, and
-// nothing published). published reports whether every event went out;
+// change's statements (a *StatementError naming which) or of the commit
+// (then nothing was stored, and nothing published). published reports whether every event went out;
 // after the commit a failure never becomes err: it is logged to logger at
 // warn level and the events wait in the outbox for Run, as with
 // PublishNow. The publishing waits at most RelayConfig.PublishTimeout and
@@ -44,10 +44,13 @@ func (r *Relay) CommitAndPublish(ctx context.Context, logger *slog.Logger, chang
 		queueLock(b, selectByIDs, eventIDs)
 	}
 	br := conn.SendBatch(ctx, b)
-	for range len(change.QueuedQueries) + 1 {
+	for i := range len(change.QueuedQueries) + 1 {
 		if _, err := br.Exec(); err != nil {
 			_ = br.Close()
 			rollback()
+			if i > 0 {
+				err = &StatementError{Index: i - 1, Err: err}
+			}
 			return false, false, err
 		}
 	}
@@ -83,3 +86,19 @@ func (r *Relay) CommitAndPublish(ctx context.Context, logger *slog.Logger, chang
 	}
 	return true, true, nil
 }
+
+// StatementError is the failure of one of the statements CommitAndPublish
+// ran: Index is its position among change's queued statements, so that a
+// caller that queued several callers' work can tell whose failed.
+type StatementError struct {
+	Index int
+	Err   error
+}
+
+// Error returns the statement's error with its position.
+func (e *StatementError) Error() string {
+	return fmt.Sprintf("statement %d: %v", e.Index, e.Err)
+}
+
+// Unwrap returns the statement's error.
+func (e *StatementError) Unwrap() error { return e.Err }

@@ -57,7 +57,7 @@ func itemsJSON(items []events.Item) []itemJSON {
 // this order; it is minted for each answer, never stored. The route is
 // open to guests; a request that carries a customer token may only order
 // for that customer (403 otherwise).
-func handleCreateOrder(logger *slog.Logger, store *Store, relay *outbox.Relay, m *metrics, keys *auth.Keys, tokenTTL time.Duration) http.Handler {
+func handleCreateOrder(logger *slog.Logger, placer *placer, m *metrics, keys *auth.Keys, tokenTTL time.Duration) http.Handler {
 	type response struct {
 		ID        string    `json:"id"`
 		Status    string    `json:"status"`
@@ -99,7 +99,7 @@ func handleCreateOrder(logger *slog.Logger, store *Store, relay *outbox.Relay, m
 			p.Key = &idempotencyRecord{CustomerID: o.Customer.ID, Key: key, RequestHash: body.Sum(), StatusCode: http.StatusAccepted, Body: answer, OrderID: o.ID}
 		}
 
-		existing, published, err := placeOrder(r.Context(), logger, store, relay, p)
+		existing, published, err := placeOrder(r.Context(), logger, placer, p)
 		if err != nil {
 			web.WriteError(w, r, logger, err)
 			return
@@ -161,17 +161,20 @@ func erasedMeanwhile() error {
 		"The customer's data was being erased while this order was placed; nothing is stored. Retry the request.")
 }
 
-// placeOrder stores p in one transaction: the idempotency record when
-// p.Key is set, the order (insertOrder) and its event in the outbox, and
-// then publishes the event at once; published reports whether it went
+// placeOrder stores p in one transaction, shared with the orders of
+// concurrent requests (placer): the idempotency record when p.Key is set,
+// the order (insertOrder) and its event in the outbox, and then publishes
+// the event at once; published reports whether it went
 // out (else the outbox relay publishes it later). When p.Key's key is
 // taken it stores nothing and returns the existing record (waiting for a
 // transaction still holding the key to end). It returns the error of a
 // statement or the commit. The common case, a new key or none, is two
-// round trips to the database (placeFast); a taken key costs a second
-// transaction that reads the record.
-func placeOrder(ctx context.Context, logger *slog.Logger, store *Store, relay *outbox.Relay, p placement) (existing *idempotencyRecord, published bool, err error) {
-	published, err = placeFast(ctx, logger, store, relay, p)
+// round trips to the database for the whole group (placeFast, or
+// placer.placeTogether); a taken key costs a second transaction that reads
+// the record.
+func placeOrder(ctx context.Context, logger *slog.Logger, placer *placer, p placement) (existing *idempotencyRecord, published bool, err error) {
+	store, relay := placer.store, placer.relay
+	published, err = placer.place(ctx, p)
 	if err == nil {
 		return nil, published, nil
 	}

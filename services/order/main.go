@@ -118,7 +118,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 	}, web.DefaultReadinessInterval)
 	srv := newServer(logger, serverDeps{
 		store:    store,
-		relay:    relay,
+		placer:   newPlacer(logger, store, relay),
 		metrics:  m,
 		registry: reg,
 		ready:    ready,

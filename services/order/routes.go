@@ -9,14 +9,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/orderbus/orderbus/pkg/auth"
-	"github.com/orderbus/orderbus/pkg/outbox"
 	"github.com/orderbus/orderbus/pkg/web"
 )
 
 // serverDeps is what the HTTP handlers need.
 type serverDeps struct {
 	store    *Store
-	relay    *outbox.Relay
+	placer   *placer
 	metrics  *metrics
 	registry *prometheus.Registry
 	ready    *web.Readiness
@@ -44,7 +43,7 @@ func newServer(logger *slog.Logger, deps serverDeps) http.Handler {
 // probes and scrapers.
 func addRoutes(r chi.Router, logger *slog.Logger, deps serverDeps) {
 	r.With(web.RateLimit(deps.rateLimitOrders, deps.rateLimit), auth.Authenticate(deps.keys)).
-		Method(http.MethodPost, "/v1/orders", handleCreateOrder(logger, deps.store, deps.relay, deps.metrics,
+		Method(http.MethodPost, "/v1/orders", handleCreateOrder(logger, deps.placer, deps.metrics,
 			deps.keys, deps.orderTokenTTL))
 	r.With(auth.RequireCustomerOr(deps.keys, auth.RoleOperatorRead)).Method(http.MethodGet, "/v1/orders", handleListOrders(logger, deps.store))
 	r.With(auth.RequireCustomerOr(deps.keys, auth.RoleOperatorRead)).Method(http.MethodGet, "/v1/orders/{id}", handleGetOrder(logger, deps.store))

@@ -69,12 +69,8 @@ var errKeyTaken = errors.New("idempotency key taken")
 // the commit; nothing is stored then either.
 func placeFast(ctx context.Context, logger *slog.Logger, store *Store, relay *outbox.Relay, p placement) (bool, error) {
 	b := &pgx.Batch{}
-	if p.Key != nil {
-		b.Queue(insertIdempotencySQL, p.Key.CustomerID, p.Key.Key, p.Key.RequestHash, p.Key.StatusCode, p.Key.Body, p.Key.OrderID)
-	}
-	queueInsertOrder(b, p.Order)
-	if err := outbox.QueueEnqueue(ctx, b, p.Subject, p.Event); err != nil {
-		return false, fmt.Errorf("enqueue event for order %s: %w", p.Order.ID, err)
+	if err := queuePlacement(ctx, b, p); err != nil {
+		return false, err
 	}
 	_, published, err := relay.CommitAndPublish(ctx, logger, b, p.Event.ID)
 	var pgErr *pgconn.PgError
@@ -85,6 +81,21 @@ func placeFast(ctx context.Context, logger *slog.Logger, store *Store, relay *ou
 		return false, fmt.Errorf("insert order %s: %w", p.Order.ID, err)
 	}
 	return published, nil
+}
+
+// queuePlacement queues in b everything placeFast stores for p: the
+// idempotency key when p.Key is set, the order (queueInsertOrder) and its
+// event in the outbox, stamped with ctx's trace context. It returns an
+// error, and may have queued part, when the event cannot be enqueued.
+func queuePlacement(ctx context.Context, b *pgx.Batch, p placement) error {
+	if p.Key != nil {
+		b.Queue(insertIdempotencySQL, p.Key.CustomerID, p.Key.Key, p.Key.RequestHash, p.Key.StatusCode, p.Key.Body, p.Key.OrderID)
+	}
+	queueInsertOrder(b, p.Order)
+	if err := outbox.QueueEnqueue(ctx, b, p.Subject, p.Event); err != nil {
+		return fmt.Errorf("enqueue event for order %s: %w", p.Order.ID, err)
+	}
+	return nil
 }
 
 // claimIdempotencyKey inserts rec in tx and returns nil when the key was
