@@ -16,12 +16,13 @@ import (
 // their calls arrived and returns one result per item, in the same order.
 // A Group is safe for concurrent use; its zero value is not usable (New).
 type Group[T, R any] struct {
-	max int
-	run func(items []T) []R
+	max     int // items in a group
+	leaders int // groups running at once
+	run     func(items []T) []R
 
 	mu      sync.Mutex
 	pending []*call[T, R]
-	running bool // a leader is running a group
+	running int // groups running
 }
 
 // call is one caller's item and where its result goes.
@@ -43,7 +44,16 @@ type outcome[R any] struct {
 // a time. If run panics, or returns another count, every call of that
 // group panics with that value and the next group runs as usual.
 func New[T, R any](size int, run func(items []T) []R) *Group[T, R] {
-	return &Group[T, R]{max: max(1, size), run: run}
+	return NewConcurrent(size, 1, run)
+}
+
+// NewConcurrent is New with up to leaders groups running at once: a call
+// finding fewer running leads a group at once, as a lone call does in
+// New. It suits work whose groups wait more than they compute (a round
+// trip to a database, then to a broker): while one group waits, the
+// next runs. run may then run on several goroutines at once.
+func NewConcurrent[T, R any](size, leaders int, run func(items []T) []R) *Group[T, R] {
+	return &Group[T, R]{max: max(1, size), leaders: max(1, leaders), run: run}
 }
 
 // Do runs item in a group with the items of concurrent calls and returns
@@ -55,8 +65,10 @@ func (g *Group[T, R]) Do(item T) R {
 	c := &call[T, R]{item: item, done: make(chan outcome[R], 1), lead: make(chan struct{}, 1)}
 	g.mu.Lock()
 	g.pending = append(g.pending, c)
-	leader := !g.running
-	g.running = true
+	leader := g.running < g.leaders
+	if leader {
+		g.running++
+	}
 	g.mu.Unlock()
 	if !leader {
 		select {
@@ -81,7 +93,7 @@ func (g *Group[T, R]) Do(item T) R {
 	if len(g.pending) > 0 {
 		g.pending[0].lead <- struct{}{}
 	} else {
-		g.running = false
+		g.running--
 	}
 	g.mu.Unlock()
 	return (<-c.done).get()

@@ -3,6 +3,7 @@ package group_test
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/orderbus/orderbus/pkg/group"
 )
@@ -107,4 +108,43 @@ func TestGroupCountMismatchPanics(t *testing.T) {
 		}
 	}()
 	g.Do(1)
+}
+
+// TestConcurrentGroupsRunAtOnce holds a first group open: with two
+// leaders, a second call still runs at once, beside it; a third waits
+// until one of them ends.
+func TestConcurrentGroupsRunAtOnce(t *testing.T) {
+	t.Parallel()
+	started := make(chan int, 3)
+	release := make(chan struct{})
+	g := group.NewConcurrent(4, 2, func(items []int) []int {
+		for _, n := range items {
+			started <- n
+		}
+		<-release
+		return items
+	})
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Go(func() { g.Do(i) })
+	}
+	deadline := time.After(10 * time.Second)
+	for range 2 {
+		select {
+		case <-started:
+		case <-deadline:
+			t.Fatal("two calls did not run at once under two leaders")
+		}
+	}
+	wg.Go(func() { g.Do(2) })
+	select {
+	case n := <-started:
+		t.Errorf("call %d ran while two groups were running", n)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	wg.Wait()
+	if n := <-started; n != 2 {
+		t.Errorf("third run held %d, want 2", n)
+	}
 }

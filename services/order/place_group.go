@@ -18,10 +18,18 @@ import (
 // so it bounds the wait of a burst, not the latency of a lone order.
 const maxPlacementGroup = 32
 
+// placementGroups is how many groups run at once. A group spends most of
+// its time waiting: on PostgreSQL's commit, then on JetStream's fsync of
+// each event, then on the outbox delete; while one waits at NATS the
+// next can commit. Measured with make bench BENCH_FLAGS=-quick (order
+// service alone, 8 clients): 1 group at a time 1,160 orders/s, 2 at once
+// 1,515, 4 at once 1,564 with the open loop's accept p99 at 7 ms.
+const placementGroups = 4
+
 // placer stores the orders of concurrent requests in shared transactions
-// (group commit): an order arriving while no group runs is stored at once,
-// alone (placeFast); the orders that arrive meanwhile are stored together
-// as the next group, in one transaction and one round trip, their events
+// (group commit): an order arriving while fewer than placementGroups
+// groups run is stored at once, alone (placeFast); the orders that arrive
+// while they all run are stored together as the next group, in one transaction and one round trip, their events
 // then published pipelined and their outbox rows deleted in one more
 // round trip. Under load, one COMMIT and WAL flush, one NATS round trip
 // and one outbox delete serve many customers; each request is still
@@ -58,7 +66,7 @@ type placed struct {
 // publishing their events with relay.
 func newPlacer(logger *slog.Logger, store *Store, relay *outbox.Relay) *placer {
 	pl := &placer{logger: logger, store: store, relay: relay}
-	pl.group = group.New(maxPlacementGroup, pl.run)
+	pl.group = group.NewConcurrent(maxPlacementGroup, placementGroups, pl.run)
 	return pl
 }
 
