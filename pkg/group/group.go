@@ -64,10 +64,11 @@ func NewConcurrent[T, R any](size, leaders int, run func(items []T) []R) *Group[
 func (g *Group[T, R]) Do(item T) R {
 	c := &call[T, R]{item: item, done: make(chan outcome[R], 1), lead: make(chan struct{}, 1)}
 	g.mu.Lock()
-	g.pending = append(g.pending, c)
 	leader := g.running < g.leaders
 	if leader {
 		g.running++
+	} else {
+		g.pending = append(g.pending, c)
 	}
 	g.mu.Unlock()
 	if !leader {
@@ -75,13 +76,13 @@ func (g *Group[T, R]) Do(item T) R {
 		case o := <-c.done:
 			return o.get()
 		case <-c.lead:
+			// Handed the lead: taken out of pending by the leader before.
 		}
 	}
-	// Leading: c is the first pending call.
+	// Leading: c, then the calls waiting, oldest first.
 	g.mu.Lock()
-	n := min(len(g.pending), g.max)
-	calls := make([]*call[T, R], n)
-	copy(calls, g.pending)
+	n := min(len(g.pending), g.max-1)
+	calls := append([]*call[T, R]{c}, g.pending[:n]...)
 	g.pending = append(g.pending[:0], g.pending[n:]...)
 	g.mu.Unlock()
 
@@ -89,9 +90,13 @@ func (g *Group[T, R]) Do(item T) R {
 		calls[i].done <- o
 	}
 
+	// Hand the lead to the oldest waiting call, out of pending, so that
+	// no other leader takes it into a group or hands it the lead again.
 	g.mu.Lock()
 	if len(g.pending) > 0 {
-		g.pending[0].lead <- struct{}{}
+		next := g.pending[0]
+		g.pending = append(g.pending[:0], g.pending[1:]...)
+		next.lead <- struct{}{}
 	} else {
 		g.running--
 	}

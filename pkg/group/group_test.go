@@ -1,6 +1,7 @@
 package group_test
 
 import (
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -147,4 +148,32 @@ func TestConcurrentGroupsRunAtOnce(t *testing.T) {
 	if n := <-started; n != 2 {
 		t.Errorf("third run held %d, want 2", n)
 	}
+}
+
+// TestConcurrentGroupsUnderLoad runs many calls through four leaders, each
+// group short: every call returns its own result (a lead handed twice, or
+// a call lost between leaders, would hang the test or mix results).
+func TestConcurrentGroupsUnderLoad(t *testing.T) {
+	t.Parallel()
+	g := group.NewConcurrent(3, 4, func(items []int) []int {
+		runtime.Gosched() // let leaders finish at once
+		out := make([]int, len(items))
+		for i, n := range items {
+			out[i] = -n
+		}
+		return out
+	})
+	var wg sync.WaitGroup
+	for w := range 64 {
+		wg.Go(func() {
+			for i := range 200 {
+				n := w*1000 + i
+				if got := g.Do(n); got != -n {
+					t.Errorf("Do(%d) = %d", n, got)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
