@@ -39,16 +39,9 @@ func Migrations() pgdb.MigrationSet {
 // lockKey is the advisory lock key of a customer's erasures: effects take
 // it shared, an erasure and its verification exclusive, so an effect
 // either commits before the erasure (and is erased by it) or sees its
-// tombstone.
+// tombstone. The SQL functions of the migrations (erasure_guard_new,
+// erasure_guard_check) take it with the same key.
 const lockKey = `hashtextextended('orderbus-erasure:' || $1::text, 0)`
-
-// lockShared takes customerID's erasure lock shared in tx, until tx ends.
-func lockShared(ctx context.Context, tx pgx.Tx, customerID string) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock_shared(`+lockKey+`)`, customerID); err != nil {
-		return fmt.Errorf("lock the customer's erasures: %w", err)
-	}
-	return nil
-}
 
 // lockExclusive takes customerID's erasure lock exclusive in tx, until tx
 // ends: it waits for every effect transaction of the customer in flight.
@@ -108,19 +101,21 @@ func erasedIn(ctx context.Context, q interface {
 // personal (commit tx with the inbox record only). It returns the error
 // of a statement.
 func (g *Guard) Check(ctx context.Context, tx pgx.Tx, consumer, eventID, customerID string, placedAt time.Time) (bool, error) {
-	if err := lockShared(ctx, tx, customerID); err != nil {
-		return false, err
+	var at *time.Time
+	if !placedAt.IsZero() {
+		at = &placedAt
 	}
-	erased, err := erasedIn(ctx, tx, customerID, placedAt)
-	if err != nil || !erased {
-		return false, err
+	// One round trip: erasure_guard_check (migration 00003) locks, then
+	// reads the tombstone in a statement of its own, after the lock.
+	var erased bool
+	if err := tx.QueryRow(ctx, `SELECT erasure_guard_check($1, $2, $3, $4)`, consumer, eventID, customerID, at).
+		Scan(&erased); err != nil {
+		return false, fmt.Errorf("check the customer's erasure: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO erasure_suppressed (consumer, event_id, customer_id)
-		VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, consumer, eventID, customerID); err != nil {
-		return false, fmt.Errorf("record suppressed event: %w", err)
+	if erased {
+		g.suppressed.WithLabelValues(consumer).Inc()
 	}
-	g.suppressed.WithLabelValues(consumer).Inc()
-	return true, nil
+	return erased, nil
 }
 
 // Erased reports, without a lock, whether an order of customerID placed
