@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/orderbus/orderbus/pkg/group"
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/telemetry"
 )
@@ -82,6 +83,8 @@ func (c RelayConfig) Validate() error {
 type Relay struct {
 	cfg     RelayConfig
 	metrics *metrics // nil without RelayConfig.Metrics
+	// now publishes PublishNow's concurrent calls together.
+	now *group.Group[[]string, error]
 }
 
 // NewRelay returns a Relay for cfg, with defaults filled in. With
@@ -96,6 +99,7 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 		return nil, err
 	}
 	r := &Relay{cfg: cfg}
+	r.now = group.NewConcurrent(maxNowGroup, nowGroups, r.publishNow)
 	if cfg.Metrics != nil {
 		m, err := newMetrics(cfg.Metrics)
 		if err != nil {
@@ -135,14 +139,15 @@ func (r *Relay) Publish(ctx context.Context, eventIDs ...string) error {
 }
 
 // publish locks the rows query selects, publishes them in order until one
-// fails, deletes the acked ones and commits. It returns how many rows it
-// selected and published, and the first error. The transaction costs two
-// database round trips: BEGIN, SET LOCAL and the locking SELECT go as one
-// batch, the DELETE and COMMIT as another.
-func (r *Relay) publish(ctx context.Context, query string, arg any) (selected, published int, err error) {
+// fails, deletes the acked ones and commits. It returns the ids of the
+// rows it selected and of those it published (a prefix of them), and the
+// first error. The transaction costs two database round trips: BEGIN,
+// SET LOCAL and the locking SELECT go as one batch, the DELETE and COMMIT
+// as another.
+func (r *Relay) publish(ctx context.Context, query string, arg any) (selected, published []string, err error) {
 	conn, err := r.cfg.Pool.Acquire(ctx)
 	if err != nil {
-		return 0, 0, fmt.Errorf("outbox: acquire: %w", err)
+		return nil, nil, fmt.Errorf("outbox: acquire: %w", err)
 	}
 	// A connection left inside a transaction (an error below) is closed by
 	// the pool on release, which rolls the transaction back; rollback
@@ -159,10 +164,14 @@ func (r *Relay) publish(ctx context.Context, query string, arg any) (selected, p
 	}
 	if err != nil {
 		rollback()
-		return 0, 0, err
+		return nil, nil, err
+	}
+	selected = make([]string, len(entries))
+	for i, e := range entries {
+		selected[i] = e.event.ID
 	}
 	published, err = r.publishLocked(ctx, conn, entries)
-	return len(entries), published, err
+	return selected, published, err
 }
 
 // queueLock queues in b the start of a publish transaction: BEGIN, SET
@@ -180,13 +189,13 @@ func queueLock(b *pgx.Batch, query string, arg any) {
 
 // publishLocked publishes entries, locked by conn's open transaction,
 // then deletes those acked before the first failure and commits, or rolls
-// back when none was acked. It returns how many it published and the
-// first error. The entries are sent pipelined (every one before the
+// back when none was acked. It returns the ids of those it published (a
+// prefix of entries) and the first error. The entries are sent pipelined (every one before the
 // first PubAck is awaited), so a batch costs one round trip to NATS, not
 // one per event; they reach the stream in order. An entry sent after a
 // failed one may be stored too: it stays in the outbox and its next
 // publish is a duplicate JetStream drops (Nats-Msg-Id).
-func (r *Relay) publishLocked(ctx context.Context, conn *pgxpool.Conn, entries []entry) (int, error) {
+func (r *Relay) publishLocked(ctx context.Context, conn *pgxpool.Conn, entries []entry) ([]string, error) {
 	rollback := func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK") }
 	type sent struct {
 		pending *natsjs.Pending
@@ -228,7 +237,7 @@ func (r *Relay) publishLocked(ctx context.Context, conn *pgxpool.Conn, entries [
 	}
 	if len(acked) == 0 {
 		rollback()
-		return 0, pubErr
+		return nil, pubErr
 	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
 	defer cancel()
@@ -240,13 +249,13 @@ func (r *Relay) publishLocked(ctx context.Context, conn *pgxpool.Conn, entries [
 	tag, cerr := br.Exec()
 	if err := errors.Join(derr, cerr, br.Close()); err != nil {
 		rollback()
-		return 0, errors.Join(pubErr, fmt.Errorf("outbox: delete %d published: %w", len(acked), err))
+		return nil, errors.Join(pubErr, fmt.Errorf("outbox: delete %d published: %w", len(acked), err))
 	}
 	if tag.String() != "COMMIT" {
-		return 0, errors.Join(pubErr, fmt.Errorf("outbox: commit %d published: %s", len(acked), tag))
+		return nil, errors.Join(pubErr, fmt.Errorf("outbox: commit %d published: %s", len(acked), tag))
 	}
 	r.metrics.published(len(acked))
-	return len(acked), pubErr
+	return acked, pubErr
 }
 
 // readLocked reads the results of publish's first batch: BEGIN, SET LOCAL
@@ -296,8 +305,8 @@ func (r *Relay) drain(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		selected, published, err := r.publish(ctx, selectOldest, r.cfg.Batch)
-		total += published
-		if err != nil || selected < r.cfg.Batch {
+		total += len(published)
+		if err != nil || len(selected) < r.cfg.Batch {
 			return total, err
 		}
 	}
