@@ -24,9 +24,13 @@ const MaxGroup = 16
 //
 // Calls are grouped by a group.Group of at most MaxGroup: a lone call
 // runs at once, alone; calls that arrive while a group runs form the next.
-// Each call's work runs under a savepoint, so a failing one is rolled back
-// to it and fails alone; if COMMIT fails, every call of the group fails
-// and nothing of it is stored. A call returns only once its group has
+// A group first runs its calls one after another without savepoints (a
+// round trip each). When one fails, it fails alone: the transaction is
+// rolled back and the others run again in a new one, each under a
+// savepoint, so that a second failure is rolled back to its own. So fn
+// may run twice, and must set what it reports afresh each time. If
+// COMMIT fails, every call of the group fails and nothing of it is
+// stored. A call returns only once its group has
 // committed or rolled back, so the caller acknowledges its message after
 // the commit. Calls run one after another in one transaction, so a
 // group's row locks may be taken in any order; a deadlock with another
@@ -61,20 +65,45 @@ func (g *TxGroup) Do(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx
 	return g.calls.Do(groupCall{ctx: ctx, fn: fn})
 }
 
-// run runs calls in one transaction and returns each call's error.
+// run runs calls in one transaction and returns each call's error. It
+// first runs them all without savepoints, which cost a round trip each;
+// when a call fails, that call has its answer, the transaction is rolled
+// back, and the others run again in a new one, each under a savepoint.
 func (g *TxGroup) run(calls []groupCall) []error {
+	results, failed := g.runTx(calls, false)
+	if failed < 0 || len(calls) == 1 {
+		return results
+	}
+	others := make([]groupCall, 0, len(calls)-1)
+	for i, c := range calls {
+		if i != failed {
+			others = append(others, c)
+		}
+	}
+	again, _ := g.runTx(others, true)
+	copy(results[failed+1:], again[failed:])
+	copy(results, again[:failed])
+	return results
+}
+
+// runTx runs calls in one transaction, each under a savepoint when
+// savepoints is set, and returns each call's error. Without savepoints it
+// stops at the first call that fails, rolls back, and returns that call's
+// index (-1 when none failed); the others' results are then nil and
+// nothing of theirs is stored.
+func (g *TxGroup) runTx(calls []groupCall, savepoints bool) (results []error, failed int) {
 	ctx, cancel := context.WithTimeout(context.Background(), g.timeout)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
-	results := make([]error, len(calls))
+	results = make([]error, len(calls))
 	// answer gives common to every call without an error of its own.
-	answer := func(common error) []error {
+	answer := func(common error) ([]error, int) {
 		for i := range results {
 			if results[i] == nil {
 				results[i] = common
 			}
 		}
-		return results
+		return results, -1
 	}
 	tx, err := g.pool.Begin(ctx)
 	if err != nil {
@@ -84,7 +113,7 @@ func (g *TxGroup) run(calls []groupCall) []error {
 	ok := 0
 	for i, c := range calls {
 		cctx, ccancel := context.WithDeadline(context.WithoutCancel(c.ctx), deadline)
-		if len(calls) > 1 {
+		if savepoints {
 			if _, err := tx.Exec(ctx, "SAVEPOINT group_call"); err != nil {
 				ccancel()
 				return answer(fmt.Errorf("savepoint: %w", err))
@@ -96,8 +125,8 @@ func (g *TxGroup) run(calls []groupCall) []error {
 			ok++
 			continue
 		}
-		if len(calls) == 1 {
-			return answer(nil)
+		if !savepoints {
+			return results, i // rolled back by the deferred Rollback
 		}
 		if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT group_call"); err != nil {
 			return answer(fmt.Errorf("rollback to savepoint: %w", err))

@@ -13,8 +13,9 @@ import (
 )
 
 // TestTxGroupIsolatesFailures runs many concurrent calls, every fifth
-// failing after it wrote: every other call's row is stored, no failing
-// one's is, and the calls shared transactions (fewer than one per call).
+// failing after it wrote, one panicking and one whose statement fails:
+// every other call's row is stored, once, no failing one's is, and the
+// calls shared transactions (fewer than one per call).
 func TestTxGroupIsolatesFailures(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -43,6 +44,10 @@ func TestTxGroupIsolatesFailures(t *testing.T) {
 				if i == 7 {
 					panic("on purpose")
 				}
+				if i == 13 { // a failing statement aborts the transaction
+					_, err := tx.Exec(ctx, `SELECT 1 / 0`)
+					return err
+				}
 				return nil
 			})
 		})
@@ -52,18 +57,18 @@ func TestTxGroupIsolatesFailures(t *testing.T) {
 		switch {
 		case i%5 == 0 && !errors.Is(err, errFail):
 			t.Errorf("call %d: %v, want its own error", i, err)
-		case i == 7 && err == nil:
-			t.Errorf("call %d panicked: got no error", i)
-		case i%5 != 0 && i != 7 && err != nil:
+		case (i == 7 || i == 13) && err == nil:
+			t.Errorf("call %d failed: got no error", i)
+		case i%5 != 0 && i != 7 && i != 13 && err != nil:
 			t.Errorf("call %d: %v", i, err)
 		}
 	}
 	var stored, failed, txs int
-	if err := pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE n % 5 = 0 OR n = 7), count(DISTINCT tx)
+	if err := pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE n % 5 = 0 OR n = 7 OR n = 13), count(DISTINCT tx)
 		FROM group_rows`).Scan(&stored, &failed, &txs); err != nil {
 		t.Fatal(err)
 	}
-	if want := calls - calls/5 - 1; stored != want || failed != 0 {
+	if want := calls - calls/5 - 2; stored != want || failed != 0 {
 		t.Errorf("stored %d rows (%d of failed calls), want %d (0)", stored, failed, want)
 	}
 	t.Logf("%d calls committed in %d transactions", stored, txs)

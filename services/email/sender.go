@@ -124,7 +124,7 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 
 	var suppressed bool
 	// Shared with the records running at the same time (pgdb.TxGroup),
-	// under a savepoint of its own.
+	// failing alone; it may run twice.
 	err = s.store.records.Do(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		if suppressed, err = s.guard.Check(ctx, tx, s.consumer, ev.ID, m.CustomerID, m.PlacedAt); err != nil || suppressed {

@@ -51,7 +51,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, relay *outbox.Relay, g
 		log := logger.With("event_id", ev.ID, "order_id", req.OrderID)
 
 		// Concurrent reservations share one transaction and its commit
-		// (pgdb.TxGroup); this one's effects are under a savepoint of it.
+		// (pgdb.TxGroup); this one fails alone and may run twice.
 		var res reservation
 		err = store.group.Do(ctx, func(tctx context.Context, tx pgx.Tx) error {
 			res = reservation{}

@@ -113,7 +113,7 @@ func (sc *statusChanger) apply(ctx context.Context, msg natsjs.Message, result s
 }
 
 // change applies c in one transaction, shared with the changes running
-// at the same time (pgdb.TxGroup; c's effects are under a savepoint): it records c.MessageID in the
+// at the same time (pgdb.TxGroup; c fails alone): it records c.MessageID in the
 // inbox, checks the customer's tombstone (erasure.Guard.Check: a result
 // about an erased order changes nothing, changeSuppressed), locks the order and, when status.CanChange allows the move, sets
 // its status with a history entry and enqueues the announcement. It

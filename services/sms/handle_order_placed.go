@@ -93,7 +93,7 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, guard *erasure.Guard, 
 
 		var recorded, suppressed bool
 		// Shared with the records running at the same time (pgdb.TxGroup),
-		// under a savepoint of its own.
+		// failing alone; it may run twice.
 		err = store.records.Do(ctx, func(ctx context.Context, tx pgx.Tx) error {
 			var err error
 			if suppressed, err = guard.Check(ctx, tx, durableSMS, ev.ID, p.Customer.ID, p.PlacedAt); err != nil || suppressed {
