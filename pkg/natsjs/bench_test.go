@@ -9,7 +9,6 @@ import (
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/natstest"
 	"github.com/orderbus/orderbus/pkg/servicetest"
-	"github.com/orderbus/orderbus/pkg/stack"
 )
 
 // BenchmarkPublish measures JetStream's own limit for the events the
@@ -20,12 +19,7 @@ import (
 // full). One op is one event stored.
 func BenchmarkPublish(b *testing.B) {
 	ctx := context.Background()
-	srv, err := stack.StartNATS(ctx, stack.NATSConfig{SyncAlways: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = srv.Close(context.Background()) })
-	_, js := natstest.Connect(b, srv)
+	_, js := natstest.Connect(b, natstest.StartDurable(b))
 	pub := natsjs.NewPublisher(js)
 	ev, err := events.New("/bench", events.TypeOrderPlaced, "o", events.OrderPlaced{OrderID: "o"})
 	if err != nil {

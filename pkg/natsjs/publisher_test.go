@@ -46,15 +46,8 @@ func TestPublisher(t *testing.T) {
 					t.Fatalf("Publish: %v", err)
 				}
 			}
-			s, err := js.Stream(ctxT(t), events.StreamOrders)
-			if err != nil {
-				t.Fatalf("stream: %v", err)
-			}
-			info, err := s.Info(ctxT(t), jetstream.WithSubjectFilter(subject))
-			if err != nil {
-				t.Fatalf("stream info: %v", err)
-			}
-			if got := info.State.Subjects[subject]; got != uint64(tt.wantMsgs) {
+			s := ordersStream(t, js)
+			if got := storedOn(t, s, subject); got != uint64(tt.wantMsgs) {
 				t.Fatalf("stored %d messages on %s, want %d", got, subject, tt.wantMsgs)
 			}
 			last, err := s.GetLastMsgForSubject(ctxT(t), subject)
@@ -116,15 +109,8 @@ func TestPublishAsyncKeepsOrder(t *testing.T) {
 			t.Fatalf("Wait %d: %v", i, err)
 		}
 	}
-	s, err := js.Stream(ctxT(t), events.StreamOrders)
-	if err != nil {
-		t.Fatalf("stream: %v", err)
-	}
-	info, err := s.Info(ctxT(t), jetstream.WithSubjectFilter(subject))
-	if err != nil {
-		t.Fatalf("stream info: %v", err)
-	}
-	if n := info.State.Subjects[subject]; n != uint64(len(evs)) {
+	s := ordersStream(t, js)
+	if n := storedOn(t, s, subject); n != uint64(len(evs)) {
 		t.Fatalf("stored %d messages, want %d", n, len(evs))
 	}
 	c, err := s.OrderedConsumer(ctxT(t), jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
@@ -157,4 +143,24 @@ func TestPublishAsyncKeepsOrder(t *testing.T) {
 	if err := p.Wait(ctx); err == nil || !strings.Contains(err.Error(), "nowhere.c-async") {
 		t.Errorf("Wait for a subject without a stream = %v, want an error naming it", err)
 	}
+}
+
+// ordersStream returns the ORDERS stream.
+func ordersStream(t *testing.T, js jetstream.JetStream) jetstream.Stream {
+	t.Helper()
+	s, err := js.Stream(ctxT(t), events.StreamOrders)
+	if err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	return s
+}
+
+// storedOn returns how many messages s holds on subject.
+func storedOn(t *testing.T, s jetstream.Stream, subject string) uint64 {
+	t.Helper()
+	info, err := s.Info(ctxT(t), jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		t.Fatalf("stream info: %v", err)
+	}
+	return info.State.Subjects[subject]
 }

@@ -29,9 +29,24 @@ import (
 // reported when the test fails.
 func Start(tb testing.TB) *stack.NATS {
 	tb.Helper()
+	return start(tb, stack.NATSConfig{Auth: &stack.NATSAuth{}, Logger: Logger(tb)})
+}
+
+// StartDurable starts a nats-server as deployed for benchmarks: every
+// stored message fsynced before its PubAck (sync_interval: always),
+// without accounts (connect as Connect does). It stops when tb ends.
+func StartDurable(tb testing.TB) *stack.NATS {
+	tb.Helper()
+	return start(tb, stack.NATSConfig{SyncAlways: true})
+}
+
+// start starts a nats-server with cfg, stopped when tb ends (its log
+// tail shown if tb failed).
+func start(tb testing.TB, cfg stack.NATSConfig) *stack.NATS {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	srv, err := stack.StartNATS(ctx, stack.NATSConfig{Auth: &stack.NATSAuth{}, Logger: Logger(tb)})
+	srv, err := stack.StartNATS(ctx, cfg)
 	if err != nil {
 		tb.Fatalf("start nats-server: %v", err)
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/orderbus/orderbus/pkg/natsjs"
 	"github.com/orderbus/orderbus/pkg/natstest"
 	"github.com/orderbus/orderbus/pkg/outbox"
-	"github.com/orderbus/orderbus/pkg/stack"
 )
 
 // BenchmarkEnqueueAndPublish measures what a request that publishes pays
@@ -24,12 +23,7 @@ import (
 // Run with -cpu to vary the concurrent requests (b.RunParallel).
 func BenchmarkEnqueueAndPublish(b *testing.B) {
 	ctx := context.Background()
-	srv, err := stack.StartNATS(ctx, stack.NATSConfig{SyncAlways: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = srv.Close(context.Background()) })
-	_, js := natstest.Connect(b, srv)
+	_, js := natstest.Connect(b, natstest.StartDurable(b))
 	pool := cluster.NewPool(b, outbox.Migrations())
 	relay, err := outbox.NewRelay(outbox.RelayConfig{
 		Pool: pool, Publisher: natsjs.NewPublisher(js), Logger: slog.New(slog.DiscardHandler), Interval: time.Hour,
