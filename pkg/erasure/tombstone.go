@@ -75,21 +75,39 @@ func NewGuard(pool *pgxpool.Pool, reg prometheus.Registerer) (*Guard, error) {
 }
 
 // erasedIn reports whether customerID has a tombstone covering placedAt
-// (placedAt up to its cut-off; a zero placedAt, an event that does not
-// say, counts as before it).
+// (see QueueErased), read through q.
 func erasedIn(ctx context.Context, q interface {
-	QueryRow(context.Context, string, ...any) pgx.Row
+	SendBatch(context.Context, *pgx.Batch) pgx.BatchResults
 }, customerID string, placedAt time.Time) (bool, error) {
-	var before time.Time
-	err := q.QueryRow(ctx, `SELECT erased_before FROM erasure_tombstones WHERE customer_id = $1`, customerID).
-		Scan(&before)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
+	var erased bool
+	b := &pgx.Batch{}
+	QueueErased(b, customerID, placedAt, &erased)
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return false, err
 	}
-	if err != nil {
-		return false, fmt.Errorf("read tombstone: %w", err)
-	}
-	return placedAt.IsZero() || !placedAt.After(before), nil
+	return erased, nil
+}
+
+// QueueErased queues in b the lookup Guard.Erased makes, without a lock:
+// whether customerID has a tombstone whose cut-off is at or after
+// placedAt (a zero placedAt, an event that does not say, counts as
+// before). It sets *erased when b's results are read, so that a consumer
+// reads it in the same round trip as its own state.
+func QueueErased(b *pgx.Batch, customerID string, placedAt time.Time, erased *bool) {
+	b.Queue(`SELECT erased_before FROM erasure_tombstones WHERE customer_id = $1`, customerID).
+		QueryRow(func(row pgx.Row) error {
+			var before time.Time
+			err := row.Scan(&before)
+			if errors.Is(err, pgx.ErrNoRows) {
+				*erased = false
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("read tombstone: %w", err)
+			}
+			*erased = placedAt.IsZero() || !placedAt.After(before)
+			return nil
+		})
 }
 
 // Check takes customerID's erasure lock (shared) in tx and reports whether

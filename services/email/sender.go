@@ -74,22 +74,19 @@ func (s *mailSender) send(ctx context.Context, msg natsjs.Message, m eventMail) 
 	}
 	defer s.inFlight.Delete(ev.ID)
 
-	status, found, err := s.store.MailStatus(ctx, s.consumer, ev.ID)
+	st, err := s.store.MailState(ctx, s.consumer, ev.ID, m.CustomerID, m.PlacedAt)
 	if err != nil {
 		return pgdb.Classify(err)
 	}
 	// A mail refused for good was dead-lettered; it comes back only when an
 	// operator redrives it, after fixing the cause: send it again.
-	retry := found && status == statusFailed
-	if found && !retry {
+	retry := st.Found && st.Status == statusFailed
+	if st.Found && !retry {
 		s.metrics.count(m.Kind, outcomeDuplicate)
-		log.InfoContext(ctx, "mail already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
+		log.InfoContext(ctx, "mail already handled, not sending again", "status", st.Status, "delivery", msg.NumDelivered)
 		return nil
 	}
-
-	if erased, err := s.guard.Erased(ctx, m.CustomerID, m.PlacedAt); err != nil {
-		return pgdb.Classify(err)
-	} else if erased {
+	if st.Erased {
 		return s.suppress(ctx, log, ev.ID, m)
 	}
 

@@ -14,7 +14,7 @@ import (
 // and with them the recipient addresses, subjects and refusal texts they
 // hold, and reports how many as "mails". The inbox keeps the events' ids,
 // which are no personal data and keep redeliveries from mailing again
-// (see MailStatus).
+// (see MailState).
 func eraseCustomer(ctx context.Context, tx pgx.Tx, customerID string, before time.Time) (map[string]int64, error) {
 	tag, err := tx.Exec(ctx, `DELETE FROM mails WHERE customer_id = $1
 		AND (placed_at IS NULL OR placed_at <= $2)`, customerID, before)

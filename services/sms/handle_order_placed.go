@@ -50,22 +50,19 @@ func handleOrderPlaced(logger *slog.Logger, store *Store, guard *erasure.Guard, 
 		}
 		defer inFlight.Delete(ev.ID)
 
-		status, found, err := store.MessageStatus(ctx, durableSMS, ev.ID)
+		st, err := store.MessageState(ctx, durableSMS, ev.ID, p.Customer.ID, p.PlacedAt)
 		if err != nil {
 			return pgdb.Classify(err)
 		}
 		// An SMS refused for good was dead-lettered; it comes back only when
 		// an operator redrives it, after fixing the cause: send it again.
-		retry := found && status == statusFailed
-		if found && !retry {
+		retry := st.Found && st.Status == statusFailed
+		if st.Found && !retry {
 			metrics.count(name, outcomeDuplicate)
-			log.InfoContext(ctx, "sms already handled, not sending again", "status", status, "delivery", msg.NumDelivered)
+			log.InfoContext(ctx, "sms already handled, not sending again", "status", st.Status, "delivery", msg.NumDelivered)
 			return nil
 		}
-
-		if erased, err := guard.Erased(ctx, p.Customer.ID, p.PlacedAt); err != nil {
-			return pgdb.Classify(err)
-		} else if erased {
+		if st.Erased {
 			return suppress(ctx, log, store, guard, ev.ID, p, metrics, name)
 		}
 

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/orderbus/orderbus/pkg/erasure"
 	"github.com/orderbus/orderbus/pkg/pgdb"
 )
 
@@ -15,7 +16,7 @@ import (
 const (
 	statusSent   = "sent"
 	statusFailed = "failed"
-	// statusErased is never stored: MessageStatus reports it for an event
+	// statusErased is never stored: MessageState reports it for an event
 	// whose SMS was handled and whose row an erasure deleted since.
 	statusErased = "erased"
 )
@@ -65,31 +66,52 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// MessageStatus returns the status of the SMS handled for eventID by the
-// inbox consumer consumer and true, or "" and false when there is none.
-// The status is the messages row's (sent or failed), or statusErased when
-// only the inbox remembers the event: a GDPR erasure deleted the row,
-// which held the customer's number, but not the inbox record, which holds
-// ids only, so a redelivery of the event still sends nothing. It returns
-// an error when the query fails.
-func (s *Store) MessageStatus(ctx context.Context, consumer, eventID string) (string, bool, error) {
-	var (
-		status  *string
-		inInbox bool
-	)
-	err := s.pool.QueryRow(ctx, `
+// messageState is what the database knows of an event before its sms
+// is sent (see MessageState).
+type messageState struct {
+	// Status is the messages row's (sent or failed), or statusErased when
+	// only the inbox remembers the event: a GDPR erasure deleted the row,
+	// but not the inbox record, which holds ids only, so a redelivery of
+	// the event still sends nothing. "" when Found is false.
+	Status string
+	// Found reports whether the event was handled before.
+	Found bool
+	// Erased reports whether the customer's tombstone covers the order
+	// (erasure.QueueErased, read without its lock: erasure.Guard.Check,
+	// in the transaction that records the sms, stays the one that counts).
+	Erased bool
+}
+
+// MessageState returns what the store knows of eventID for the inbox
+// consumer consumer, and whether customerID's order placed at placedAt is
+// erased, in one round trip. It returns an error when a query fails.
+func (s *Store) MessageState(ctx context.Context, consumer, eventID, customerID string, placedAt time.Time) (messageState, error) {
+	var st messageState
+	b := &pgx.Batch{}
+	b.Queue(`
 		SELECT (SELECT status FROM messages WHERE event_id = $2),
 		       EXISTS (SELECT 1 FROM inbox WHERE consumer = $1 AND message_id = $2)`,
-		consumer, eventID).Scan(&status, &inInbox)
-	switch {
-	case err != nil:
-		return "", false, fmt.Errorf("message status for event %s: %w", eventID, err)
-	case status != nil:
-		return *status, true, nil
-	case inInbox:
-		return statusErased, true, nil
+		consumer, eventID).QueryRow(func(row pgx.Row) error {
+		var (
+			status  *string
+			inInbox bool
+		)
+		if err := row.Scan(&status, &inInbox); err != nil {
+			return err
+		}
+		switch {
+		case status != nil:
+			st.Status, st.Found = *status, true
+		case inInbox:
+			st.Status, st.Found = statusErased, true
+		}
+		return nil
+	})
+	erasure.QueueErased(b, customerID, placedAt, &st.Erased)
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return messageState{}, fmt.Errorf("sms state of event %s: %w", eventID, err)
 	}
-	return "", false, nil
+	return st, nil
 }
 
 // MessagesTo returns at most limit messages recorded for the number to

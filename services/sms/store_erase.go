@@ -13,7 +13,7 @@ import (
 // up to before, and with them the phone numbers, texts and refusal texts
 // they hold, and reports how many as "messages". A later order's messages
 // stay. The inbox keeps the events' ids, which are no personal data and
-// keep redeliveries from texting again (see MessageStatus).
+// keep redeliveries from texting again (see MessageState).
 func eraseCustomer(ctx context.Context, tx pgx.Tx, customerID string, before time.Time) (map[string]int64, error) {
 	tag, err := tx.Exec(ctx, `DELETE FROM messages WHERE customer_id = $1
 		AND (placed_at IS NULL OR placed_at <= $2)`, customerID, before)
