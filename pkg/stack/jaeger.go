@@ -74,13 +74,12 @@ exporters:
 `
 
 // StartJaeger starts Jaeger (the pinned tool "jaeger", built on first use:
-// minutes) on 127.0.0.1 and returns once its UI answers.
+// minutes) on 127.0.0.1 and returns once its UI answers. Ports it picks
+// are picked again when another process takes one before Jaeger binds it
+// (startOnFreePorts).
 func StartJaeger(ctx context.Context, cfg JaegerConfig) (*Jaeger, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if err := freePorts(&cfg.OTLPPort, &cfg.UIPort, &cfg.GRPCPort); err != nil {
-		return nil, err
 	}
 	bin, err := Tool(ctx, "jaeger")
 	if err != nil {
@@ -91,25 +90,36 @@ func StartJaeger(ctx context.Context, cfg JaegerConfig) (*Jaeger, error) {
 		return nil, fmt.Errorf("jaeger: %w", err)
 	}
 	j := &Jaeger{cfg: cfg, dir: dir}
-	file := filepath.Join(dir, "jaeger.yaml")
-	if err := os.WriteFile(file, fmt.Appendf(nil, jaegerConfig, cfg.UIPort, cfg.GRPCPort, cfg.OTLPPort), 0o644); err != nil {
-		j.removeDir()
-		return nil, fmt.Errorf("jaeger: %w", err)
-	}
-	proc, err := StartProcess(ctx, ProcessConfig{Name: "jaeger", Path: bin, Args: []string{"--config", file}, Output: cfg.Output})
+	err = startOnFreePorts([]*int{&j.cfg.OTLPPort, &j.cfg.UIPort, &j.cfg.GRPCPort}, func() error {
+		return j.start(ctx, bin)
+	})
 	if err != nil {
 		j.removeDir()
-		return nil, fmt.Errorf("jaeger: %w", err)
-	}
-	j.proc = proc
-	if err := proc.waitReady(ctx, 30*time.Second, func(ctx context.Context) error {
-		return httpOK(ctx, j.UIURL()+"/api/services")
-	}); err != nil {
-		_ = j.Close(context.WithoutCancel(ctx))
-		return nil, fmt.Errorf("jaeger: %w", err)
+		return nil, err
 	}
 	cfg.Logger.Info("jaeger ready", "ui", j.UIURL(), "otlp", j.OTLPEndpoint())
 	return j, nil
+}
+
+// start writes j's configuration for its ports, starts bin with it and
+// waits until the UI answers; a process that fails is stopped.
+func (j *Jaeger) start(ctx context.Context, bin string) error {
+	file := filepath.Join(j.dir, "jaeger.yaml")
+	if err := os.WriteFile(file, fmt.Appendf(nil, jaegerConfig, j.cfg.UIPort, j.cfg.GRPCPort, j.cfg.OTLPPort), 0o644); err != nil {
+		return fmt.Errorf("jaeger: %w", err)
+	}
+	proc, err := StartProcess(ctx, ProcessConfig{Name: "jaeger", Path: bin, Args: []string{"--config", file}, Output: j.cfg.Output})
+	if err != nil {
+		return fmt.Errorf("jaeger: %w", err)
+	}
+	if err := proc.waitReady(ctx, 30*time.Second, func(ctx context.Context) error {
+		return httpOK(ctx, j.UIURL()+"/api/services")
+	}); err != nil {
+		_ = proc.Stop(context.WithoutCancel(ctx))
+		return fmt.Errorf("jaeger: %w", err)
+	}
+	j.proc = proc
+	return nil
 }
 
 // OTLPEndpoint returns the base URL of the OTLP/HTTP receiver, for
